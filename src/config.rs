@@ -1,0 +1,289 @@
+//! Configuration: one TOML file whose every key has a documented default.
+//!
+//! The file is named by `FPHAL_CONFIG`; on Android, when that variable is unset,
+//! `/vendor/etc/fphal.toml` is read if it exists. With no file at all the embedded defaults run the
+//! software stack (virtual sensor and in-process trustlet). A file that cannot be read or parsed,
+//! or that has an unknown key or a value out of range, is refused as a whole: `open` fails with
+//! `-EINVAL` and the log says which key is wrong.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// Environment variable naming the configuration file.
+pub const CONFIG_ENV: &str = "FPHAL_CONFIG";
+/// Fixed vendor path read on Android when `FPHAL_CONFIG` is unset.
+pub const ANDROID_CONFIG_PATH: &str = "/vendor/etc/fphal.toml";
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub log: LogConfig,
+    pub sensor: SensorConfig,
+    pub trustlet: TrustletConfig,
+    pub enroll: EnrollConfig,
+    pub lockout: LockoutConfig,
+    pub matcher: MatcherConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `error`, `warn`, `info`, `debug` or `trace`. `FPHAL_LOG` overrides it. Default `info`.
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SensorConfig {
+    /// Only `virtual` (a Unix socket that takes images) exists in this build.
+    pub kind: String,
+    /// Directory for the virtual sensor's socket. Default: `$XDG_RUNTIME_DIR`, else `/tmp`
+    /// (`/data/vendor/fphal/run` on Android). The socket is `fphal-sensor-<pid>-<n>.sock`.
+    pub runtime_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrustletConfig {
+    /// Only `soft` (the in-process software trustlet) exists in this build.
+    pub kind: String,
+    /// Directory for the device key and, unless `auth_key_file` is set, the auth-token key.
+    /// Must be outside every group path. Default: `$XDG_STATE_HOME/fphal`, else
+    /// `$HOME/.local/state/fphal`, else `/tmp/fphal-<uid>` (`/data/vendor/fphal` on Android).
+    pub key_dir: Option<PathBuf>,
+    /// The 32-byte auth-token key shared with the gatekeeper. Default: `<key_dir>/auth_token.key`,
+    /// created on first use.
+    pub auth_key_file: Option<PathBuf>,
+    /// Accept and mint tokens with an all-zero HMAC, as the emulator does. Never on a real device.
+    pub insecure_zero_hmac: bool,
+    /// Oldest enroll token accepted, in seconds of `CLOCK_BOOTTIME`. Default 600.
+    pub token_max_age_sec: u64,
+    /// Fingers a group may hold. Default 5.
+    pub max_fingers: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct EnrollConfig {
+    /// Good touches an enrollment needs. Default 8.
+    pub samples: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LockoutConfig {
+    /// False trials in a row that lock the group. Default 5 (CDD 7.3.10).
+    pub max_false_trials: u32,
+    /// How long a lockout lasts, in milliseconds. Default 30000 (CDD 7.3.10).
+    pub duration_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MatcherConfig {
+    /// Score at or above which a capture matches a finger. Default: the engine's operating point.
+    pub threshold: f32,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig { level: "info".into() }
+    }
+}
+
+impl Default for SensorConfig {
+    fn default() -> Self {
+        SensorConfig { kind: "virtual".into(), runtime_dir: None }
+    }
+}
+
+impl Default for TrustletConfig {
+    fn default() -> Self {
+        TrustletConfig {
+            kind: "soft".into(),
+            key_dir: None,
+            auth_key_file: None,
+            insecure_zero_hmac: false,
+            token_max_age_sec: 600,
+            max_fingers: 5,
+        }
+    }
+}
+
+impl Default for EnrollConfig {
+    fn default() -> Self {
+        EnrollConfig { samples: 8 }
+    }
+}
+
+impl Default for LockoutConfig {
+    fn default() -> Self {
+        LockoutConfig { max_false_trials: 5, duration_ms: 30_000 }
+    }
+}
+
+impl Default for MatcherConfig {
+    fn default() -> Self {
+        MatcherConfig { threshold: crate::matcher::DEFAULT_THRESHOLD }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            log: LogConfig::default(),
+            sensor: SensorConfig::default(),
+            trustlet: TrustletConfig::default(),
+            enroll: EnrollConfig::default(),
+            lockout: LockoutConfig::default(),
+            matcher: MatcherConfig::default(),
+        }
+    }
+}
+
+/// Why a configuration was refused.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Loads the configuration the process environment names, or the embedded default.
+    pub fn load() -> Result<Config, ConfigError> {
+        match std::env::var_os(CONFIG_ENV) {
+            Some(path) if !path.is_empty() => Config::from_file(Path::new(&path)),
+            _ if cfg!(target_os = "android") && Path::new(ANDROID_CONFIG_PATH).exists() => {
+                Config::from_file(Path::new(ANDROID_CONFIG_PATH))
+            }
+            _ => Ok(Config::default()),
+        }
+    }
+
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError(format!("cannot read configuration {}: {e}", path.display())))?;
+        Config::from_toml(&text).map_err(|ConfigError(e)| ConfigError(format!("{}: {e}", path.display())))
+    }
+
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let cfg: Config = toml::from_str(text).map_err(|e| ConfigError(e.to_string()))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key: &str, why: &str| Err(ConfigError(format!("{key}: {why}")));
+        if log_level(&self.log.level).is_none() {
+            return bad("log.level", "must be one of error, warn, info, debug, trace");
+        }
+        if self.sensor.kind != "virtual" {
+            return bad("sensor.kind", "only \"virtual\" is supported by this build");
+        }
+        if self.trustlet.kind != "soft" {
+            return bad("trustlet.kind", "only \"soft\" is supported by this build");
+        }
+        for (key, p) in [
+            ("sensor.runtime_dir", &self.sensor.runtime_dir),
+            ("trustlet.key_dir", &self.trustlet.key_dir),
+            ("trustlet.auth_key_file", &self.trustlet.auth_key_file),
+        ] {
+            if let Some(p) = p {
+                if !p.is_absolute() {
+                    return bad(key, "must be an absolute path");
+                }
+            }
+        }
+        if !(1..=100).contains(&self.trustlet.max_fingers) {
+            return bad("trustlet.max_fingers", "must be 1..=100");
+        }
+        if !(1..=64).contains(&self.enroll.samples) {
+            return bad("enroll.samples", "must be 1..=64");
+        }
+        if self.lockout.max_false_trials == 0 {
+            return bad("lockout.max_false_trials", "must be at least 1");
+        }
+        if !self.matcher.threshold.is_finite() {
+            return bad("matcher.threshold", "must be a finite number");
+        }
+        Ok(())
+    }
+
+    pub fn runtime_dir(&self) -> PathBuf {
+        if let Some(d) = &self.sensor.runtime_dir {
+            return d.clone();
+        }
+        if cfg!(target_os = "android") {
+            return PathBuf::from("/data/vendor/fphal/run");
+        }
+        match std::env::var_os("XDG_RUNTIME_DIR") {
+            Some(d) if Path::new(&d).is_absolute() => PathBuf::from(d),
+            _ => PathBuf::from("/tmp"),
+        }
+    }
+
+    pub fn key_dir(&self) -> PathBuf {
+        if let Some(d) = &self.trustlet.key_dir {
+            return d.clone();
+        }
+        if cfg!(target_os = "android") {
+            return PathBuf::from("/data/vendor/fphal");
+        }
+        let abs = |v: Option<std::ffi::OsString>| v.map(PathBuf::from).filter(|p| p.is_absolute());
+        if let Some(d) = abs(std::env::var_os("XDG_STATE_HOME")) {
+            return d.join("fphal");
+        }
+        if let Some(h) = abs(std::env::var_os("HOME")) {
+            return h.join(".local/state/fphal");
+        }
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let uid = unsafe { libc::geteuid() };
+        PathBuf::from(format!("/tmp/fphal-{uid}"))
+    }
+
+    pub fn auth_key_file(&self) -> PathBuf {
+        self.trustlet.auth_key_file.clone().unwrap_or_else(|| self.key_dir().join("auth_token.key"))
+    }
+}
+
+/// Parses a level name.
+pub fn log_level(name: &str) -> Option<log::LevelFilter> {
+    match name.to_ascii_lowercase().as_str() {
+        "off" => Some(log::LevelFilter::Off),
+        "error" => Some(log::LevelFilter::Error),
+        "warn" => Some(log::LevelFilter::Warn),
+        "info" => Some(log::LevelFilter::Info),
+        "debug" => Some(log::LevelFilter::Debug),
+        "trace" => Some(log::LevelFilter::Trace),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_is_the_default() {
+        assert_eq!(Config::from_toml("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn keys_are_read_and_bad_ones_named() {
+        let c = Config::from_toml("[enroll]\nsamples = 3\n[lockout]\nduration_ms = 50\n").unwrap();
+        assert_eq!(c.enroll.samples, 3);
+        assert_eq!(c.lockout.duration_ms, 50);
+        let e = Config::from_toml("[enroll]\nsampels = 3\n").unwrap_err();
+        assert!(e.0.contains("sampels"), "{e}");
+        let e = Config::from_toml("[enroll]\nsamples = 0\n").unwrap_err();
+        assert!(e.0.contains("enroll.samples"), "{e}");
+        let e = Config::from_toml("[trustlet]\nkey_dir = \"relative\"\n").unwrap_err();
+        assert!(e.0.contains("trustlet.key_dir"), "{e}");
+        assert!(Config::from_toml("not toml [").is_err());
+    }
+}

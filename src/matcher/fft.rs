@@ -1,0 +1,109 @@
+//! Spectra of prepared images and the phase-only correlation between two of them.
+
+use super::{BAND, BAND_LEN, BAND_SIDE, GRID, SURFACE};
+use rustfft::num_complex::Complex32;
+use rustfft::{Fft, FftPlanner};
+use std::cell::RefCell;
+use std::sync::Arc;
+
+/// The unit-magnitude (phase-only) low band of a spectrum, row-major, `BAND_SIDE`².
+pub struct Spectrum {
+    band: Vec<Complex32>,
+}
+
+struct Plans {
+    forward: Arc<dyn Fft<f32>>,
+    inverse: Arc<dyn Fft<f32>>,
+    scratch: Vec<Complex32>,
+}
+
+thread_local! {
+    static PLANS: RefCell<Plans> = RefCell::new({
+        let mut p = FftPlanner::new();
+        let forward = p.plan_fft_forward(GRID);
+        let inverse = p.plan_fft_inverse(SURFACE);
+        let len = forward.get_inplace_scratch_len().max(inverse.get_inplace_scratch_len());
+        Plans { forward, inverse, scratch: vec![Complex32::default(); len] }
+    });
+}
+
+/// Index of signed frequency `k` in an `n`-point transform.
+fn bin(k: isize, n: usize) -> usize {
+    k.rem_euclid(n as isize) as usize
+}
+
+/// The phase band of a `GRID`×`GRID` real image.
+pub fn phase_band(img: &[f32]) -> Spectrum {
+    debug_assert_eq!(img.len(), GRID * GRID);
+    PLANS.with(|plans| {
+        let plans = &mut *plans.borrow_mut();
+        let mut rows: Vec<Complex32> = img.iter().map(|v| Complex32::new(*v, 0.0)).collect();
+        plans.forward.process_with_scratch(&mut rows, &mut plans.scratch);
+        let mut band = vec![Complex32::default(); BAND_LEN];
+        let mut col = vec![Complex32::default(); GRID];
+        for (bx, kx) in (-(BAND as isize)..=BAND as isize).enumerate() {
+            let x = bin(kx, GRID);
+            for (y, c) in col.iter_mut().enumerate() {
+                *c = rows[y * GRID + x];
+            }
+            plans.forward.process_with_scratch(&mut col, &mut plans.scratch);
+            for (by, ky) in (-(BAND as isize)..=BAND as isize).enumerate() {
+                let v = col[bin(ky, GRID)];
+                let m = v.norm();
+                band[by * BAND_SIDE + bx] = if m > 1e-6 { v / m } else { Complex32::default() };
+            }
+        }
+        Spectrum { band }
+    })
+}
+
+/// Height of the phase-only correlation peak of `a` against `b`: 1.0 for identical phases.
+pub fn correlation_peak(a: &Spectrum, b: &Spectrum) -> f32 {
+    PLANS.with(|plans| {
+        let plans = &mut *plans.borrow_mut();
+        // Inverse along x for each band row, then along y for every output column.
+        let mut rows = vec![Complex32::default(); BAND_SIDE * SURFACE];
+        for by in 0..BAND_SIDE {
+            let row = &mut rows[by * SURFACE..(by + 1) * SURFACE];
+            for (bx, kx) in (-(BAND as isize)..=BAND as isize).enumerate() {
+                let i = by * BAND_SIDE + bx;
+                row[bin(kx, SURFACE)] = a.band[i] * b.band[i].conj();
+            }
+            plans.inverse.process_with_scratch(row, &mut plans.scratch);
+        }
+        let mut col = vec![Complex32::default(); SURFACE];
+        let mut peak = f32::MIN;
+        for x in 0..SURFACE {
+            col.iter_mut().for_each(|c| *c = Complex32::default());
+            for (by, ky) in (-(BAND as isize)..=BAND as isize).enumerate() {
+                col[bin(ky, SURFACE)] = rows[by * SURFACE + x];
+            }
+            plans.inverse.process_with_scratch(&mut col, &mut plans.scratch);
+            for c in &col {
+                peak = peak.max(c.re);
+            }
+        }
+        (peak / BAND_LEN as f32).max(0.0)
+    })
+}
+
+impl Spectrum {
+    /// Each phase as one byte (1/256 of a turn).
+    pub fn quantised(&self) -> impl Iterator<Item = u8> + '_ {
+        self.band.iter().map(|c| {
+            let turns = c.im.atan2(c.re) / std::f32::consts::TAU;
+            (turns * 256.0).round().rem_euclid(256.0) as u8
+        })
+    }
+
+    pub fn from_quantised(b: &[u8]) -> Spectrum {
+        let band = b
+            .iter()
+            .map(|q| {
+                let a = *q as f32 / 256.0 * std::f32::consts::TAU;
+                Complex32::new(a.cos(), a.sin())
+            })
+            .collect();
+        Spectrum { band }
+    }
+}

@@ -1,0 +1,128 @@
+//! Image → features → score. The engine knows only images and numbers: no I/O, no threads.
+//!
+//! This is band-limited phase-only correlation (BLPOC), a published method for small-area
+//! sensors: every view keeps the phase of the low band of its spectrum (where ridge structure
+//! lives, above the noise); a probe is rotated over a range of angles, and the height of the
+//! correlation peak between its phase and each enrolled view's phase is the score. Translation is
+//! free (it is a shift of the peak), and partial overlap lowers but does not remove the peak.
+
+mod fft;
+mod prepare;
+
+use crate::image::GrayImage;
+use fft::Spectrum;
+use std::fmt;
+
+pub use prepare::{assess, Quality};
+
+/// Side of the square the prepared image is laid into before its spectrum is taken.
+pub const GRID: usize = 256;
+/// Half-width of the kept frequency band, in bins of the GRID-point spectrum.
+pub const BAND: usize = 44;
+/// Side of the inverse transform that turns a band product into a correlation surface.
+const SURFACE: usize = 128;
+/// Probe rotations tried, in degrees.
+const ANGLES: [f32; 7] = [-18.0, -12.0, -6.0, 0.0, 6.0, 12.0, 18.0];
+/// The score at which the HAL calls a capture a match, unless configuration says otherwise.
+pub const DEFAULT_THRESHOLD: f32 = 0.16;
+const TEMPLATE_MAGIC: &[u8; 4] = b"FPM1";
+const BAND_SIDE: usize = 2 * BAND + 1;
+const BAND_LEN: usize = BAND_SIDE * BAND_SIDE;
+/// Views one template may hold.
+pub const MAX_VIEWS: usize = 64;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EngineError {
+    Image(String),
+    NoRidges,
+    BadTemplate(String),
+}
+
+impl fmt::Display for EngineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EngineError::Image(why) => write!(f, "unusable image: {why}"),
+            EngineError::NoRidges => write!(f, "no ridge area found in the image"),
+            EngineError::BadTemplate(why) => write!(f, "template does not decode: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for EngineError {}
+
+/// The features of one capture: the unit-magnitude band spectrum of each tried rotation.
+pub struct Features {
+    /// One phase band per angle of `ANGLES` (index 3 is the unrotated view).
+    rotations: Vec<Spectrum>,
+}
+
+/// A finger: the unrotated phase band of each enrolled view.
+pub struct Template {
+    views: Vec<Spectrum>,
+}
+
+/// Extracts features from a capture of any supported size and resolution.
+pub fn extract(img: &GrayImage) -> Result<Features, EngineError> {
+    let prepared = prepare::prepare(img)?;
+    let rotations = ANGLES.iter().map(|a| fft::phase_band(&prepared.rotated(*a))).collect();
+    Ok(Features { rotations })
+}
+
+impl Features {
+    fn unrotated(&self) -> &Spectrum {
+        &self.rotations[ANGLES.len() / 2]
+    }
+}
+
+impl Template {
+    pub fn from_views(views: Vec<Features>) -> Template {
+        let views = views.into_iter().take(MAX_VIEWS).map(|mut f| f.rotations.swap_remove(ANGLES.len() / 2)).collect();
+        Template { views }
+    }
+
+    pub fn view_count(&self) -> usize {
+        self.views.len()
+    }
+
+    /// Serialises the template: magic, view count, then each view's phases quantised to a byte.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(8 + self.views.len() * BAND_LEN);
+        out.extend_from_slice(TEMPLATE_MAGIC);
+        out.extend_from_slice(&(self.views.len() as u32).to_le_bytes());
+        for v in &self.views {
+            out.extend(v.quantised());
+        }
+        out
+    }
+
+    pub fn from_bytes(b: &[u8]) -> Result<Template, EngineError> {
+        if b.len() < 8 || &b[..4] != TEMPLATE_MAGIC {
+            return Err(EngineError::BadTemplate("bad header".into()));
+        }
+        let n = u32::from_le_bytes(b[4..8].try_into().expect("4 bytes")) as usize;
+        if n == 0 || n > MAX_VIEWS || b.len() != 8 + n * BAND_LEN {
+            return Err(EngineError::BadTemplate(format!("{n} views in {} bytes", b.len())));
+        }
+        let views = b[8..].chunks_exact(BAND_LEN).map(Spectrum::from_quantised).collect();
+        Ok(Template { views })
+    }
+}
+
+/// Similarity of a capture to a finger: higher is more alike; about 1.0 for the same image.
+pub fn score(probe: &Features, template: &Template) -> f32 {
+    let mut best = 0.0f32;
+    for view in &template.views {
+        for rot in &probe.rotations {
+            best = best.max(fft::correlation_peak(rot, view));
+        }
+    }
+    best
+}
+
+/// Similarity of two single captures (used by tools and tests).
+pub fn score_pair(a: &Features, b: &Features) -> f32 {
+    a.rotations.iter().map(|r| fft::correlation_peak(r, b.unrotated())).fold(0.0, f32::max)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,193 @@
+//! From a raw capture to a normalised, masked image on the engine's grid, and the quality verdict.
+
+use super::{EngineError, GRID};
+use crate::image::GrayImage;
+
+/// The resolution everything is resampled to.
+pub const ENGINE_DPI: f32 = 500.0;
+/// Radius of the local mean/contrast window at 500 dpi (about one ridge period).
+const RADIUS: usize = 8;
+/// Block side for the quality verdict.
+const BLOCK: usize = 16;
+
+/// A capture's usefulness, decided before any matching.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quality {
+    Good,
+    /// The finger covers too little of the sensor.
+    Partial,
+    /// Too little ridge contrast to use.
+    Insufficient,
+    /// Nothing but a uniform image: the sensor sees no finger or is covered.
+    Dirty,
+}
+
+/// Per-block standard deviations of the raw image.
+fn block_stds(img: &GrayImage) -> Vec<f32> {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let mut out = Vec::new();
+    for by in 0..h / BLOCK {
+        for bx in 0..w / BLOCK {
+            let (mut s, mut s2) = (0f64, 0f64);
+            for y in by * BLOCK..(by + 1) * BLOCK {
+                for x in bx * BLOCK..(bx + 1) * BLOCK {
+                    let v = img.get(x, y) as f64;
+                    s += v;
+                    s2 += v * v;
+                }
+            }
+            let n = (BLOCK * BLOCK) as f64;
+            out.push(((s2 / n) - (s / n).powi(2)).max(0.0).sqrt() as f32);
+        }
+    }
+    out
+}
+
+/// Block contrast above which a block holds ridges.
+const RIDGE_STD: f32 = 12.0;
+
+/// Judges a capture: uniform → Dirty, little ridge area → Partial, weak ridges → Insufficient.
+pub fn assess(img: &GrayImage) -> Quality {
+    let stds = block_stds(img);
+    if stds.is_empty() {
+        return Quality::Insufficient;
+    }
+    let max = stds.iter().cloned().fold(0.0, f32::max);
+    if max < 3.0 {
+        return Quality::Dirty;
+    }
+    let ridged = stds.iter().filter(|s| **s >= RIDGE_STD).count() as f32 / stds.len() as f32;
+    let weak = stds.iter().filter(|s| **s >= 5.0).count() as f32 / stds.len() as f32;
+    if ridged >= 0.45 {
+        Quality::Good
+    } else if weak >= 0.45 {
+        Quality::Insufficient
+    } else {
+        Quality::Partial
+    }
+}
+
+/// A normalised, masked image centred on the `GRID`×`GRID` canvas.
+pub struct Prepared {
+    pixels: Vec<f32>,
+}
+
+fn resample(img: &GrayImage) -> Result<(Vec<f32>, usize, usize), EngineError> {
+    let (w, h, dpi) = (img.width(), img.height(), img.dpi());
+    if !(64..=1024).contains(&w) || !(64..=1024).contains(&h) {
+        return Err(EngineError::Image(format!("{w}x{h} px: each side must be 64..=1024")));
+    }
+    if !(300..=1000).contains(&dpi) {
+        return Err(EngineError::Image(format!("{dpi} dpi: must be 300..=1000")));
+    }
+    let scale = ENGINE_DPI / dpi as f32;
+    let (nw, nh) = (((w as f32 * scale).round() as usize).max(1), ((h as f32 * scale).round() as usize).max(1));
+    let mut out = vec![0f32; nw * nh];
+    for y in 0..nh {
+        let sy = ((y as f32 + 0.5) / scale - 0.5).clamp(0.0, h as f32 - 1.0);
+        let (y0, fy) = (sy.floor() as usize, sy.fract());
+        let y1 = (y0 + 1).min(h as usize - 1);
+        for x in 0..nw {
+            let sx = ((x as f32 + 0.5) / scale - 0.5).clamp(0.0, w as f32 - 1.0);
+            let (x0, fx) = (sx.floor() as usize, sx.fract());
+            let x1 = (x0 + 1).min(w as usize - 1);
+            let p = |x, y| img.get(x, y) as f32;
+            out[y * nw + x] = (p(x0, y0) * (1.0 - fx) + p(x1, y0) * fx) * (1.0 - fy) + (p(x0, y1) * (1.0 - fx) + p(x1, y1) * fx) * fy;
+        }
+    }
+    Ok((out, nw, nh))
+}
+
+/// Box sums over a (2r+1)² window, clamped at the borders, through an integral image.
+fn box_mean(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
+    let mut ii = vec![0f64; (w + 1) * (h + 1)];
+    for y in 0..h {
+        let mut row = 0f64;
+        for x in 0..w {
+            row += v[y * w + x] as f64;
+            ii[(y + 1) * (w + 1) + x + 1] = ii[y * (w + 1) + x + 1] + row;
+        }
+    }
+    let mut out = vec![0f32; w * h];
+    for y in 0..h {
+        let (y0, y1) = (y.saturating_sub(r), (y + r + 1).min(h));
+        for x in 0..w {
+            let (x0, x1) = (x.saturating_sub(r), (x + r + 1).min(w));
+            let s = ii[y1 * (w + 1) + x1] - ii[y0 * (w + 1) + x1] - ii[y1 * (w + 1) + x0] + ii[y0 * (w + 1) + x0];
+            out[y * w + x] = (s / ((y1 - y0) * (x1 - x0)) as f64) as f32;
+        }
+    }
+    out
+}
+
+/// Resamples to 500 dpi, removes local brightness and contrast, masks out the background and
+/// centres the ridge area on the grid.
+pub fn prepare(img: &GrayImage) -> Result<Prepared, EngineError> {
+    let (v, w, h) = resample(img)?;
+    let mean = box_mean(&v, w, h, RADIUS);
+    let sq: Vec<f32> = v.iter().zip(&mean).map(|(p, m)| (p - m) * (p - m)).collect();
+    let var = box_mean(&sq, w, h, RADIUS);
+    let std: Vec<f32> = var.iter().map(|s| s.sqrt()).collect();
+    let fg: Vec<f32> = std.iter().map(|s| if *s >= RIDGE_STD * 0.6 { 1.0 } else { 0.0 }).collect();
+    let mask = box_mean(&fg, w, h, RADIUS * 2);
+    let area: f32 = mask.iter().filter(|m| **m > 0.5).count() as f32;
+    if area < (32 * 32) as f32 {
+        return Err(EngineError::NoRidges);
+    }
+    // Centre of the ridge area, so a large image keeps its finger on the grid.
+    let (mut cx, mut cy) = (0f32, 0f32);
+    for y in 0..h {
+        for x in 0..w {
+            let m = mask[y * w + x];
+            cx += m * x as f32;
+            cy += m * y as f32;
+        }
+    }
+    let total: f32 = mask.iter().sum();
+    let (cx, cy) = ((cx / total).round() as isize, (cy / total).round() as isize);
+    let half = (GRID / 2) as isize;
+    let mut pixels = vec![0f32; GRID * GRID];
+    for gy in 0..GRID {
+        let y = cy - half + gy as isize;
+        if y < 0 || y >= h as isize {
+            continue;
+        }
+        for gx in 0..GRID {
+            let x = cx - half + gx as isize;
+            if x < 0 || x >= w as isize {
+                continue;
+            }
+            let i = y as usize * w + x as usize;
+            let m = mask[i].clamp(0.0, 1.0);
+            if m > 0.0 {
+                pixels[gy * GRID + gx] = ((v[i] - mean[i]) / (std[i] + 4.0)).clamp(-3.0, 3.0) * m;
+            }
+        }
+    }
+    Ok(Prepared { pixels })
+}
+
+impl Prepared {
+    /// The image rotated by `degrees` about the grid centre and tapered by a Hann window.
+    pub fn rotated(&self, degrees: f32) -> Vec<f32> {
+        let (s, c) = degrees.to_radians().sin_cos();
+        let mid = (GRID as f32 - 1.0) / 2.0;
+        let hann: Vec<f32> = (0..GRID).map(|i| 0.5 - 0.5 * (std::f32::consts::TAU * (i as f32 + 0.5) / GRID as f32).cos()).collect();
+        let mut out = vec![0f32; GRID * GRID];
+        for y in 0..GRID {
+            for x in 0..GRID {
+                let (dx, dy) = (x as f32 - mid, y as f32 - mid);
+                let (sx, sy) = (c * dx + s * dy + mid, -s * dx + c * dy + mid);
+                if sx < 0.0 || sy < 0.0 || sx >= (GRID - 1) as f32 || sy >= (GRID - 1) as f32 {
+                    continue;
+                }
+                let (x0, y0) = (sx as usize, sy as usize);
+                let (fx, fy) = (sx - x0 as f32, sy - y0 as f32);
+                let p = |x: usize, y: usize| self.pixels[y * GRID + x];
+                let v = (p(x0, y0) * (1.0 - fx) + p(x0 + 1, y0) * fx) * (1.0 - fy) + (p(x0, y0 + 1) * (1.0 - fx) + p(x0 + 1, y0 + 1) * fx) * fy;
+                out[y * GRID + x] = v * hann[x] * hann[y];
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,84 @@
+use super::*;
+
+/// A ridge pattern: concentric-ish ridges around a core, warped by a seed-dependent wave.
+pub(crate) fn ridges(seed: u32, w: u32, h: u32, dx: f32, dy: f32, degrees: f32) -> GrayImage {
+    let s = seed as f32;
+    let (core_x, core_y) = (w as f32 * (0.3 + 0.05 * (s % 7.0)), h as f32 * (0.35 + 0.04 * (s % 5.0)));
+    let period = 8.5 + (s % 3.0);
+    let (sn, cs) = degrees.to_radians().sin_cos();
+    let (mx, my) = (w as f32 / 2.0, h as f32 / 2.0);
+    let mut px = Vec::with_capacity((w * h) as usize);
+    for y in 0..h {
+        for x in 0..w {
+            // Sample the finger at the point this sensor pixel sees (placement: shift then rotate).
+            let (ux, uy) = (x as f32 - mx - dx, y as f32 - my - dy);
+            let (fx, fy) = (cs * ux - sn * uy + mx, sn * ux + cs * uy + my);
+            let (ax, ay) = (fx - core_x, (fy - core_y) * (1.2 + 0.1 * (s % 4.0)));
+            // Odd seeds are loops around a core; even seeds are arches (ridges across the finger).
+            let r = if seed % 2 == 1 {
+                (ax * ax + ay * ay).sqrt() + 6.0 * (fx / (23.0 + s)).sin() + 5.0 * (fy / (17.0 + 2.0 * s)).cos()
+            } else {
+                fy + 14.0 * (fx / (20.0 + s)).sin() + 4.0 * (fx / 9.0 + fy / 31.0).cos()
+            };
+            let v = 128.0 + 90.0 * (std::f32::consts::TAU * r / period).cos();
+            px.push(v.clamp(0.0, 255.0) as u8);
+        }
+    }
+    GrayImage::new(w, h, 500, px).unwrap()
+}
+
+#[test]
+fn a_shifted_and_rotated_copy_scores_as_genuine_and_another_finger_does_not() {
+    let enrolled = extract(&ridges(1, 160, 160, 0.0, 0.0, 0.0)).unwrap();
+    let genuine = extract(&ridges(1, 160, 160, 12.0, -9.0, 10.0)).unwrap();
+    let impostor = extract(&ridges(4, 160, 160, 0.0, 0.0, 0.0)).unwrap();
+    let t = Template::from_views(vec![enrolled]);
+    let g = score(&genuine, &t);
+    let i = score(&impostor, &t);
+    assert!(g >= DEFAULT_THRESHOLD, "genuine scored {g}");
+    assert!(i < DEFAULT_THRESHOLD, "impostor scored {i}");
+}
+
+#[test]
+fn the_same_image_scores_near_one() {
+    let img = ridges(2, 192, 192, 0.0, 0.0, 0.0);
+    let a = extract(&img).unwrap();
+    let b = extract(&img).unwrap();
+    assert!(score_pair(&a, &b) > 0.9);
+}
+
+#[test]
+fn templates_round_trip_and_bad_bytes_are_refused() {
+    let f = extract(&ridges(3, 160, 160, 0.0, 0.0, 0.0)).unwrap();
+    let probe = extract(&ridges(3, 160, 160, 4.0, 4.0, 0.0)).unwrap();
+    let t = Template::from_views(vec![f]);
+    let back = Template::from_bytes(&t.to_bytes()).unwrap();
+    assert!((score(&probe, &t) - score(&probe, &back)).abs() < 0.05);
+    let mut bytes = t.to_bytes();
+    bytes.pop();
+    assert!(Template::from_bytes(&bytes).is_err());
+    assert!(Template::from_bytes(b"FPM1").is_err());
+}
+
+#[test]
+fn quality_names_uniform_partial_and_good_captures() {
+    assert_eq!(assess(&GrayImage::new(160, 160, 500, vec![200; 160 * 160]).unwrap()), Quality::Dirty);
+    let full = ridges(1, 160, 160, 0.0, 0.0, 0.0);
+    assert_eq!(assess(&full), Quality::Good);
+    let mut px = full.pixels().to_vec();
+    for (i, p) in px.iter_mut().enumerate() {
+        if (i % 160) > 40 {
+            *p = 230;
+        }
+    }
+    assert_eq!(assess(&GrayImage::new(160, 160, 500, px).unwrap()), Quality::Partial);
+    let faint: Vec<u8> = full.pixels().iter().map(|p| 110 + p / 12).collect();
+    assert_eq!(assess(&GrayImage::new(160, 160, 500, faint).unwrap()), Quality::Insufficient);
+}
+
+#[test]
+fn hostile_sizes_and_resolutions_are_errors() {
+    assert!(extract(&GrayImage::new(20, 20, 500, vec![0; 400]).unwrap()).is_err());
+    assert!(extract(&GrayImage::new(160, 160, 200, vec![0; 160 * 160]).unwrap()).is_err());
+    assert!(matches!(extract(&GrayImage::new(160, 160, 500, vec![0; 160 * 160]).unwrap()), Err(EngineError::NoRidges)));
+}

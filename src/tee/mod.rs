@@ -1,0 +1,86 @@
+//! The trustlet bridge: the HAL's only way to the code that holds keys, templates and the matcher.
+//!
+//! The HAL speaks typed [`Request`]s; [`TrustletClient`] turns them into bytes, hands them to a
+//! [`Transport`] and checks that the bytes coming back decode to a response of the right kind.
+//! The software trustlet runs behind the same bytes in-process ([`InProcess`]).
+
+pub mod soft;
+pub mod wire;
+
+pub use wire::{AuthOutcome, EnrollStep, Request, Response, TaError, WireError, HAT_LEN};
+
+use std::fmt;
+
+/// Failure to reach the trustlet or to understand its answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransportError {
+    RequestTooLarge(usize),
+    Unreachable(String),
+    BadResponse(WireError),
+    WrongResponse,
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TransportError::RequestTooLarge(n) => write!(f, "request of {n} bytes is too large"),
+            TransportError::Unreachable(why) => write!(f, "trustlet unreachable: {why}"),
+            TransportError::BadResponse(e) => write!(f, "undecodable trustlet response: {e}"),
+            TransportError::WrongResponse => write!(f, "trustlet answered a different request"),
+        }
+    }
+}
+
+impl std::error::Error for TransportError {}
+
+/// Carries one request's bytes to a trustlet and brings its response's bytes back.
+pub trait Transport: Send {
+    fn execute(&mut self, request: &[u8]) -> Result<Vec<u8>, TransportError>;
+}
+
+/// A trustlet that runs in this process: the byte-level entry point of the software TA.
+pub trait ByteTrustlet: Send {
+    fn handle(&mut self, request: &[u8]) -> Vec<u8>;
+}
+
+/// Runs a [`ByteTrustlet`] in-process, with the same bytes a TEE transport would carry.
+pub struct InProcess<T: ByteTrustlet> {
+    ta: T,
+}
+
+impl<T: ByteTrustlet> InProcess<T> {
+    pub fn new(ta: T) -> Self {
+        InProcess { ta }
+    }
+}
+
+impl<T: ByteTrustlet> Transport for InProcess<T> {
+    fn execute(&mut self, request: &[u8]) -> Result<Vec<u8>, TransportError> {
+        Ok(self.ta.handle(request))
+    }
+}
+
+/// The HAL side of the bridge.
+pub struct TrustletClient {
+    transport: Box<dyn Transport>,
+}
+
+impl TrustletClient {
+    pub fn new(transport: Box<dyn Transport>) -> Self {
+        TrustletClient { transport }
+    }
+
+    /// Sends one request; `Ok(Response::Error(..))` is the trustlet refusing it.
+    pub fn call(&mut self, req: &Request) -> Result<Response, TransportError> {
+        let bytes = req.encode();
+        if bytes.len() > wire::MAX_MESSAGE {
+            return Err(TransportError::RequestTooLarge(bytes.len()));
+        }
+        let answer = self.transport.execute(&bytes)?;
+        let rsp = Response::decode(&answer).map_err(TransportError::BadResponse)?;
+        if !rsp.answers(req) {
+            return Err(TransportError::WrongResponse);
+        }
+        Ok(rsp)
+    }
+}

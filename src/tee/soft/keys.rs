@@ -1,0 +1,83 @@
+//! Secret key files: 32 random bytes, a regular file owned by this process's user, mode 0600 or
+//! stricter. A file that breaks these rules is refused, never silently used or replaced.
+
+use crate::fsutil;
+use std::fs;
+use std::io;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::path::Path;
+use zeroize::Zeroizing;
+
+pub const KEY_LEN: usize = 32;
+
+pub type Key = Zeroizing<[u8; KEY_LEN]>;
+
+/// Reads the key at `path`, creating it (and its directory, 0700) with fresh random bytes when it
+/// does not exist and `create` is true.
+pub fn load_or_create(path: &Path, create: bool) -> Result<Key, String> {
+    match fs::symlink_metadata(path) {
+        Ok(_) => load(path),
+        Err(e) if e.kind() == io::ErrorKind::NotFound && create => {
+            let dir = path.parent().ok_or_else(|| format!("{} has no directory", path.display()))?;
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(|e| format!("cannot create key directory {}: {e}", dir.display()))?;
+            let mut key: Key = Zeroizing::new([0u8; KEY_LEN]);
+            getrandom::fill(&mut key[..]).map_err(|e| format!("no OS randomness: {e}"))?;
+            let name = path.file_name().and_then(|n| n.to_str()).ok_or("key file name is not UTF-8")?;
+            fsutil::write_atomic(dir, name, &key[..])
+                .map_err(|e| format!("cannot create key file {}: {e}", path.display()))?;
+            log::info!("created key file {}", path.display());
+            Ok(key)
+        }
+        Err(e) => Err(format!("cannot read key file {}: {e}", path.display())),
+    }
+}
+
+/// Reads an existing key file, checking type, owner, mode and size.
+pub fn load(path: &Path) -> Result<Key, String> {
+    let meta = fs::symlink_metadata(path).map_err(|e| format!("cannot read key file {}: {e}", path.display()))?;
+    if !meta.file_type().is_file() {
+        return Err(format!("key file {} is not a regular file", path.display()));
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::geteuid() };
+    if meta.uid() != uid {
+        return Err(format!("key file {} is owned by uid {}, not by this process (uid {uid})", path.display(), meta.uid()));
+    }
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(format!("key file {} has mode {mode:04o}; it must be 0600 or stricter", path.display()));
+    }
+    let bytes = Zeroizing::new(fs::read(path).map_err(|e| format!("cannot read key file {}: {e}", path.display()))?);
+    if bytes.len() != KEY_LEN {
+        return Err(format!("key file {} holds {} bytes; it must hold exactly {KEY_LEN}", path.display(), bytes.len()));
+    }
+    let mut key: Key = Zeroizing::new([0u8; KEY_LEN]);
+    key.copy_from_slice(&bytes);
+    Ok(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn created_keys_are_private_and_reloaded_and_loose_ones_refused() {
+        let dir = std::env::temp_dir().join(format!("fphal-keys-{}", std::process::id()));
+        let path = dir.join("sub/k.key");
+        let k1 = load_or_create(&path, true).unwrap();
+        let k2 = load_or_create(&path, true).unwrap();
+        assert_eq!(*k1, *k2);
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(load(&path).unwrap_err().contains("0600"));
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        fs::write(&path, b"short").unwrap();
+        assert!(load(&path).unwrap_err().contains("exactly 32"));
+        assert!(load_or_create(&dir.join("missing.key"), false).is_err());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
