@@ -1,0 +1,41 @@
+//! The C surface: `HMI`, the device's function table, and fphal's own `fphal_*` functions.
+//!
+//! Every entry point runs its body through [`boundary`], which catches panics and maps them to a
+//! per-type fallback, so nothing unwinds into C and the host process never aborts.
+
+mod device;
+pub mod ext;
+pub mod module;
+pub mod sys;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// What an entry point returns when its body panicked.
+pub trait PanicFallback {
+    fn on_panic() -> Self;
+}
+
+impl PanicFallback for i32 {
+    /// `-EIO`: understood by the HIDL service's `ErrorFilter`.
+    fn on_panic() -> Self {
+        -libc::EIO
+    }
+}
+
+impl PanicFallback for u64 {
+    /// 0: the contract's "failure" for `pre_enroll` and `get_authenticator_id`.
+    fn on_panic() -> Self {
+        0
+    }
+}
+
+/// Runs `body`, turning a panic into a log line and `T::on_panic()`.
+pub fn boundary<T: PanicFallback>(name: &str, body: impl FnOnce() -> T) -> T {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(v) => v,
+        Err(p) => {
+            log::error!("{name}: internal error (panic): {}", crate::hal::panic_text(&p));
+            T::on_panic()
+        }
+    }
+}

@@ -1,0 +1,262 @@
+//! The device: what each entry point asks for, and the one worker thread that does it.
+//!
+//! Callers validate, queue a command under a short lock, wake the worker through an eventfd and
+//! return; only the few calls that need an answer (pre_enroll, post_enroll, get_authenticator_id,
+//! set_active_group) wait for the worker's reply. The worker owns the sensor and the trustlet
+//! session, waits in one `poll()` on both, and is the only thread that sends messages.
+
+mod eventfd;
+mod worker;
+
+pub(crate) use worker::panic_text;
+
+use crate::config::Config;
+use crate::error::HalError;
+use crate::sensor::VirtualSensor;
+use crate::tee::soft::{SoftSettings, SoftTrustlet};
+use crate::tee::{InProcess, Transport, HAT_LEN};
+use eventfd::EventFd;
+use parking_lot::Mutex;
+use std::collections::VecDeque;
+use std::ffi::CString;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, OnceLock};
+use std::thread::{JoinHandle, ThreadId};
+
+/// `fingerprint_error_t` values the HAL sends.
+pub mod errors {
+    pub const HW_UNAVAILABLE: i32 = 1;
+    pub const UNABLE_TO_PROCESS: i32 = 2;
+    pub const TIMEOUT: i32 = 3;
+    pub const NO_SPACE: i32 = 4;
+    pub const CANCELED: i32 = 5;
+    pub const LOCKOUT: i32 = 7;
+}
+
+/// A message for the client, in Rust terms; `ffi` turns it into a `fingerprint_msg_t`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    Error(i32),
+    Acquired(i32),
+    Enrolling { gid: u32, fid: u32, remaining: u32 },
+    Removed { gid: u32, fid: u32, remaining: u32 },
+    Enumerating { gid: u32, fid: u32, remaining: u32 },
+    Authenticated { gid: u32, fid: u32, hat: [u8; HAT_LEN] },
+}
+
+/// Where messages go. Called from the worker thread with no lock held.
+pub type Sink = Arc<dyn Fn(&Message) + Send + Sync>;
+
+#[derive(Debug, Clone)]
+enum Operation {
+    Enroll { hat: [u8; HAT_LEN], gid: u32, timeout_sec: u32 },
+    Authenticate { operation_id: u64, gid: u32 },
+    Enumerate,
+    Remove { gid: u32, fid: u32 },
+}
+
+enum Query {
+    PreEnroll,
+    PostEnroll,
+    GetAuthenticatorId,
+    SetActiveGroup { gid: u32, path: String },
+}
+
+enum Command {
+    Start(Operation),
+    Cancel,
+    Query(Query, mpsc::SyncSender<Result<u64, HalError>>),
+    Shutdown,
+}
+
+/// Commands waiting beyond this many mean the worker is wedged; callers then get `-ENOMEM`.
+const MAX_QUEUED: usize = 65_536;
+
+struct Shared {
+    queue: Mutex<VecDeque<Command>>,
+    wake: EventFd,
+    sink: Mutex<Option<Sink>>,
+    worker_thread: OnceLock<ThreadId>,
+    /// `CLOCK_MONOTONIC` nanoseconds at which the worker last left `poll()`.
+    last_wake_ns: AtomicU64,
+}
+
+impl Shared {
+    fn emit(&self, msg: &Message) {
+        // Snapshot the sink, then call it with no lock held: a client may block in it.
+        let sink = self.sink.lock().clone();
+        if let Some(sink) = sink {
+            sink(msg);
+        }
+    }
+}
+
+/// One open sensor.
+pub struct Device {
+    shared: Arc<Shared>,
+    worker: Option<JoinHandle<()>>,
+    sensor_path: PathBuf,
+}
+
+static OPEN_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl Device {
+    /// Opens the device described by `config`: the virtual sensor and the software trustlet.
+    pub fn open(config: &Config) -> Result<Device, HalError> {
+        let ta = SoftTrustlet::new(SoftSettings::from_config(config)).map_err(|e| {
+            log::error!("trustlet: {e}");
+            HalError::InvalidArgument(e)
+        })?;
+        Device::open_with(config, Box::new(InProcess::new(ta)))
+    }
+
+    /// Opens a device whose trustlet is reached through `transport`.
+    pub fn open_with(config: &Config, transport: Box<dyn Transport>) -> Result<Device, HalError> {
+        let n = OPEN_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let dir = config.runtime_dir();
+        std::fs::create_dir_all(&dir).map_err(|e| HalError::InvalidArgument(format!("runtime directory {}: {e}", dir.display())))?;
+        let sensor_path = dir.join(format!("fphal-sensor-{}-{n}.sock", std::process::id()));
+        let sensor = VirtualSensor::bind(&sensor_path).map_err(|e| {
+            log::error!("virtual sensor: {e}");
+            HalError::InvalidArgument(e)
+        })?;
+        let wake = EventFd::new().map_err(|e| HalError::Io(format!("eventfd: {e}")))?;
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(VecDeque::new()),
+            wake,
+            sink: Mutex::new(None),
+            worker_thread: OnceLock::new(),
+            last_wake_ns: AtomicU64::new(0),
+        });
+        let worker_shared = Arc::clone(&shared);
+        let handle = std::thread::Builder::new()
+            .name("fphal-worker".into())
+            .spawn(move || worker::run(worker_shared, sensor, transport))
+            .map_err(|e| HalError::Io(format!("cannot start worker thread: {e}")))?;
+        let _ = shared.worker_thread.set(handle.thread().id());
+        log::info!("device open; virtual sensor at {}", sensor_path.display());
+        Ok(Device { shared, worker: Some(handle), sensor_path })
+    }
+
+    pub fn sensor_path(&self) -> &Path {
+        &self.sensor_path
+    }
+
+    /// `CLOCK_MONOTONIC` ns at which the worker last left `poll()` (for latency measurements).
+    pub fn last_wake_ns(&self) -> u64 {
+        self.shared.last_wake_ns.load(Ordering::Acquire)
+    }
+
+    pub fn set_sink(&self, sink: Option<Sink>) {
+        *self.shared.sink.lock() = sink;
+    }
+
+    fn push(&self, cmd: Command) -> Result<(), HalError> {
+        {
+            let mut q = self.shared.queue.lock();
+            if q.len() >= MAX_QUEUED {
+                log::error!("worker is not taking commands ({} queued)", q.len());
+                return Err(HalError::NoMemory);
+            }
+            q.push_back(cmd);
+        }
+        self.shared.wake.signal();
+        Ok(())
+    }
+
+    fn query(&self, q: Query) -> Result<u64, HalError> {
+        if self.shared.worker_thread.get() == Some(&std::thread::current().id()) {
+            // Called from inside notify: the worker cannot answer itself.
+            return Err(HalError::Io("called from inside the notify callback; call from another thread".into()));
+        }
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.push(Command::Query(q, tx))?;
+        rx.recv().map_err(|_| HalError::Io("the worker stopped before answering".into()))?
+    }
+
+    pub fn pre_enroll(&self) -> Result<u64, HalError> {
+        self.query(Query::PreEnroll)
+    }
+
+    pub fn post_enroll(&self) -> Result<(), HalError> {
+        self.query(Query::PostEnroll).map(|_| ())
+    }
+
+    pub fn get_authenticator_id(&self) -> Result<u64, HalError> {
+        self.query(Query::GetAuthenticatorId)
+    }
+
+    /// Validates and normalises `path`, then makes `gid` at `path` the active group.
+    pub fn set_active_group(&self, gid: u32, path: &str) -> Result<(), HalError> {
+        let normalised = normalise_group_path(path)?;
+        self.query(Query::SetActiveGroup { gid, path: normalised }).map(|_| ())
+    }
+
+    pub fn enroll(&self, hat: [u8; HAT_LEN], gid: u32, timeout_sec: u32) -> Result<(), HalError> {
+        self.push(Command::Start(Operation::Enroll { hat, gid, timeout_sec }))
+    }
+
+    pub fn authenticate(&self, operation_id: u64, gid: u32) -> Result<(), HalError> {
+        self.push(Command::Start(Operation::Authenticate { operation_id, gid }))
+    }
+
+    pub fn enumerate(&self) -> Result<(), HalError> {
+        self.push(Command::Start(Operation::Enumerate))
+    }
+
+    pub fn remove(&self, gid: u32, fid: u32) -> Result<(), HalError> {
+        self.push(Command::Start(Operation::Remove { gid, fid }))
+    }
+
+    /// Stops whatever runs; answered by exactly one `ERROR(CANCELED)` from the worker.
+    pub fn cancel(&self) -> Result<(), HalError> {
+        self.push(Command::Cancel)
+    }
+}
+
+impl Drop for Device {
+    fn drop(&mut self) {
+        self.shared.queue.lock().push_back(Command::Shutdown);
+        self.shared.wake.signal();
+        if let Some(h) = self.worker.take() {
+            if h.thread().id() == std::thread::current().id() {
+                // Closed from inside notify: the worker ends on its own after this callback.
+                return;
+            }
+            if h.join().is_err() {
+                log::error!("worker thread ended by a panic");
+            }
+        }
+        log::info!("device closed");
+    }
+}
+
+/// The checks the HIDL service makes before it calls the HAL, made here too so that a legacy
+/// client gets the same answer: absolute, existing, a directory, writable. Trailing slashes go.
+pub fn normalise_group_path(path: &str) -> Result<String, HalError> {
+    let bad = |why: &str| Err(HalError::InvalidArgument(format!("group path {path:?}: {why}")));
+    if path.is_empty() {
+        return bad("empty");
+    }
+    if path.len() >= libc::PATH_MAX as usize {
+        return bad("longer than PATH_MAX");
+    }
+    if !path.starts_with('/') {
+        return bad("not absolute");
+    }
+    let trimmed = path.trim_end_matches('/');
+    let normalised = if trimmed.is_empty() { "/" } else { trimmed };
+    match std::fs::metadata(normalised) {
+        Err(e) => return bad(&format!("{e}")),
+        Ok(m) if !m.is_dir() => return bad("not a directory"),
+        Ok(_) => {}
+    }
+    let c = CString::new(normalised).map_err(|_| HalError::InvalidArgument("group path contains NUL".into()))?;
+    // SAFETY: c is a valid NUL-terminated string for the duration of the call.
+    if unsafe { libc::access(c.as_ptr(), libc::W_OK) } != 0 {
+        return bad("not writable");
+    }
+    Ok(normalised.to_string())
+}

@@ -1,0 +1,162 @@
+//! The sensor the worker waits on. In software mode it is a virtual sensor: a Unix
+//! `SOCK_SEQPACKET` socket that takes finger-down (with an image) and finger-up packets.
+//! It knows nothing of templates or tokens.
+
+pub mod client;
+pub mod protocol;
+mod socket;
+
+use crate::image::GrayImage;
+use protocol::Status;
+use socket::SeqpacketSocket;
+use std::os::fd::{AsRawFd, RawFd};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// What the sensor saw.
+#[derive(Debug)]
+pub enum SensorEvent {
+    /// A finger touched and an image was captured.
+    FingerDown(GrayImage),
+    /// The finger left; `held_ms` is how long it stayed since its image was taken.
+    FingerUp { held_ms: u32 },
+}
+
+struct PartialImage {
+    width: u32,
+    height: u32,
+    dpi: u32,
+    pixels: Vec<u8>,
+}
+
+pub struct VirtualSensor {
+    path: PathBuf,
+    listener: SeqpacketSocket,
+    client: Option<SeqpacketSocket>,
+    partial: Option<PartialImage>,
+    down_since: Option<Instant>,
+    buf: Vec<u8>,
+}
+
+impl VirtualSensor {
+    /// Binds the socket at `path` (which must not be in use by a live sensor).
+    pub fn bind(path: &Path) -> Result<VirtualSensor, String> {
+        let listener = SeqpacketSocket::listen(path)?;
+        Ok(VirtualSensor { path: path.to_path_buf(), listener, client: None, partial: None, down_since: None, buf: vec![0; protocol::MAX_PACKET + 64] })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The descriptors the worker's `poll()` must watch.
+    pub fn fds(&self) -> Vec<RawFd> {
+        let mut v = vec![self.listener.as_raw_fd()];
+        if let Some(c) = &self.client {
+            v.push(c.as_raw_fd());
+        }
+        v
+    }
+
+    /// Handles whatever made `fd` readable. `armed` says whether an operation waits for a finger.
+    pub fn service(&mut self, fd: RawFd, armed: bool) -> Option<SensorEvent> {
+        if fd == self.listener.as_raw_fd() {
+            if let Some(c) = self.listener.accept() {
+                // The newest driver connection owns the sensor; an older one is dropped.
+                self.client = Some(c);
+                self.partial = None;
+                self.down_since = None;
+            }
+            return None;
+        }
+        let client = self.client.as_ref()?;
+        if client.as_raw_fd() != fd {
+            return None;
+        }
+        let n = match client.recv(&mut self.buf) {
+            Ok(Some(n)) => n,
+            Ok(None) => return None,
+            Err(_) => {
+                // Hung up or failed: a lifted finger as far as we are concerned.
+                self.client = None;
+                self.partial = None;
+                return self.down_since.take().map(|t| SensorEvent::FingerUp { held_ms: t.elapsed().as_millis() as u32 });
+            }
+        };
+        let packet = self.buf[..n].to_vec();
+        let (status, reason, event) = self.handle_packet(&packet, armed);
+        if let Some(c) = &self.client {
+            let _ = c.send(&protocol::status_packet(status, &reason));
+        }
+        event
+    }
+
+    fn handle_packet(&mut self, p: &[u8], armed: bool) -> (Status, String, Option<SensorEvent>) {
+        let refuse = |why: &str| (Status::Refused, why.to_string(), None);
+        if p.len() < 4 || p[0] != protocol::VERSION {
+            return refuse("unsupported protocol version");
+        }
+        match p[1] {
+            protocol::FINGER_DOWN => {
+                if p.len() < protocol::DOWN_HEADER {
+                    return refuse("finger-down packet too short");
+                }
+                let le16 = |i: usize| u16::from_le_bytes([p[i], p[i + 1]]) as u32;
+                let (w, h, dpi) = (le16(4), le16(6), le16(8));
+                if w == 0 || h == 0 || w > crate::image::MAX_SIDE || h > crate::image::MAX_SIDE {
+                    return refuse(&format!("image of {w}x{h}: each side must be 1..=1024"));
+                }
+                let px = &p[protocol::DOWN_HEADER..];
+                if px.len() > (w * h) as usize {
+                    return refuse("more pixels than width x height");
+                }
+                self.partial = None;
+                if !armed {
+                    self.down_since = Some(Instant::now());
+                    return (Status::Ignored, "not waiting for a finger".into(), None);
+                }
+                self.partial = Some(PartialImage { width: w, height: h, dpi, pixels: px.to_vec() });
+                self.complete_if_done()
+            }
+            protocol::IMAGE_DATA => {
+                let Some(part) = self.partial.as_mut() else { return refuse("image data without a finger-down") };
+                let need = (part.width * part.height) as usize - part.pixels.len();
+                if p.len() - 4 > need {
+                    self.partial = None;
+                    return refuse("more pixels than width x height");
+                }
+                part.pixels.extend_from_slice(&p[4..]);
+                self.complete_if_done()
+            }
+            protocol::FINGER_UP => {
+                self.partial = None;
+                match self.down_since.take() {
+                    Some(t) => (Status::Taken, String::new(), Some(SensorEvent::FingerUp { held_ms: t.elapsed().as_millis() as u32 })),
+                    None => (Status::Ignored, "no finger was down".into(), None),
+                }
+            }
+            other => refuse(&format!("unknown packet kind {other}")),
+        }
+    }
+
+    fn complete_if_done(&mut self) -> (Status, String, Option<SensorEvent>) {
+        let part = self.partial.as_ref().expect("caller set it");
+        if part.pixels.len() < (part.width * part.height) as usize {
+            return (Status::Continue, String::new(), None);
+        }
+        let part = self.partial.take().expect("checked");
+        match GrayImage::new(part.width, part.height, part.dpi, part.pixels) {
+            Ok(img) => {
+                self.down_since = Some(Instant::now());
+                (Status::Taken, String::new(), Some(SensorEvent::FingerDown(img)))
+            }
+            Err(e) => (Status::Refused, e.to_string(), None),
+        }
+    }
+}
+
+impl Drop for VirtualSensor {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}

@@ -1,0 +1,313 @@
+//! The worker thread: one loop, one `poll()` on the wake eventfd and the sensor.
+
+use super::{errors, Command, Message, Operation, Query, Shared};
+use crate::error::HalError;
+use crate::sensor::{SensorEvent, VirtualSensor};
+use crate::tee::{AuthOutcome, Request, Response, TaError, Transport, TransportError, TrustletClient};
+use std::os::fd::AsRawFd;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What the worker is doing now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Current {
+    Idle,
+    Enroll { gid: u32, deadline: Option<Instant> },
+    Authenticate { gid: u32 },
+}
+
+struct Worker {
+    shared: Arc<Shared>,
+    sensor: VirtualSensor,
+    ta: TrustletClient,
+    current: Current,
+    active_gid: Option<u32>,
+}
+
+fn now_ns() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: ts is a valid, writable timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+pub(super) fn run(shared: Arc<Shared>, sensor: VirtualSensor, transport: Box<dyn Transport>) {
+    let mut w = Worker { shared, sensor, ta: TrustletClient::new(transport), current: Current::Idle, active_gid: None };
+    loop {
+        let ready = w.wait();
+        w.shared.last_wake_ns.store(now_ns(), Ordering::Release);
+        // Each step runs behind a panic boundary: a bug becomes ERROR(HW_UNAVAILABLE), never a
+        // dead worker or an aborted host.
+        match catch_unwind(AssertUnwindSafe(|| w.step(&ready))) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(panic) => {
+                log::error!("worker step panicked: {}", panic_text(&panic));
+                w.current = Current::Idle;
+                w.shared.emit(&Message::Error(errors::HW_UNAVAILABLE));
+            }
+        }
+    }
+}
+
+pub(crate) fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned()).unwrap_or_else(|| "unknown panic".into())
+}
+
+impl Worker {
+    /// Blocks in one `poll()` until a command, a sensor packet or the enroll deadline.
+    fn wait(&self) -> Vec<i32> {
+        let mut fds: Vec<libc::pollfd> = std::iter::once(self.shared.wake.as_raw_fd())
+            .chain(self.sensor.fds())
+            .map(|fd| libc::pollfd { fd, events: libc::POLLIN, revents: 0 })
+            .collect();
+        let timeout = match self.current {
+            Current::Enroll { deadline: Some(d), .. } => d.saturating_duration_since(Instant::now()).as_millis().min(i32::MAX as u128) as i32,
+            _ => -1,
+        };
+        // SAFETY: fds is a valid array of fds.len() pollfd structs for the duration of the call.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
+        if n <= 0 {
+            return Vec::new();
+        }
+        fds.iter().filter(|p| p.revents != 0).map(|p| p.fd).collect()
+    }
+
+    /// One round of work after a wake. Returns false when the device is closing.
+    fn step(&mut self, ready: &[i32]) -> bool {
+        if let Current::Enroll { deadline: Some(d), .. } = self.current {
+            if Instant::now() >= d {
+                self.end_session();
+                self.finish_with(errors::TIMEOUT);
+            }
+        }
+        let wake = self.shared.wake.as_raw_fd();
+        if ready.contains(&wake) {
+            self.shared.wake.drain();
+        }
+        // Commands first, in the order callers issued them, one at a time with the lock released.
+        loop {
+            let cmd = self.shared.queue.lock().pop_front();
+            let Some(cmd) = cmd else { break };
+            match cmd {
+                Command::Shutdown => {
+                    self.end_session();
+                    return false;
+                }
+                Command::Cancel => {
+                    if self.current != Current::Idle {
+                        self.end_session();
+                        self.current = Current::Idle;
+                    }
+                    self.shared.emit(&Message::Error(errors::CANCELED));
+                }
+                Command::Query(q, reply) => {
+                    let _ = reply.send(self.answer(q));
+                }
+                Command::Start(op) => self.start(op),
+            }
+        }
+        for fd in ready.iter().filter(|fd| **fd != wake) {
+            let armed = self.current != Current::Idle;
+            if let Some(ev) = self.sensor.service(*fd, armed) {
+                self.on_sensor(ev);
+            }
+        }
+        true
+    }
+
+    fn call(&mut self, req: &Request) -> Result<Response, TransportError> {
+        let r = self.ta.call(req);
+        if let Err(e) = &r {
+            log::error!("trustlet call failed: {e}");
+        }
+        r
+    }
+
+    fn end_session(&mut self) {
+        if self.current != Current::Idle {
+            let _ = self.call(&Request::EndSession);
+        }
+    }
+
+    /// Ends the running operation with an error message.
+    fn finish_with(&mut self, error: i32) {
+        self.current = Current::Idle;
+        self.shared.emit(&Message::Error(error));
+    }
+
+    fn answer(&mut self, q: Query) -> Result<u64, HalError> {
+        let req = match q {
+            Query::PreEnroll => Request::PreEnroll,
+            Query::PostEnroll => Request::PostEnroll,
+            Query::GetAuthenticatorId => Request::GetAuthenticatorId,
+            Query::SetActiveGroup { gid, path } => {
+                // A running operation belongs to the old group: end it quietly.
+                self.end_session();
+                self.current = Current::Idle;
+                let r = self.call(&Request::SetActiveGroup { gid, path: path.clone() });
+                return match r {
+                    Ok(Response::Ok) => {
+                        self.active_gid = Some(gid);
+                        Ok(0)
+                    }
+                    Ok(Response::Error(e)) => {
+                        log::error!("set_active_group({gid}, {path}): {e}");
+                        Err(HalError::InvalidArgument(e.to_string()))
+                    }
+                    Ok(_) => Err(HalError::Io("unexpected trustlet response".into())),
+                    Err(e) => Err(HalError::Io(e.to_string())),
+                };
+            }
+        };
+        match self.call(&req) {
+            Ok(Response::Challenge(c)) | Ok(Response::AuthenticatorId(c)) => Ok(c),
+            Ok(Response::Ok) => Ok(0),
+            Ok(Response::Error(e)) => Err(HalError::Io(e.to_string())),
+            Ok(_) => Err(HalError::Io("unexpected trustlet response".into())),
+            Err(e) => Err(HalError::Io(e.to_string())),
+        }
+    }
+
+    /// The error message for a trustlet refusal at the start of an operation.
+    fn refusal(e: &TaError) -> i32 {
+        match e {
+            TaError::NoSpace => errors::NO_SPACE,
+            TaError::Lockout { .. } => errors::LOCKOUT,
+            TaError::Internal(_) => errors::HW_UNAVAILABLE,
+            _ => errors::UNABLE_TO_PROCESS,
+        }
+    }
+
+    fn group_for(&self, gid: u32, what: &str) -> Option<u32> {
+        match self.active_gid {
+            Some(active) if active == gid => Some(gid),
+            Some(active) => {
+                log::warn!("{what} for group {gid}, but the active group is {active}");
+                None
+            }
+            None => {
+                log::warn!("{what} before set_active_group");
+                None
+            }
+        }
+    }
+
+    fn start(&mut self, op: Operation) {
+        // A new operation replaces the running one without a message of its own.
+        self.end_session();
+        self.current = Current::Idle;
+        match op {
+            Operation::Enroll { hat, gid, timeout_sec } => {
+                let Some(gid) = self.group_for(gid, "enroll") else { return self.finish_with(errors::UNABLE_TO_PROCESS) };
+                match self.call(&Request::EnrollBegin { hat }) {
+                    Ok(Response::Ok) => {
+                        let deadline = (timeout_sec > 0).then(|| Instant::now() + Duration::from_secs(timeout_sec as u64));
+                        self.current = Current::Enroll { gid, deadline };
+                    }
+                    Ok(Response::Error(e)) => {
+                        log::warn!("enroll refused: {e}");
+                        self.finish_with(Self::refusal(&e));
+                    }
+                    _ => self.finish_with(errors::HW_UNAVAILABLE),
+                }
+            }
+            Operation::Authenticate { operation_id, gid } => {
+                let Some(gid) = self.group_for(gid, "authenticate") else { return self.finish_with(errors::UNABLE_TO_PROCESS) };
+                match self.call(&Request::AuthenticateBegin { operation_id }) {
+                    Ok(Response::Ok) => self.current = Current::Authenticate { gid },
+                    Ok(Response::Error(e)) => {
+                        log::info!("authenticate refused: {e}");
+                        self.finish_with(Self::refusal(&e));
+                    }
+                    _ => self.finish_with(errors::HW_UNAVAILABLE),
+                }
+            }
+            Operation::Enumerate => {
+                let Some(gid) = self.active_gid else { return self.finish_with(errors::UNABLE_TO_PROCESS) };
+                match self.call(&Request::Enumerate) {
+                    Ok(Response::Fingers(fids)) => self.count_down(&fids, |fid, remaining| Message::Enumerating { gid, fid, remaining }),
+                    Ok(Response::Error(e)) => {
+                        log::error!("enumerate: {e}");
+                        self.finish_with(Self::refusal(&e));
+                    }
+                    _ => self.finish_with(errors::HW_UNAVAILABLE),
+                }
+            }
+            Operation::Remove { gid, fid } => {
+                let Some(gid) = self.group_for(gid, "remove") else { return self.finish_with(errors::UNABLE_TO_PROCESS) };
+                match self.call(&Request::Remove { fid }) {
+                    // One finger: `{fid, gid, 0}` whether or not it existed (VTS: no error).
+                    Ok(Response::Removed(_)) if fid != 0 => self.shared.emit(&Message::Removed { gid, fid, remaining: 0 }),
+                    Ok(Response::Removed(fids)) => self.count_down(&fids, |fid, remaining| Message::Removed { gid, fid, remaining }),
+                    Ok(Response::Error(e)) => {
+                        log::error!("remove: {e}");
+                        self.finish_with(Self::refusal(&e));
+                    }
+                    _ => self.finish_with(errors::HW_UNAVAILABLE),
+                }
+            }
+        }
+    }
+
+    /// One message per finger with `remaining` counting down to 0, or one `{fid 0, remaining 0}`.
+    fn count_down(&self, fids: &[u32], msg: impl Fn(u32, u32) -> Message) {
+        if fids.is_empty() {
+            self.shared.emit(&msg(0, 0));
+        }
+        for (i, fid) in fids.iter().enumerate() {
+            self.shared.emit(&msg(*fid, (fids.len() - 1 - i) as u32));
+        }
+    }
+
+    fn on_sensor(&mut self, ev: SensorEvent) {
+        let SensorEvent::FingerDown(image) = ev else { return };
+        match self.current {
+            Current::Idle => {}
+            Current::Enroll { gid, .. } => match self.call(&Request::EnrollCapture { image, contact_ms: 0 }) {
+                Ok(Response::Enroll(step)) => {
+                    self.shared.emit(&Message::Acquired(step.acquired));
+                    if let Some(code) = step.vendor_error {
+                        self.current = Current::Idle;
+                        return self.shared.emit(&Message::Error(code));
+                    }
+                    if step.counted {
+                        if step.remaining == 0 {
+                            self.current = Current::Idle;
+                        }
+                        self.shared.emit(&Message::Enrolling { gid, fid: step.fid, remaining: step.remaining });
+                    }
+                }
+                Ok(Response::Error(e)) => {
+                    log::error!("enroll capture: {e}");
+                    self.finish_with(Self::refusal(&e));
+                }
+                _ => self.finish_with(errors::HW_UNAVAILABLE),
+            },
+            Current::Authenticate { gid } => match self.call(&Request::AuthenticateCapture { image, contact_ms: 0 }) {
+                Ok(Response::Auth { acquired, outcome }) => {
+                    self.shared.emit(&Message::Acquired(acquired));
+                    match outcome {
+                        AuthOutcome::NotCounted => {}
+                        AuthOutcome::NoMatch => self.shared.emit(&Message::Authenticated { gid, fid: 0, hat: [0; 69] }),
+                        AuthOutcome::Match { fid, hat } => {
+                            self.current = Current::Idle;
+                            self.shared.emit(&Message::Authenticated { gid, fid, hat });
+                        }
+                        AuthOutcome::LockedOut => {
+                            self.shared.emit(&Message::Authenticated { gid, fid: 0, hat: [0; 69] });
+                            self.finish_with(errors::LOCKOUT);
+                        }
+                    }
+                }
+                Ok(Response::Error(e)) => {
+                    log::info!("authenticate capture: {e}");
+                    self.finish_with(Self::refusal(&e));
+                }
+                _ => self.finish_with(errors::HW_UNAVAILABLE),
+            },
+        }
+    }
+}
