@@ -112,7 +112,7 @@ impl VirtualSensor {
                 }
                 self.partial = None;
                 if !armed {
-                    self.down_since = Some(Instant::now());
+                    self.down_since = None;
                     return (Status::Ignored, "not waiting for a finger".into(), None);
                 }
                 self.partial = Some(PartialImage { width: w, height: h, dpi, pixels: px.to_vec() });

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds the C tests with -Wall -Wextra -Werror and runs them against target/debug/libfphal.so:
+# under AddressSanitizer, plus one run under valgrind. Usage: c-tests/run.sh [path/to/libfphal.so]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+LIB=$(realpath "${1:-target/debug/libfphal.so}")
+OUT=c-tests/build
+mkdir -p "$OUT"
+CFLAGS=(-std=c11 -Wall -Wextra -Wpedantic -Werror -g -Iinclude)
+
+echo "== layout: LP64"
+gcc "${CFLAGS[@]}" c-tests/fp_layout.c -o "$OUT/fp_layout64" && "$OUT/fp_layout64"
+echo "== layout: ILP32 (x86, -m32)"
+gcc -m32 "${CFLAGS[@]}" c-tests/fp_layout.c -o "$OUT/fp_layout32" && "$OUT/fp_layout32"
+echo "== header compiles as C++"
+g++ -Wall -Wextra -Werror -fsyntax-only -x c++ include/fphal.h
+
+for t in fp_vts fp_api; do
+    gcc "${CFLAGS[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer c-tests/$t.c c-tests/harness.c -o "$OUT/$t" -ldl -lpthread -lm
+done
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
+echo "== fp_vts (ASan)"
+"$OUT/fp_vts" "$LIB"
+echo "== fp_api (ASan)"
+"$OUT/fp_api" "$LIB"
+echo "== fp_vts (valgrind memcheck)"
+gcc "${CFLAGS[@]}" c-tests/fp_vts.c c-tests/harness.c -o "$OUT/fp_vts_plain" -ldl -lpthread -lm
+valgrind -q --error-exitcode=99 "$OUT/fp_vts_plain" "$LIB"
+echo "c-tests: all passed"
