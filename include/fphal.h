@@ -236,6 +236,16 @@ int fphal_auth_token_verify(const uint8_t *key,
                             size_t token_len);
 
 /*
+ Writes into `*out_ns` the `CLOCK_MONOTONIC` time, in nanoseconds, at which `dev`'s worker last
+ left its `poll()`: a diagnostic for measuring how fast `cancel()` reaches a waiting worker.
+ Returns 0 or `-EINVAL`.
+
+ # Safety
+ `out_ns` must be NULL or valid for one `uint64_t` write.
+ */
+int fphal_device_last_wake_ns(const fingerprint_device_t *dev, uint64_t *out_ns);
+
+/*
  Writes the path of `dev`'s virtual sensor socket, NUL-terminated, into `buf` (`len` bytes).
 
  Returns 0, `-EINVAL` (NULL arguments or not an open fphal device) or `-ERANGE` (`buf` too

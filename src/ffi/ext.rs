@@ -93,3 +93,22 @@ pub unsafe extern "C" fn fphal_auth_token_verify(key: *const u8, key_len: usize,
         if AuthToken::from_bytes(bytes).verify(key) { 0 } else { -libc::EBADMSG }
     })
 }
+
+/// Writes into `*out_ns` the `CLOCK_MONOTONIC` time, in nanoseconds, at which `dev`'s worker last
+/// left its `poll()`: a diagnostic for measuring how fast `cancel()` reaches a waiting worker.
+/// Returns 0 or `-EINVAL`.
+///
+/// # Safety
+/// `out_ns` must be NULL or valid for one `uint64_t` write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn fphal_device_last_wake_ns(dev: *const fingerprint_device_t, out_ns: *mut u64) -> c_int {
+    boundary("fphal_device_last_wake_ns", || {
+        let Ok(device) = lookup(dev) else { return -libc::EINVAL };
+        if out_ns.is_null() {
+            return -libc::EINVAL;
+        }
+        // SAFETY: out_ns is non-NULL and valid for one write (caller contract).
+        unsafe { *out_ns = device.last_wake_ns() };
+        0
+    })
+}
