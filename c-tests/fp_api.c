@@ -71,6 +71,18 @@ int main(int argc, char **argv) {
     loaded_t l;
     load_module(argv[1], &l);
 
+    /* A bad configuration file makes open fail with -EINVAL rather than guess. */
+    char good[600], bad[600];
+    snprintf(good, sizeof good, "%s", getenv("FPHAL_CONFIG"));
+    snprintf(bad, sizeof bad, "%s/bad.toml", dir);
+    FILE *f = fopen(bad, "w");
+    CHECK(f != NULL);
+    fputs("[enroll]\nsampels = 3\n", f);
+    fclose(f);
+    setenv("FPHAL_CONFIG", bad, 1);
+    CHECK(open_device(&l) == -EINVAL);
+    setenv("FPHAL_CONFIG", good, 1);
+
     /* open -> close -> open in one process */
     CHECK(open_device(&l) == 0);
     int (*cancel_fn)(struct fingerprint_device *) = l.dev->cancel;

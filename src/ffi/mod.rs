@@ -39,3 +39,15 @@ pub fn boundary<T: PanicFallback>(name: &str, body: impl FnOnce() -> T) -> T {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_the_fallback_value() {
+        assert_eq!(boundary::<i32>("t", || panic!("boom")), -libc::EIO);
+        assert_eq!(boundary::<u64>("t", || panic!("boom")), 0);
+        assert_eq!(boundary::<i32>("t", || 7), 7);
+    }
+}
