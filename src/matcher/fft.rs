@@ -1,6 +1,6 @@
 //! Spectra of prepared images and the phase-only correlation between two of them.
 
-use super::{BAND, BAND_LEN, BAND_SIDE, GRID, SURFACE};
+use super::{BAND, BAND_LEN, BAND_SIDE, GRID, DISC, SURFACE};
 use rustfft::num_complex::Complex32;
 use rustfft::{Fft, FftPlanner};
 use std::cell::RefCell;
@@ -27,6 +27,27 @@ thread_local! {
     });
 }
 
+/// Weight of each band bin: 1 inside a disc of radius `DISC` bins, 0 outside. The corners of
+/// the square band are the highest frequencies, where a partial print holds mostly noise.
+fn disc() -> &'static [f32] {
+    static DISC_WEIGHTS: std::sync::OnceLock<Vec<f32>> = std::sync::OnceLock::new();
+    DISC_WEIGHTS.get_or_init(|| {
+        let mut w = vec![0f32; BAND_LEN];
+        for (by, ky) in (-(BAND as isize)..=BAND as isize).enumerate() {
+            for (bx, kx) in (-(BAND as isize)..=BAND as isize).enumerate() {
+                let r = ((kx * kx + ky * ky) as f32).sqrt();
+                w[by * BAND_SIDE + bx] = if r <= DISC { 1.0 } else { 0.0 };
+            }
+        }
+        w
+    })
+}
+
+fn disc_weight_sum() -> f32 {
+    static SUM: std::sync::OnceLock<f32> = std::sync::OnceLock::new();
+    *SUM.get_or_init(|| disc().iter().sum())
+}
+
 /// Index of signed frequency `k` in an `n`-point transform.
 fn bin(k: isize, n: usize) -> usize {
     k.rem_euclid(n as isize) as usize
@@ -50,7 +71,8 @@ pub fn phase_band(img: &[f32]) -> Spectrum {
             for (by, ky) in (-(BAND as isize)..=BAND as isize).enumerate() {
                 let v = col[bin(ky, GRID)];
                 let m = v.norm();
-                band[by * BAND_SIDE + bx] = if m > 1e-6 { v / m } else { Complex32::default() };
+                let i = by * BAND_SIDE + bx;
+                band[i] = if m > 1e-6 { v / m * disc()[i] } else { Complex32::default() };
             }
         }
         Spectrum { band }
@@ -83,7 +105,7 @@ pub fn correlation_peak(a: &Spectrum, b: &Spectrum) -> f32 {
                 peak = peak.max(c.re);
             }
         }
-        (peak / BAND_LEN as f32).max(0.0)
+        (peak / disc_weight_sum()).max(0.0)
     })
 }
 
@@ -99,9 +121,10 @@ impl Spectrum {
     pub fn from_quantised(b: &[u8]) -> Spectrum {
         let band = b
             .iter()
-            .map(|q| {
+            .zip(disc())
+            .map(|(q, w)| {
                 let a = *q as f32 / 256.0 * std::f32::consts::TAU;
-                Complex32::new(a.cos(), a.sin())
+                Complex32::new(a.cos(), a.sin()) * *w
             })
             .collect();
         Spectrum { band }

@@ -19,6 +19,8 @@ pub use prepare::{assess, Quality};
 pub const GRID: usize = 256;
 /// Half-width of the kept frequency band, in bins of the GRID-point spectrum.
 pub const BAND: usize = 44;
+/// Radius of the kept disc of frequencies, in bins (256/DISC px is the shortest period kept).
+const DISC: f32 = 50.0;
 /// Side of the inverse transform that turns a band product into a correlation surface.
 const SURFACE: usize = 128;
 /// Probe rotations tried, in degrees.
@@ -125,4 +127,4 @@ pub fn score_pair(a: &Features, b: &Features) -> f32 {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

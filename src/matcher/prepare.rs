@@ -127,7 +127,8 @@ pub fn prepare(img: &GrayImage) -> Result<Prepared, EngineError> {
     let mean = box_mean(&v, w, h, RADIUS);
     let sq: Vec<f32> = v.iter().zip(&mean).map(|(p, m)| (p - m) * (p - m)).collect();
     let var = box_mean(&sq, w, h, RADIUS);
-    let std: Vec<f32> = var.iter().map(|s| s.sqrt()).collect();
+    // Integral-image differences can round a zero variance to a tiny negative number.
+    let std: Vec<f32> = var.iter().map(|s| s.max(0.0).sqrt()).collect();
     let fg: Vec<f32> = std.iter().map(|s| if *s >= RIDGE_STD * 0.6 { 1.0 } else { 0.0 }).collect();
     let mask = box_mean(&fg, w, h, RADIUS * 2);
     let area: f32 = mask.iter().filter(|m| **m > 0.5).count() as f32;

@@ -82,3 +82,22 @@ fn hostile_sizes_and_resolutions_are_errors() {
     assert!(extract(&GrayImage::new(160, 160, 200, vec![0; 160 * 160]).unwrap()).is_err());
     assert!(matches!(extract(&GrayImage::new(160, 160, 500, vec![0; 160 * 160]).unwrap()), Err(EngineError::NoRidges)));
 }
+
+#[test]
+fn a_capture_with_saturated_areas_still_matches_itself() {
+    // Optical sensors clip to white where the finger does not touch; a flat region must not
+    // turn the normalisation into NaN (which made such captures match nothing).
+    let img = ridges(5, 192, 192, 0.0, 0.0, 0.0);
+    let mut px = img.pixels().to_vec();
+    // Bottom right, where the integral image's sums are largest and rounding is worst.
+    for y in 100..192 {
+        for x in 100..192 {
+            px[y * 192 + x] = 255;
+        }
+    }
+    let img = GrayImage::new(192, 192, 500, px).unwrap();
+    let a = extract(&img).unwrap();
+    let b = extract(&img).unwrap();
+    let s = score_pair(&a, &b);
+    assert!(s > 0.9, "self score {s}");
+}

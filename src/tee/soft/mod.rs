@@ -391,3 +391,6 @@ impl ByteTrustlet for SoftTrustlet {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,261 @@
+//! The trustlet's security properties, driven through its request interface as the HAL drives it.
+
+use super::*;
+use crate::matcher::tests::ridges;
+use std::time::Duration;
+
+/// A fresh key directory and group directory per test, removed on drop.
+struct Fixture {
+    root: PathBuf,
+}
+
+impl Fixture {
+    fn new(name: &str) -> Fixture {
+        let root = std::env::temp_dir().join(format!("fphal-ta-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("keys")).unwrap();
+        std::fs::create_dir_all(root.join("group")).unwrap();
+        Fixture { root }
+    }
+
+    fn settings(&self) -> SoftSettings {
+        SoftSettings {
+            device_key_file: self.root.join("keys/device.key"),
+            auth_key_file: self.root.join("keys/auth.key"),
+            create_auth_key: true,
+            insecure_zero_hmac: false,
+            token_max_age_ms: 600_000,
+            max_fingers: 5,
+            enroll_samples: 2,
+            lockout_trials: 5,
+            lockout_ms: 400,
+            threshold: matcher::DEFAULT_THRESHOLD,
+        }
+    }
+
+    fn group(&self) -> String {
+        self.root.join("group").to_str().unwrap().to_string()
+    }
+
+    fn auth_key(&self) -> Key {
+        keys::load(&self.root.join("keys/auth.key")).unwrap()
+    }
+
+    /// A trustlet with group 7 active.
+    fn trustlet(&self, settings: SoftSettings) -> SoftTrustlet {
+        let mut ta = SoftTrustlet::new(settings).unwrap();
+        assert_eq!(ta.dispatch(Request::SetActiveGroup { gid: 7, path: self.group() }), Response::Ok);
+        ta
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+fn challenge(ta: &mut SoftTrustlet) -> u64 {
+    match ta.dispatch(Request::PreEnroll) {
+        Response::Challenge(c) => c,
+        other => panic!("pre_enroll answered {other:?}"),
+    }
+}
+
+fn authenticator_id(ta: &mut SoftTrustlet) -> u64 {
+    match ta.dispatch(Request::GetAuthenticatorId) {
+        Response::AuthenticatorId(id) => id,
+        other => panic!("get_authenticator_id answered {other:?}"),
+    }
+}
+
+fn is_unauthorized(r: &Response) -> bool {
+    matches!(r, Response::Error(TaError::Unauthorized(_)))
+}
+
+/// Enrolls finger pattern `seed` with a valid token; returns the fid.
+fn enroll(ta: &mut SoftTrustlet, key: &[u8], seed: u32, user_id: u64) -> u32 {
+    let c = challenge(ta);
+    let hat = auth_token::mint_password_token(key, c, user_id);
+    assert_eq!(ta.dispatch(Request::EnrollBegin { hat }), Response::Ok);
+    let mut fid = 0;
+    for (i, (dx, dy)) in [(0.0, 0.0), (10.0, -8.0)].into_iter().enumerate() {
+        let image = ridges(seed, 160, 160, dx, dy, 0.0);
+        match ta.dispatch(Request::EnrollCapture { image, contact_ms: 300 }) {
+            Response::Enroll(step) => {
+                assert!(step.counted, "touch {i} of finger {seed} not counted: {step:?}");
+                fid = step.fid;
+            }
+            other => panic!("enroll capture answered {other:?}"),
+        }
+    }
+    ta.dispatch(Request::PostEnroll);
+    fid
+}
+
+fn authenticate(ta: &mut SoftTrustlet, operation_id: u64, seed: u32) -> AuthOutcome {
+    assert_eq!(ta.dispatch(Request::AuthenticateBegin { operation_id }), Response::Ok);
+    let image = ridges(seed, 160, 160, 6.0, 5.0, 4.0);
+    match ta.dispatch(Request::AuthenticateCapture { image, contact_ms: 300 }) {
+        Response::Auth { acquired, outcome } => {
+            assert_eq!(acquired, acquired::GOOD);
+            outcome
+        }
+        other => panic!("authenticate capture answered {other:?}"),
+    }
+}
+
+#[test]
+fn every_single_bit_flip_of_an_enroll_token_is_refused() {
+    let fx = Fixture::new("flip");
+    let mut ta = fx.trustlet(fx.settings());
+    let key = fx.auth_key();
+    let c = challenge(&mut ta);
+    let good = auth_token::mint_password_token(&key[..], c, 1234);
+    for byte in 0..HAT_LEN {
+        for bit in 0..8 {
+            let mut hat = good;
+            hat[byte] ^= 1 << bit;
+            let r = ta.dispatch(Request::EnrollBegin { hat });
+            assert!(is_unauthorized(&r), "flip of byte {byte} bit {bit} was answered {r:?}");
+        }
+    }
+    // The untouched token still works: the refusals were the flips, not a broken session.
+    assert_eq!(ta.dispatch(Request::EnrollBegin { hat: good }), Response::Ok);
+}
+
+#[test]
+fn old_reused_wrong_type_and_stale_tokens_are_refused() {
+    let fx = Fixture::new("tokens");
+    let mut ta = fx.trustlet(fx.settings());
+    let key = fx.auth_key();
+
+    let old = challenge(&mut ta);
+    let current = challenge(&mut ta);
+    assert_ne!(old, current);
+    let r = ta.dispatch(Request::EnrollBegin { hat: auth_token::mint_password_token(&key[..], old, 1) });
+    assert!(is_unauthorized(&r), "a token for a superseded challenge: {r:?}");
+
+    // cancel (EndSession) keeps the challenge; post_enroll drops it.
+    ta.dispatch(Request::EndSession);
+    let hat = auth_token::mint_password_token(&key[..], current, 1);
+    assert_eq!(ta.dispatch(Request::EnrollBegin { hat }), Response::Ok);
+    assert_eq!(ta.dispatch(Request::PostEnroll), Response::Ok);
+    let r = ta.dispatch(Request::EnrollBegin { hat });
+    assert!(is_unauthorized(&r), "a token reused after post_enroll: {r:?}");
+
+    let c = challenge(&mut ta);
+    let signed = |mutate: &dyn Fn(&mut AuthToken)| {
+        let mut t = AuthToken::from_bytes(&auth_token::mint_password_token(&key[..], c, 1));
+        mutate(&mut t);
+        t.sign(&key[..]);
+        t.to_bytes()
+    };
+    let r = ta.dispatch(Request::EnrollBegin { hat: signed(&|t| t.authenticator_type = HW_AUTH_FINGERPRINT) });
+    assert!(is_unauthorized(&r), "a FINGERPRINT-type token: {r:?}");
+    let r = ta.dispatch(Request::EnrollBegin { hat: signed(&|t| t.timestamp -= 600_001) });
+    assert!(is_unauthorized(&r), "a token older than the limit: {r:?}");
+    let r = ta.dispatch(Request::EnrollBegin { hat: signed(&|t| t.timestamp += 60_000) });
+    assert!(is_unauthorized(&r), "a token from the future: {r:?}");
+    let r = ta.dispatch(Request::EnrollBegin { hat: signed(&|t| t.version = 1) });
+    assert!(is_unauthorized(&r), "a version-1 token: {r:?}");
+    let other_key = [9u8; 32];
+    let r = ta.dispatch(Request::EnrollBegin { hat: auth_token::mint_password_token(&other_key, c, 1) });
+    assert!(is_unauthorized(&r), "a token signed with another key: {r:?}");
+    assert_eq!(ta.dispatch(Request::EnrollBegin { hat: signed(&|_| {}) }), Response::Ok);
+}
+
+#[test]
+fn a_match_carries_a_signed_fingerprint_token_with_the_right_fields_and_byte_order() {
+    let fx = Fixture::new("hat");
+    let mut ta = fx.trustlet(fx.settings());
+    let key = fx.auth_key();
+    let fid = enroll(&mut ta, &key[..], 1, 0x0102_0304_0506_0708);
+    let auth_id = authenticator_id(&mut ta);
+    let before = auth_token::monotonic_ms();
+    let op = 0x1122_3344_5566_7788;
+    let AuthOutcome::Match { fid: got, hat } = authenticate(&mut ta, op, 1) else { panic!("genuine touch did not match") };
+    let after = auth_token::monotonic_ms();
+    assert_eq!(got, fid);
+    let t = AuthToken::from_bytes(&hat);
+    assert!(t.verify(&key[..]), "token does not verify with the auth-token key");
+    assert!(!t.verify(&[0u8; 32]));
+    assert_eq!(hat[0], HW_AUTH_TOKEN_VERSION);
+    assert_eq!(hat[1..9], op.to_le_bytes(), "challenge is the operation id, host order");
+    assert_eq!(hat[9..17], 0x0102_0304_0506_0708u64.to_le_bytes(), "user id recorded at enrollment");
+    assert_eq!(hat[17..25], auth_id.to_le_bytes());
+    assert_eq!(hat[25..29], [0, 0, 0, 2], "authenticator_type FINGERPRINT, big-endian");
+    assert!((before..=after).contains(&u64::from_be_bytes(hat[29..37].try_into().unwrap())), "timestamp: monotonic ms, big-endian");
+    // operation_id 0 is signed as well.
+    let AuthOutcome::Match { hat, .. } = authenticate(&mut ta, 0, 1) else { panic!("second genuine touch did not match") };
+    assert!(AuthToken::from_bytes(&hat).verify(&key[..]));
+}
+
+#[test]
+fn authenticator_id_and_finger_ids_follow_the_rules() {
+    let fx = Fixture::new("ids");
+    let mut ta = fx.trustlet(SoftSettings { max_fingers: 2, ..fx.settings() });
+    let key = fx.auth_key();
+    let empty = authenticator_id(&mut ta);
+    assert_ne!(empty, 0, "an empty group still has a non-zero authenticator id");
+    let a = enroll(&mut ta, &key[..], 1, 5);
+    let after_a = authenticator_id(&mut ta);
+    let b = enroll(&mut ta, &key[..], 3, 5);
+    let after_b = authenticator_id(&mut ta);
+    assert!(a != 0 && b != 0 && a != b && a < 1 << 31 && b < 1 << 31, "fids {a} {b}");
+    assert!(empty != after_a && after_a != after_b, "enrolling must change the authenticator id");
+
+    // Persisted: a restarted trustlet sees the same id and fingers.
+    drop(ta);
+    let mut ta = fx.trustlet(SoftSettings { max_fingers: 2, ..fx.settings() });
+    assert_eq!(authenticator_id(&mut ta), after_b);
+    let mut fids = match ta.dispatch(Request::Enumerate) {
+        Response::Fingers(f) => f,
+        other => panic!("{other:?}"),
+    };
+    fids.sort_unstable();
+    let mut expect = vec![a, b];
+    expect.sort_unstable();
+    assert_eq!(fids, expect);
+
+    // Capacity.
+    let c = challenge(&mut ta);
+    let r = ta.dispatch(Request::EnrollBegin { hat: auth_token::mint_password_token(&key[..], c, 5) });
+    assert_eq!(r, Response::Error(TaError::NoSpace));
+
+    assert_eq!(ta.dispatch(Request::Remove { fid: a }), Response::Removed(vec![a]));
+    assert_eq!(authenticator_id(&mut ta), after_b, "removing a finger that is not the last keeps the id");
+    assert_eq!(ta.dispatch(Request::Remove { fid: b }), Response::Removed(vec![b]));
+    let emptied = authenticator_id(&mut ta);
+    assert!(emptied != 0 && emptied != after_b, "removing the last finger must change the id");
+    assert_eq!(std::fs::read_dir(fx.group()).unwrap().count(), 0, "the emptied group keeps no file");
+}
+
+#[test]
+fn five_false_trials_lock_out_across_a_restart_until_the_configured_time_passes() {
+    let fx = Fixture::new("lockout");
+    let mut ta = fx.trustlet(fx.settings());
+    let key = fx.auth_key();
+    enroll(&mut ta, &key[..], 1, 5);
+
+    // A match resets the count: 4 false, 1 match, 4 false is no lockout.
+    for _ in 0..4 {
+        assert_eq!(authenticate(&mut ta, 1, 4), AuthOutcome::NoMatch);
+    }
+    assert!(matches!(authenticate(&mut ta, 1, 1), AuthOutcome::Match { .. }));
+    for _ in 0..4 {
+        assert_eq!(authenticate(&mut ta, 1, 4), AuthOutcome::NoMatch);
+    }
+    assert_eq!(authenticate(&mut ta, 1, 4), AuthOutcome::LockedOut, "the fifth false trial in a row locks");
+    assert!(matches!(ta.dispatch(Request::AuthenticateBegin { operation_id: 1 }), Response::Error(TaError::Lockout { .. })));
+
+    // A restarted trustlet (close/open, process restart) reads the lockout from the group dir.
+    drop(ta);
+    let mut ta = fx.trustlet(fx.settings());
+    match ta.dispatch(Request::AuthenticateBegin { operation_id: 1 }) {
+        Response::Error(TaError::Lockout { remaining_ms }) => assert!(remaining_ms <= 400),
+        other => panic!("lockout did not survive a restart: {other:?}"),
+    }
+    std::thread::sleep(Duration::from_millis(450));
+    assert!(matches!(authenticate(&mut ta, 1, 1), AuthOutcome::Match { .. }), "lockout must end after the configured time");
+}

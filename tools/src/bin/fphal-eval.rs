@@ -1,0 +1,169 @@
+//! Evaluation front end of the recognition engine, with an interface any protocol can drive:
+//!
+//!   fphal-eval enroll --dpi DPI --out TEMPLATE IMAGE...
+//!   fphal-eval score  --dpi DPI PAIRS.csv      (lines: template_path,probe_image_path)
+//!
+//! `score` prints `template_path,probe_image_path,score,match` in input order; `match` is 1 when
+//! the score reaches the threshold the HAL uses by default.
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use fphal::matcher::{self, Features, Template};
+use fphal_tools::load_capture;
+use std::collections::HashMap;
+use std::io::{BufRead, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "fphal-eval", about = "Build finger templates and score probe images with fphal's engine")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build one finger's template from all the given touches, in order.
+    Enroll {
+        #[arg(long)]
+        dpi: u32,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+    },
+    /// Score every `template,probe` line of a CSV file.
+    Score {
+        #[arg(long)]
+        dpi: u32,
+        pairs: PathBuf,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("fphal-eval: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Enroll { dpi, out, images } => enroll(dpi, &out, &images),
+        Command::Score { dpi, pairs, threads } => score(dpi, &pairs, threads),
+    }
+}
+
+fn features_of(path: &Path, dpi: u32) -> Result<Features> {
+    let img = load_capture(path, dpi)?;
+    matcher::extract(&img).with_context(|| format!("{}: no features", path.display()))
+}
+
+fn enroll(dpi: u32, out: &Path, images: &[PathBuf]) -> Result<()> {
+    let mut views = Vec::new();
+    for p in images {
+        match features_of(p, dpi) {
+            Ok(f) => views.push(f),
+            // A touch the engine cannot use is skipped, as the HAL would not count it.
+            Err(e) => eprintln!("fphal-eval: skipping touch: {e:#}"),
+        }
+    }
+    if views.is_empty() {
+        bail!("none of the {} touches is usable", images.len());
+    }
+    let template = Template::from_views(views);
+    let dir = match out.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = out.file_name().and_then(|n| n.to_str()).context("--out must name a file")?;
+    fphal::fsutil::write_atomic(dir, name, &template.to_bytes())
+        .with_context(|| format!("{}: cannot write template", out.display()))
+}
+
+/// Lines are processed in blocks so that a probe repeated on consecutive lines (every template
+/// against one probe) is extracted once, while memory stays bounded for any file size.
+const BLOCK_LINES: usize = 512;
+
+fn score(dpi: u32, pairs: &Path, threads: Option<usize>) -> Result<()> {
+    let file = std::fs::File::open(pairs).with_context(|| format!("{}: cannot open", pairs.display()))?;
+    let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    let mut templates: HashMap<String, Arc<Template>> = HashMap::new();
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let mut block: Vec<(String, String)> = Vec::new();
+    for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.with_context(|| format!("{}: read error", pairs.display()))?;
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let Some((t, p)) = line.split_once(',') else {
+            bail!("{}:{}: expected template_path,probe_image_path", pairs.display(), n + 1);
+        };
+        block.push((t.trim().to_string(), p.trim().to_string()));
+        if block.len() == BLOCK_LINES {
+            score_block(dpi, &block, &mut templates, threads, &mut out)?;
+            block.clear();
+        }
+    }
+    score_block(dpi, &block, &mut templates, threads, &mut out)?;
+    out.flush()?;
+    Ok(())
+}
+
+fn score_block(
+    dpi: u32,
+    block: &[(String, String)],
+    templates: &mut HashMap<String, Arc<Template>>,
+    threads: usize,
+    out: &mut impl Write,
+) -> Result<()> {
+    for (t, _) in block {
+        if !templates.contains_key(t) {
+            let bytes = std::fs::read(t).with_context(|| format!("{t}: cannot read template"))?;
+            let tpl = Template::from_bytes(&bytes).with_context(|| format!("{t}: not a template"))?;
+            templates.insert(t.clone(), Arc::new(tpl));
+        }
+    }
+    let mut probes: Vec<&str> = block.iter().map(|(_, p)| p.as_str()).collect();
+    probes.sort_unstable();
+    probes.dedup();
+    // An unusable probe scores 0 (it would be rejected), with its reason on stderr.
+    let features: HashMap<&str, Option<Features>> = parallel_map(&probes, threads, |p| match features_of(Path::new(p), dpi) {
+        Ok(f) => Some(f),
+        Err(e) => {
+            eprintln!("fphal-eval: {e:#}");
+            None
+        }
+    })
+    .into_iter()
+    .zip(&probes)
+    .map(|(f, p)| (*p, f))
+    .collect();
+    let scores = parallel_map(block, threads, |(t, p)| match &features[p.as_str()] {
+        Some(f) => matcher::score(f, &templates[t]),
+        None => 0.0,
+    });
+    for ((t, p), s) in block.iter().zip(scores) {
+        let matched = u8::from(s >= matcher::DEFAULT_THRESHOLD);
+        writeln!(out, "{t},{p},{s:.5},{matched}")?;
+    }
+    Ok(())
+}
+
+/// Applies `f` to every item on `threads` scoped threads, keeping the input order.
+fn parallel_map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let chunk = items.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items.chunks(chunk).map(|c| s.spawn(|| c.iter().map(&f).collect::<Vec<R>>())).collect();
+        handles.into_iter().flat_map(|h| h.join().expect("scoring thread panicked")).collect()
+    })
+}
