@@ -5,6 +5,7 @@ use rustfft::num_complex::Complex32;
 use rustfft::{Fft, FftPlanner};
 use std::cell::RefCell;
 use std::sync::Arc;
+use zeroize::Zeroize;
 
 /// The unit-magnitude (phase-only) low band of a spectrum, row-major, `BAND_SIDE`².
 pub struct Spectrum {
@@ -75,6 +76,10 @@ pub fn phase_band(img: &[f32]) -> Spectrum {
                 band[i] = if m > 1e-6 { v / m * disc()[i] } else { Complex32::default() };
             }
         }
+        for c in rows.iter_mut().chain(col.iter_mut()) {
+            c.re.zeroize();
+            c.im.zeroize();
+        }
         Spectrum { band }
     })
 }
@@ -107,6 +112,16 @@ pub fn correlation_peak(a: &Spectrum, b: &Spectrum) -> f32 {
         }
         (peak / disc_weight_sum()).max(0.0)
     })
+}
+
+/// Phases are biometric data: wiped when dropped, like the images they come from.
+impl Drop for Spectrum {
+    fn drop(&mut self) {
+        for c in &mut self.band {
+            c.re.zeroize();
+            c.im.zeroize();
+        }
+    }
 }
 
 impl Spectrum {

@@ -6,14 +6,18 @@
 //! correlation peak between its phase and each enrolled view's phase is the score. Translation is
 //! free (it is a shift of the peak), and partial overlap lowers but does not remove the peak.
 
+pub mod enhance;
 mod fft;
 mod prepare;
+pub mod ridge_flow;
 
 use crate::image::GrayImage;
 use fft::Spectrum;
 use std::fmt;
+use zeroize::Zeroize;
 
-pub use prepare::{assess, Quality};
+pub use prepare::{assess, normalise, Normalised, Quality};
+pub use ridge_flow::RidgeFlow;
 
 /// Side of the square the prepared image is laid into before its spectrum is taken.
 pub const GRID: usize = 256;
@@ -63,10 +67,41 @@ pub struct Template {
     views: Vec<Spectrum>,
 }
 
+/// The ridge structure of a capture, for quality checks, minutiae and pictures: the normalised
+/// image and mask, the ridge flow, and the contextually enhanced image. (Matching correlates the
+/// normalised image itself: enhancement makes different fingers look alike to phase correlation,
+/// which measured worse on real prints.)
+pub struct RidgeAnalysis {
+    pub normalised: Normalised,
+    pub flow: RidgeFlow,
+    pub enhanced: Vec<f32>,
+}
+
+impl Drop for RidgeAnalysis {
+    fn drop(&mut self) {
+        self.enhanced.zeroize();
+    }
+}
+
+pub fn analyse(img: &GrayImage) -> Result<RidgeAnalysis, EngineError> {
+    let normalised = normalise(img)?;
+    let flow = ridge_flow::estimate(&normalised.pixels, &normalised.mask, normalised.w, normalised.h);
+    let enhanced = enhance::enhance(&normalised.pixels, &normalised.mask, &flow);
+    Ok(RidgeAnalysis { normalised, flow, enhanced })
+}
+
 /// Extracts features from a capture of any supported size and resolution.
 pub fn extract(img: &GrayImage) -> Result<Features, EngineError> {
     let prepared = prepare::prepare(img)?;
-    let rotations = ANGLES.iter().map(|a| fft::phase_band(&prepared.rotated(*a))).collect();
+    let rotations = ANGLES
+        .iter()
+        .map(|a| {
+            let mut image = prepared.rotated(*a);
+            let band = fft::phase_band(&image);
+            image.zeroize();
+            band
+        })
+        .collect();
     Ok(Features { rotations })
 }
 

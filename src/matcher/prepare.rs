@@ -2,6 +2,7 @@
 
 use super::{EngineError, GRID};
 use crate::image::GrayImage;
+use zeroize::Zeroize;
 
 /// The resolution everything is resampled to.
 pub const ENGINE_DPI: f32 = 500.0;
@@ -99,7 +100,7 @@ fn resample(img: &GrayImage) -> Result<(Vec<f32>, usize, usize), EngineError> {
 }
 
 /// Box sums over a (2r+1)² window, clamped at the borders, through an integral image.
-fn box_mean(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
+pub(super) fn box_mean(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
     let mut ii = vec![0f64; (w + 1) * (h + 1)];
     for y in 0..h {
         let mut row = 0f64;
@@ -120,31 +121,59 @@ fn box_mean(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
     out
 }
 
-/// Resamples to 500 dpi, removes local brightness and contrast, masks out the background and
-/// centres the ridge area on the grid.
-pub fn prepare(img: &GrayImage) -> Result<Prepared, EngineError> {
-    let (v, w, h) = resample(img)?;
-    let mean = box_mean(&v, w, h, RADIUS);
+/// A capture at 500 dpi with local brightness and contrast removed, and its foreground mask.
+pub struct Normalised {
+    pub w: usize,
+    pub h: usize,
+    /// Zero local mean, about unit local contrast, clamped to ±3.
+    pub pixels: Vec<f32>,
+    /// 1 inside the ridge area, 0 in the background, smooth in between.
+    pub mask: Vec<f32>,
+}
+
+impl Drop for Normalised {
+    fn drop(&mut self) {
+        self.pixels.zeroize();
+    }
+}
+
+/// Resamples to 500 dpi, removes local brightness and contrast, and segments the ridge area
+/// (blocks with ridge-like local contrast, smoothed).
+pub fn normalise(img: &GrayImage) -> Result<Normalised, EngineError> {
+    let (mut v, w, h) = resample(img)?;
+    let mut mean = box_mean(&v, w, h, RADIUS);
     let sq: Vec<f32> = v.iter().zip(&mean).map(|(p, m)| (p - m) * (p - m)).collect();
     let var = box_mean(&sq, w, h, RADIUS);
     // Integral-image differences can round a zero variance to a tiny negative number.
-    let std: Vec<f32> = var.iter().map(|s| s.max(0.0).sqrt()).collect();
+    let mut std: Vec<f32> = var.iter().map(|s| s.max(0.0).sqrt()).collect();
     let fg: Vec<f32> = std.iter().map(|s| if *s >= RIDGE_STD * 0.6 { 1.0 } else { 0.0 }).collect();
     let mask = box_mean(&fg, w, h, RADIUS * 2);
-    let area: f32 = mask.iter().filter(|m| **m > 0.5).count() as f32;
-    if area < (32 * 32) as f32 {
+    let area = mask.iter().filter(|m| **m > 0.5).count();
+    if area < 32 * 32 {
         return Err(EngineError::NoRidges);
     }
+    let pixels = (0..w * h).map(|i| ((v[i] - mean[i]) / (std[i] + 4.0)).clamp(-3.0, 3.0)).collect();
+    // The working copies hold the print too.
+    for buffer in [&mut v, &mut mean, &mut std] {
+        buffer.zeroize();
+    }
+    Ok(Normalised { w, h, pixels, mask })
+}
+
+/// Normalises, then centres the ridge area on the `GRID`×`GRID` canvas.
+pub fn prepare(img: &GrayImage) -> Result<Prepared, EngineError> {
+    let n = normalise(img)?;
+    let (w, h) = (n.w, n.h);
     // Centre of the ridge area, so a large image keeps its finger on the grid.
     let (mut cx, mut cy) = (0f32, 0f32);
     for y in 0..h {
         for x in 0..w {
-            let m = mask[y * w + x];
+            let m = n.mask[y * w + x];
             cx += m * x as f32;
             cy += m * y as f32;
         }
     }
-    let total: f32 = mask.iter().sum();
+    let total: f32 = n.mask.iter().sum();
     let (cx, cy) = ((cx / total).round() as isize, (cy / total).round() as isize);
     let half = (GRID / 2) as isize;
     let mut pixels = vec![0f32; GRID * GRID];
@@ -159,13 +188,19 @@ pub fn prepare(img: &GrayImage) -> Result<Prepared, EngineError> {
                 continue;
             }
             let i = y as usize * w + x as usize;
-            let m = mask[i].clamp(0.0, 1.0);
+            let m = n.mask[i].clamp(0.0, 1.0);
             if m > 0.0 {
-                pixels[gy * GRID + gx] = ((v[i] - mean[i]) / (std[i] + 4.0)).clamp(-3.0, 3.0) * m;
+                pixels[gy * GRID + gx] = n.pixels[i] * m;
             }
         }
     }
     Ok(Prepared { pixels })
+}
+
+impl Drop for Prepared {
+    fn drop(&mut self) {
+        self.pixels.zeroize();
+    }
 }
 
 impl Prepared {

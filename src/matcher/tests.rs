@@ -101,3 +101,107 @@ fn a_capture_with_saturated_areas_still_matches_itself() {
     let s = score_pair(&a, &b);
     assert!(s > 0.9, "self score {s}");
 }
+
+/// Straight ridges running at `degrees` (image coordinates, rows down) with the given period,
+/// plus uniform noise of amplitude `noise` from a fixed generator.
+fn straight_ridges(size: u32, degrees: f32, period: f32, noise: f32) -> GrayImage {
+    let (s, c) = degrees.to_radians().sin_cos();
+    let mut state = 12345u32;
+    let mut px = Vec::new();
+    for y in 0..size {
+        for x in 0..size {
+            state = state.wrapping_mul(1664525).wrapping_add(1013904223);
+            let n = ((state >> 8) as f32 / (1u32 << 24) as f32 - 0.5) * 2.0 * noise;
+            let phase = (-(x as f32) * s + y as f32 * c) / period;
+            px.push((128.0 + 80.0 * (std::f32::consts::TAU * phase).cos() + n).clamp(0.0, 255.0) as u8);
+        }
+    }
+    GrayImage::new(size, size, 500, px).unwrap()
+}
+
+/// Smallest difference between two undirected angles, in degrees.
+fn angle_error(a: f32, b: f32) -> f32 {
+    let d = (a - b).to_degrees().rem_euclid(180.0);
+    d.min(180.0 - d)
+}
+
+#[test]
+fn orientation_is_within_two_degrees_on_straight_ridges_at_any_angle() {
+    for deg in [0.0f32, 22.5, 45.0, 67.5, 90.0, 120.0, 160.0] {
+        let a = analyse(&straight_ridges(160, deg, 9.0, 0.0)).unwrap();
+        let (w, h) = (a.flow.w, a.flow.h);
+        let mut errors = Vec::new();
+        for y in 20..h - 20 {
+            for x in 20..w - 20 {
+                errors.push(angle_error(a.flow.theta[y * w + x], deg.to_radians()));
+            }
+        }
+        let mean = errors.iter().sum::<f32>() / errors.len() as f32;
+        assert!(mean < 2.0, "ridges at {deg}°: mean orientation error {mean:.2}°");
+        assert!(a.flow.coherence[80 * w + 80] > 0.9, "parallel ridges must be coherent");
+    }
+}
+
+#[test]
+fn orientation_follows_circular_ridges() {
+    // Concentric rings: the ridge direction at every point is tangent to the circle through it.
+    let n = 192u32;
+    let mid = n as f32 / 2.0;
+    let px = (0..n * n)
+        .map(|i| {
+            let (x, y) = ((i % n) as f32 - mid, (i / n) as f32 - mid);
+            (128.0 + 80.0 * (std::f32::consts::TAU * (x * x + y * y).sqrt() / 9.0).cos()) as u8
+        })
+        .collect();
+    let a = analyse(&GrayImage::new(n, n, 500, px).unwrap()).unwrap();
+    let w = a.flow.w;
+    let mut errors = Vec::new();
+    for y in 16..a.flow.h - 16 {
+        for x in 16..w - 16 {
+            let (dx, dy) = (x as f32 - mid, y as f32 - mid);
+            if (dx * dx + dy * dy).sqrt() < 30.0 {
+                continue;
+            }
+            let tangent = dy.atan2(dx) + std::f32::consts::FRAC_PI_2;
+            errors.push(angle_error(a.flow.theta[y * w + x], tangent));
+        }
+    }
+    let mean = errors.iter().sum::<f32>() / errors.len() as f32;
+    assert!(mean < 4.0, "mean orientation error on rings {mean:.2}°");
+}
+
+#[test]
+fn ridge_period_is_measured_within_half_a_pixel() {
+    for period in [6.0f32, 8.0, 9.5, 12.0] {
+        let a = analyse(&straight_ridges(160, 35.0, period, 10.0)).unwrap();
+        let got = a.flow.median_period;
+        assert!((got - period).abs() < 0.5, "period {period} px measured as {got:.2}");
+    }
+    // Resampling: the same ridges captured at 1000 dpi have the same physical period.
+    let img = straight_ridges(320, 35.0, 18.0, 0.0);
+    let img = GrayImage::new(320, 320, 1000, img.pixels().to_vec()).unwrap();
+    let got = analyse(&img).unwrap().flow.median_period;
+    assert!((got - 9.0).abs() < 0.5, "18 px at 1000 dpi is 9 px at 500 dpi, measured {got:.2}");
+}
+
+fn correlation(a: &[f32], b: &[f32]) -> f32 {
+    let (ma, mb) = (a.iter().sum::<f32>() / a.len() as f32, b.iter().sum::<f32>() / b.len() as f32);
+    let (mut ab, mut aa, mut bb) = (0f32, 0f32, 0f32);
+    for (x, y) in a.iter().zip(b) {
+        ab += (x - ma) * (y - mb);
+        aa += (x - ma) * (x - ma);
+        bb += (y - mb) * (y - mb);
+    }
+    ab / (aa * bb).sqrt()
+}
+
+#[test]
+fn enhancement_recovers_ridges_from_heavy_noise() {
+    let clean = analyse(&straight_ridges(160, 60.0, 9.0, 0.0)).unwrap();
+    let noisy = analyse(&straight_ridges(160, 60.0, 9.0, 220.0)).unwrap();
+    let interior = |v: &[f32]| -> Vec<f32> { (20..140).flat_map(|y| (20..140).map(move |x| (y, x))).map(|(y, x)| v[y * 160 + x]).collect() };
+    let truth = interior(&clean.normalised.pixels);
+    let before = correlation(&interior(&noisy.normalised.pixels), &truth);
+    let after = correlation(&interior(&noisy.enhanced), &truth);
+    assert!(after > 0.8 && after > before + 0.3, "correlation with the clean ridges: noisy {before:.2}, enhanced {after:.2}");
+}

@@ -42,6 +42,19 @@ enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
+    /// Time the engine on one core: feature extraction, and identification of one capture against
+    /// `--fingers` templates of `--views` views each (built from the first images), template size.
+    Time {
+        #[arg(long)]
+        dpi: u32,
+        #[arg(long, default_value_t = 5)]
+        fingers: usize,
+        #[arg(long, default_value_t = 8)]
+        views: usize,
+        /// Images: the first fingers×views build the templates, the rest are probes.
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -58,6 +71,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Enroll { dpi, out, images } => enroll(dpi, &out, &images),
         Command::Score { dpi, pairs, threads } => score(dpi, &pairs, threads),
+        Command::Time { dpi, fingers, views, images } => time(dpi, fingers, views, &images),
     }
 }
 
@@ -166,4 +180,48 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) ->
         let handles: Vec<_> = items.chunks(chunk).map(|c| s.spawn(|| c.iter().map(&f).collect::<Vec<R>>())).collect();
         handles.into_iter().flat_map(|h| h.join().expect("scoring thread panicked")).collect()
     })
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn time(dpi: u32, fingers: usize, views: usize, images: &[PathBuf]) -> Result<()> {
+    let enrolled = fingers * views;
+    if images.len() <= enrolled {
+        bail!("need more than {enrolled} images ({fingers} fingers x {views} views, then probes)");
+    }
+    let captures: Vec<_> = images.iter().map(|p| load_capture(p, dpi)).collect::<Result<_>>()?;
+    let mut templates = Vec::new();
+    for f in 0..fingers {
+        let v = captures[f * views..(f + 1) * views].iter().map(matcher::extract).collect::<Result<Vec<_>, _>>()?;
+        templates.push(Template::from_views(v));
+    }
+    let mut extract_ms = Vec::new();
+    let mut identify_ms = Vec::new();
+    for c in &captures[enrolled..] {
+        let t0 = std::time::Instant::now();
+        let Ok(f) = matcher::extract(c) else { continue };
+        let t1 = std::time::Instant::now();
+        let best = templates.iter().map(|t| matcher::score(&f, t)).fold(0.0f32, f32::max);
+        let t2 = std::time::Instant::now();
+        std::hint::black_box(best);
+        extract_ms.push((t1 - t0).as_secs_f64() * 1e3);
+        identify_ms.push((t2 - t0).as_secs_f64() * 1e3);
+    }
+    if identify_ms.is_empty() {
+        bail!("no probe image was usable");
+    }
+    extract_ms.sort_by(f64::total_cmp);
+    identify_ms.sort_by(f64::total_cmp);
+    let size = templates[0].to_bytes().len();
+    println!("probes: {} ({}x{} px at {dpi} dpi), one thread", identify_ms.len(), captures[enrolled].width(), captures[enrolled].height());
+    println!("feature extraction: median {:.2} ms, p90 {:.2} ms", percentile(&extract_ms, 0.5), percentile(&extract_ms, 0.9));
+    println!(
+        "identification against {fingers} fingers x {views} views (extraction included): median {:.2} ms, p90 {:.2} ms",
+        percentile(&identify_ms, 0.5),
+        percentile(&identify_ms, 0.9)
+    );
+    println!("template size: {size} bytes ({views} views)");
+    Ok(())
 }
