@@ -14,7 +14,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 echo "== cargo test"
-cargo test --quiet
+cargo test --workspace --quiet
 echo "== C contract tests"
 cargo build --quiet
 c-tests/run.sh target/debug/libfphal.so

@@ -205,3 +205,37 @@ fn enhancement_recovers_ridges_from_heavy_noise() {
     let after = correlation(&interior(&noisy.enhanced), &truth);
     assert!(after > 0.8 && after > before + 0.3, "correlation with the clean ridges: noisy {before:.2}, enhanced {after:.2}");
 }
+
+#[test]
+fn hostile_images_get_an_error_or_a_result_never_a_panic() {
+    let mut state = 99u32;
+    let mut noise = |n: usize| -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                state = state.wrapping_mul(1664525).wrapping_add(1013904223);
+                (state >> 24) as u8
+            })
+            .collect()
+    };
+    // Random bytes at the largest accepted size: bounded work, no panic.
+    let big = GrayImage::new(1024, 1024, 500, noise(1024 * 1024)).unwrap();
+    let _ = extract(&big);
+    let _ = assess(&big);
+    // Constant and tiny images: a clear error.
+    for (w, h) in [(160, 160), (64, 64)] {
+        let flat = GrayImage::new(w, h, 500, vec![128; (w * h) as usize]).unwrap();
+        assert_eq!(extract(&flat).err(), Some(EngineError::NoRidges));
+        assert_eq!(assess(&flat), Quality::Dirty);
+    }
+    let tiny = GrayImage::new(40, 300, 500, noise(40 * 300)).unwrap();
+    assert!(matches!(extract(&tiny), Err(EngineError::Image(_))));
+    // Resolutions outside 300..=1000 dpi are refused, not silently rescaled.
+    for dpi in [100, 299, 1001, 5000] {
+        let img = GrayImage::new(160, 160, dpi, noise(160 * 160)).unwrap();
+        assert!(matches!(extract(&img), Err(EngineError::Image(_))), "{dpi} dpi");
+    }
+    // A 300-dpi 64 px image shrinks below the grid's minimum after resampling: still an error, not a panic.
+    let small = GrayImage::new(64, 64, 300, noise(64 * 64)).unwrap();
+    let _ = extract(&small);
+    let _ = analyse(&small);
+}

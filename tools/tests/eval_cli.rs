@@ -1,0 +1,121 @@
+//! fphal-eval as a protocol script drives it: files in, one output line per pair, in order.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn eval() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_fphal-eval"))
+}
+
+fn workdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("fphal-eval-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Finger 1 is whorl-like (rings around a centre), finger 2 an arch (waves across); both bent by
+/// a finger-specific wave and seen through a sensor window shifted by (dx, dy).
+fn print_pixels(finger: u32, size: u32, dx: f32, dy: f32) -> Vec<u8> {
+    let f = finger as f32;
+    let (cx, cy) = (60.0 + 17.0 * (f % 5.0), 70.0 + 13.0 * (f % 3.0));
+    (0..size * size)
+        .map(|i| {
+            let (x, y) = ((i % size) as f32 + dx, (i / size) as f32 + dy);
+            let bend = 7.0 * (x / (19.0 + 3.0 * f)).sin() * (y / (29.0 + f)).cos();
+            let r = if finger % 2 == 1 { ((x - cx).powi(2) + (y - cy).powi(2) * 1.3).sqrt() + bend } else { y + 16.0 * (x / 31.0).sin() + bend };
+            (128.0 + 85.0 * (std::f32::consts::TAU * r / (8.0 + 0.7 * (f % 4.0))).cos()) as u8
+        })
+        .collect()
+}
+
+fn write_pgm(path: &Path, size: u32, pixels: &[u8]) {
+    let mut data = format!("P5\n{size} {size}\n255\n").into_bytes();
+    data.extend_from_slice(pixels);
+    std::fs::write(path, data).unwrap();
+}
+
+#[test]
+fn enroll_then_score_prints_one_line_per_pair_in_order_with_the_match_decision() {
+    let d = workdir("format");
+    let mut templates = Vec::new();
+    for finger in 1..=2 {
+        let mut touches = Vec::new();
+        for (k, (dx, dy)) in [(0.0, 0.0), (14.0, -10.0), (-12.0, 8.0)].into_iter().enumerate() {
+            let p = d.join(format!("f{finger}_{k}.pgm"));
+            write_pgm(&p, 160, &print_pixels(finger, 160, dx, dy));
+            touches.push(p);
+        }
+        // One PNG touch as well: both formats must decode the same way.
+        let png = d.join(format!("f{finger}_png.png"));
+        image::GrayImage::from_raw(160, 160, print_pixels(finger, 160, 5.0, 5.0)).unwrap().save(&png).unwrap();
+        touches.push(png);
+        let t = d.join(format!("f{finger}.tpl"));
+        let out = eval().args(["enroll", "--dpi", "500", "--out"]).arg(&t).args(&touches).output().unwrap();
+        assert!(out.status.success(), "enroll failed: {}", String::from_utf8_lossy(&out.stderr));
+        templates.push(t);
+    }
+    let probes: Vec<PathBuf> = (1..=2)
+        .map(|finger| {
+            let p = d.join(format!("probe{finger}.pgm"));
+            write_pgm(&p, 160, &print_pixels(finger, 160, 7.0, -6.0));
+            p
+        })
+        .collect();
+    let mut pairs = String::new();
+    let mut expected = Vec::new();
+    for p in &probes {
+        for t in &templates {
+            pairs += &format!("{},{}\n", t.display(), p.display());
+            expected.push((t.display().to_string(), p.display().to_string()));
+        }
+    }
+    std::fs::write(d.join("pairs.csv"), pairs).unwrap();
+    let out = eval().args(["score", "--dpi", "500"]).arg(d.join("pairs.csv")).output().unwrap();
+    assert!(out.status.success(), "score failed: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), expected.len(), "{text}");
+    for ((line, (t, p)), genuine) in lines.iter().zip(&expected).zip([true, false, false, true]) {
+        let fields: Vec<&str> = line.split(',').collect();
+        assert_eq!(fields.len(), 4, "{line}");
+        assert_eq!((fields[0], fields[1]), (t.as_str(), p.as_str()), "output order differs from input order");
+        let score: f32 = fields[2].parse().unwrap();
+        let matched = fields[3];
+        assert_eq!(matched == "1", score >= fphal::matcher::DEFAULT_THRESHOLD, "{line}");
+        assert_eq!(matched == "1", genuine, "genuine={genuine}: {line}");
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn bad_inputs_get_a_clear_error_and_a_failure_status() {
+    let d = workdir("bad");
+    std::fs::write(d.join("random.png"), (0..5000u32).map(|i| (i * 7919 % 251) as u8).collect::<Vec<_>>()).unwrap();
+    write_pgm(&d.join("flat.pgm"), 160, &[128; 160 * 160]);
+    let huge = d.join("huge.png");
+    image::GrayImage::from_raw(2000, 40, vec![0u8; 2000 * 40]).unwrap().save(&huge).unwrap();
+    let good = d.join("good.pgm");
+    write_pgm(&good, 160, &print_pixels(1, 160, 0.0, 0.0));
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec!["random.png".into()], "cannot"),
+        (vec!["flat.pgm".into()], "no ridge area"),
+        (vec!["huge.png".into()], "each side must be"),
+        (vec!["missing.pgm".into()], "cannot open"),
+    ];
+    for (images, why) in cases {
+        let out = eval().current_dir(&d).args(["enroll", "--dpi", "500", "--out", "t.tpl"]).args(&images).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{images:?} was accepted");
+        assert!(err.contains(why), "{images:?}: stderr lacks {why:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let out = eval().current_dir(&d).args(["enroll", "--dpi", "2000", "--out", "t.tpl", "good.pgm"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("dpi"));
+    std::fs::write(d.join("pairs.csv"), "no comma here\n").unwrap();
+    let out = eval().current_dir(&d).args(["score", "--dpi", "500", "pairs.csv"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pairs.csv:1"));
+    std::fs::remove_dir_all(&d).unwrap();
+}
