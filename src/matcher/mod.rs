@@ -8,6 +8,7 @@
 
 pub mod enhance;
 mod fft;
+pub mod minutiae;
 mod prepare;
 pub mod ridge_flow;
 
@@ -67,19 +68,25 @@ pub struct Template {
     views: Vec<Spectrum>,
 }
 
-/// The ridge structure of a capture, for quality checks, minutiae and pictures: the normalised
-/// image and mask, the ridge flow, and the contextually enhanced image. (Matching correlates the
+/// The ridge structure of a capture, for quality checks and pictures: the normalised image and
+/// mask, the ridge flow, the contextually enhanced image and the minutiae. (Matching correlates the
 /// normalised image itself: enhancement makes different fingers look alike to phase correlation,
 /// which measured worse on real prints.)
 pub struct RidgeAnalysis {
     pub normalised: Normalised,
     pub flow: RidgeFlow,
     pub enhanced: Vec<f32>,
+    pub minutiae: Vec<minutiae::Minutia>,
 }
 
 impl Drop for RidgeAnalysis {
     fn drop(&mut self) {
         self.enhanced.zeroize();
+        for m in &mut self.minutiae {
+            m.x.zeroize();
+            m.y.zeroize();
+            m.direction.zeroize();
+        }
     }
 }
 
@@ -87,7 +94,8 @@ pub fn analyse(img: &GrayImage) -> Result<RidgeAnalysis, EngineError> {
     let normalised = normalise(img)?;
     let flow = ridge_flow::estimate(&normalised.pixels, &normalised.mask, normalised.w, normalised.h);
     let enhanced = enhance::enhance(&normalised.pixels, &normalised.mask, &flow);
-    Ok(RidgeAnalysis { normalised, flow, enhanced })
+    let minutiae = minutiae::extract(&enhanced, &normalised.mask, &flow);
+    Ok(RidgeAnalysis { normalised, flow, enhanced, minutiae })
 }
 
 /// Extracts features from a capture of any supported size and resolution.

@@ -239,3 +239,36 @@ fn hostile_images_get_an_error_or_a_result_never_a_panic() {
     let _ = extract(&small);
     let _ = analyse(&small);
 }
+
+/// Horizontal ridges of period 9 px with one extra ridge starting at (x0, y0): the phase winds
+/// once around that point, which makes exactly one minutia there. `invert` swaps ridges and
+/// valleys, which turns a ridge ending into a bifurcation and back.
+fn one_minutia(x0: f32, y0: f32, invert: bool) -> GrayImage {
+    let n = 160u32;
+    let px = (0..n * n)
+        .map(|i| {
+            let (x, y) = ((i % n) as f32, (i / n) as f32);
+            let phase = y / 9.0 + (y - y0).atan2(x - x0) / std::f32::consts::TAU;
+            let v = 80.0 * (std::f32::consts::TAU * phase).cos();
+            (128.0 + if invert { -v } else { v }) as u8
+        })
+        .collect();
+    GrayImage::new(n, n, 500, px).unwrap()
+}
+
+#[test]
+fn a_single_minutia_is_found_where_it_is_with_its_type_and_direction() {
+    let mut kinds = Vec::new();
+    for invert in [false, true] {
+        let a = analyse(&one_minutia(83.0, 77.0, invert)).unwrap();
+        let near: Vec<_> = a.minutiae.iter().filter(|m| (m.x - 83.0).hypot(m.y - 77.0) < 8.0).collect();
+        assert_eq!(near.len(), 1, "invert={invert}: minutiae near the point: {:?}", a.minutiae);
+        assert_eq!(a.minutiae.len(), 1, "invert={invert}: spurious minutiae elsewhere: {:?}", a.minutiae);
+        let m = near[0];
+        // Ridges run horizontally, so the minutia points along ±x.
+        assert!(m.direction.sin().abs() < 0.35, "direction {:.1}°", m.direction.to_degrees());
+        assert!(m.quality > 0.5, "quality {}", m.quality);
+        kinds.push(m.kind);
+    }
+    assert_ne!(kinds[0], kinds[1], "swapping ridges and valleys must swap ending and bifurcation");
+}

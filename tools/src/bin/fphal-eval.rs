@@ -42,6 +42,14 @@ enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
+    /// Describe each image's ridge structure: `path,foreground,period_px,minutiae,mean_quality`
+    /// (foreground share of the image, median ridge period at 500 dpi, minutiae found).
+    Describe {
+        #[arg(long)]
+        dpi: u32,
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+    },
     /// Time the engine on one core: feature extraction, and identification of one capture against
     /// `--fingers` templates of `--views` views each (built from the first images), template size.
     Time {
@@ -72,6 +80,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Enroll { dpi, out, images } => enroll(dpi, &out, &images),
         Command::Score { dpi, pairs, threads } => score(dpi, &pairs, threads),
         Command::Time { dpi, fingers, views, images } => time(dpi, fingers, views, &images),
+        Command::Describe { dpi, images } => describe(dpi, &images),
     }
 }
 
@@ -223,5 +232,18 @@ fn time(dpi: u32, fingers: usize, views: usize, images: &[PathBuf]) -> Result<()
         percentile(&identify_ms, 0.9)
     );
     println!("template size: {size} bytes ({views} views)");
+    Ok(())
+}
+
+fn describe(dpi: u32, images: &[PathBuf]) -> Result<()> {
+    println!("path,foreground,period_px,minutiae,mean_quality");
+    for p in images {
+        let img = load_capture(p, dpi)?;
+        let a = matcher::analyse(&img).with_context(|| format!("{}: no ridge structure", p.display()))?;
+        let m = &a.normalised.mask;
+        let foreground = m.iter().filter(|v| **v > 0.5).count() as f32 / m.len() as f32;
+        let q = a.minutiae.iter().map(|m| m.quality).sum::<f32>() / a.minutiae.len().max(1) as f32;
+        println!("{},{foreground:.3},{:.2},{},{q:.2}", p.display(), a.flow.median_period, a.minutiae.len());
+    }
     Ok(())
 }

@@ -1,0 +1,196 @@
+//! Minutiae from the enhanced image: ridges are the dark half of the Gabor response, thinned to
+//! one-pixel lines; a line pixel with one neighbour on the line is a ridge ending, one with three
+//! is a bifurcation. Direction comes from the ridge flow, turned to point along the ridge away
+//! from the minutia; quality from the flow's coherence and the distance to the print's edge.
+
+use super::prepare::box_mean;
+use super::ridge_flow::RidgeFlow;
+use std::f32::consts::PI;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Ending,
+    Bifurcation,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Minutia {
+    /// Position in the 500-dpi normalised image, pixels.
+    pub x: f32,
+    pub y: f32,
+    /// Radians in [0, 2π): the direction the ridge (for an ending) or the valley between the
+    /// branches (for a bifurcation) leaves the point in.
+    pub direction: f32,
+    pub kind: Kind,
+    /// 0..1: coherence of the flow around it, lowered near the edge of the print.
+    pub quality: f32,
+}
+
+/// Minutiae closer than this to the mask's edge are the cut ends of ridges, not minutiae.
+const EDGE_MARGIN: usize = 10;
+/// Beyond the margin, quality rises to full over this many pixels.
+const EDGE_RAMP: usize = 6;
+/// Two minutiae closer than this (pixels) are a broken ridge or a spur: both are dropped.
+const MIN_SEPARATION: f32 = 6.0;
+/// Radius of the area whose mean flow coherence is a minutia's quality.
+const QUALITY_RADIUS: usize = 12;
+/// Steps followed along the thinned line to orient a minutia.
+const TRACE_STEPS: usize = 8;
+
+const NEIGHBOURS: [(isize, isize); 8] = [(1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1)];
+
+/// Binarises (ridge = dark = negative response), thins and reads minutiae off the skeleton.
+pub fn extract(enhanced: &[f32], mask: &[f32], flow: &RidgeFlow) -> Vec<Minutia> {
+    let (w, h) = (flow.w, flow.h);
+    let mut ridge: Vec<bool> = (0..w * h).map(|i| mask[i] > 0.5 && enhanced[i] < 0.0).collect();
+    thin(&mut ridge, w, h);
+    // Distance from the background, in pixels, up to the margin (a chessboard transform suffices).
+    let inside = inner_distance(mask, w, h, EDGE_MARGIN + EDGE_RAMP);
+    // The flow is disturbed right at a minutia: judge it on the area around.
+    let clarity = box_mean(&flow.coherence, w, h, QUALITY_RADIUS);
+    let on = |x: isize, y: isize| x >= 0 && y >= 0 && (x as usize) < w && (y as usize) < h && ridge[y as usize * w + x as usize];
+    let mut found = Vec::new();
+    for y in 1..h as isize - 1 {
+        for x in 1..w as isize - 1 {
+            let i = y as usize * w + x as usize;
+            if !ridge[i] || inside[i] <= EDGE_MARGIN {
+                continue;
+            }
+            // Crossing number: half the number of 0→1 transitions around the 8-neighbourhood.
+            let ring: Vec<bool> = NEIGHBOURS.iter().map(|(dx, dy)| on(x + dx, y + dy)).collect();
+            let crossings = (0..8).filter(|k| ring[*k] != ring[(k + 1) % 8]).count() / 2;
+            let kind = match crossings {
+                1 => Kind::Ending,
+                3 => Kind::Bifurcation,
+                _ => continue,
+            };
+            let theta = flow.theta[i];
+            let direction = orient(&ridge, w, h, x, y, kind, theta);
+            let edge = ((inside[i] - EDGE_MARGIN) as f32 / EDGE_RAMP as f32).min(1.0);
+            found.push(Minutia { x: x as f32, y: y as f32, direction, kind, quality: clarity[i] * edge });
+        }
+    }
+    drop_close_pairs(found)
+}
+
+/// Picks, of the two directions along the local ridge flow, the one the skeleton leaves in.
+fn orient(ridge: &[bool], w: usize, h: usize, x: isize, y: isize, kind: Kind, theta: f32) -> f32 {
+    let (mut sx, mut sy) = (0f32, 0f32);
+    match kind {
+        Kind::Ending => {
+            // Follow the single line out of the ending for a few steps.
+            let (mut cx, mut cy, mut px, mut py) = (x, y, -1isize, -1isize);
+            for _ in 0..TRACE_STEPS {
+                let next = NEIGHBOURS.iter().map(|(dx, dy)| (cx + dx, cy + dy)).find(|&(nx, ny)| {
+                    (nx, ny) != (px, py) && nx >= 0 && ny >= 0 && (nx as usize) < w && (ny as usize) < h && ridge[ny as usize * w + nx as usize]
+                });
+                let Some((nx, ny)) = next else { break };
+                (px, py, cx, cy) = (cx, cy, nx, ny);
+            }
+            sx += (cx - x) as f32;
+            sy += (cy - y) as f32;
+        }
+        Kind::Bifurcation => {
+            // The branches leave on one side: their mean direction points away from the stem.
+            for (dx, dy) in NEIGHBOURS {
+                let (nx, ny) = (x + dx, y + dy);
+                if nx >= 0 && ny >= 0 && (nx as usize) < w && (ny as usize) < h && ridge[ny as usize * w + nx as usize] {
+                    sx += dx as f32;
+                    sy += dy as f32;
+                }
+            }
+        }
+    }
+    let (c, s) = (theta.cos(), theta.sin());
+    let forward = sx * c + sy * s;
+    let d = if forward >= 0.0 { theta } else { theta + PI };
+    d.rem_euclid(2.0 * PI)
+}
+
+fn drop_close_pairs(found: Vec<Minutia>) -> Vec<Minutia> {
+    let mut keep = vec![true; found.len()];
+    for a in 0..found.len() {
+        for b in a + 1..found.len() {
+            let (dx, dy) = (found[a].x - found[b].x, found[a].y - found[b].y);
+            if dx * dx + dy * dy < MIN_SEPARATION * MIN_SEPARATION {
+                keep[a] = false;
+                keep[b] = false;
+            }
+        }
+    }
+    found.into_iter().zip(keep).filter_map(|(m, k)| k.then_some(m)).collect()
+}
+
+/// Chessboard distance to the nearest background pixel (mask ≤ 0.5) or image border, capped.
+fn inner_distance(mask: &[f32], w: usize, h: usize, cap: usize) -> Vec<usize> {
+    let mut d: Vec<usize> = (0..w * h)
+        .map(|i| {
+            let (x, y) = (i % w, i / w);
+            if mask[i] <= 0.5 { 0 } else { cap.min(x + 1).min(y + 1).min(w - x).min(h - y) }
+        })
+        .collect();
+    // Two passes of a 3×3 chamfer with unit weights.
+    for y in 0..h {
+        for x in 0..w {
+            let i = y * w + x;
+            for (dx, dy) in [(-1isize, -1isize), (0, -1), (1, -1), (-1, 0)] {
+                let (nx, ny) = (x as isize + dx, y as isize + dy);
+                if nx >= 0 && ny >= 0 && (nx as usize) < w {
+                    d[i] = d[i].min(d[ny as usize * w + nx as usize] + 1);
+                }
+            }
+        }
+    }
+    for y in (0..h).rev() {
+        for x in (0..w).rev() {
+            let i = y * w + x;
+            for (dx, dy) in [(1isize, 1isize), (0, 1), (-1, 1), (1, 0)] {
+                let (nx, ny) = (x as isize + dx, y as isize + dy);
+                if nx >= 0 && (nx as usize) < w && (ny as usize) < h {
+                    d[i] = d[i].min(d[ny as usize * w + nx as usize] + 1);
+                }
+            }
+        }
+    }
+    d
+}
+
+/// Zhang–Suen thinning: peels boundary pixels in two alternating sub-passes until the ridges are
+/// one pixel wide, keeping their connectivity and ends.
+fn thin(img: &mut [bool], w: usize, h: usize) {
+    let mut changed = true;
+    let mut remove = Vec::new();
+    while changed {
+        changed = false;
+        for pass in 0..2 {
+            remove.clear();
+            for y in 1..h.saturating_sub(1) {
+                for x in 1..w.saturating_sub(1) {
+                    if !img[y * w + x] {
+                        continue;
+                    }
+                    // p2..p9 clockwise from north.
+                    let p = |dx: isize, dy: isize| img[(y as isize + dy) as usize * w + (x as isize + dx) as usize];
+                    let n = [p(0, -1), p(1, -1), p(1, 0), p(1, 1), p(0, 1), p(-1, 1), p(-1, 0), p(-1, -1)];
+                    let b = n.iter().filter(|v| **v).count();
+                    if !(2..=6).contains(&b) {
+                        continue;
+                    }
+                    let a = (0..8).filter(|k| !n[*k] && n[(k + 1) % 8]).count();
+                    if a != 1 {
+                        continue;
+                    }
+                    let (p2, p4, p6, p8) = (n[0], n[2], n[4], n[6]);
+                    let ok = if pass == 0 { !(p2 && p4 && p6) && !(p4 && p6 && p8) } else { !(p2 && p4 && p8) && !(p2 && p6 && p8) };
+                    if ok {
+                        remove.push(y * w + x);
+                    }
+                }
+            }
+            for i in &remove {
+                img[*i] = false;
+            }
+            changed |= !remove.is_empty();
+        }
+    }
+}
