@@ -146,10 +146,17 @@ impl SoftTrustlet {
                 self.session = Session::Idle;
                 Ok(Response::Ok)
             }
-            Request::Enumerate => self.group().map(|g| Response::Fingers(g.fingers.iter().map(|f| f.fid).collect())),
+            Request::Enumerate => self.enumerate(),
             Request::Remove { fid } => self.remove(fid),
         };
         result.unwrap_or_else(Response::Error)
+    }
+
+    /// Reads the group again, so that the list is exactly what is on disk and loads.
+    fn enumerate(&mut self) -> Result<Response, TaError> {
+        let group = self.group.as_mut().ok_or(TaError::NoActiveGroup)?;
+        group.fingers = load_fingers(&group.store);
+        Ok(Response::Fingers(group.fingers.iter().map(|f| f.fid).collect()))
     }
 
     fn group(&self) -> Result<&ActiveGroup, TaError> {
@@ -162,13 +169,7 @@ impl SoftTrustlet {
             return Err(TaError::BadRequest("group path must be absolute".into()));
         }
         let store = GroupStore::open(dir, gid, &self.device_key);
-        let mut fingers = Vec::new();
-        for stored in store.load_all() {
-            match Template::from_bytes(&stored.template) {
-                Ok(template) => fingers.push(Finger { fid: stored.fid, user_id: stored.user_id, template }),
-                Err(e) => log::warn!("skipping finger {} in {path}: template does not decode: {e}", stored.fid),
-            }
-        }
+        let fingers = load_fingers(&store);
         let authenticator_id = match store.load_authenticator_id() {
             Some(id) => id,
             // An empty group keeps a fresh id in memory only: nothing is bound to it, and a group
@@ -372,6 +373,18 @@ impl SoftTrustlet {
         }
         Ok(Response::Removed(removed))
     }
+}
+
+/// Every finger of the store whose file opens and whose template decodes; the rest are logged.
+fn load_fingers(store: &GroupStore) -> Vec<Finger> {
+    let mut fingers = Vec::new();
+    for stored in store.load_all() {
+        match Template::from_bytes(&stored.template) {
+            Ok(template) => fingers.push(Finger { fid: stored.fid, user_id: stored.user_id, template }),
+            Err(e) => log::warn!("skipping finger {} in {}: template does not decode: {e}", stored.fid, store.dir().display()),
+        }
+    }
+    fingers
 }
 
 fn quality_code(q: Quality) -> i32 {

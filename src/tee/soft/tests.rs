@@ -259,3 +259,20 @@ fn five_false_trials_lock_out_across_a_restart_until_the_configured_time_passes(
     std::thread::sleep(Duration::from_millis(450));
     assert!(matches!(authenticate(&mut ta, 1, 1), AuthOutcome::Match { .. }), "lockout must end after the configured time");
 }
+
+#[test]
+fn enumerate_reports_what_is_on_disk_and_loads() {
+    let fx = Fixture::new("enumerate");
+    let mut ta = fx.trustlet(fx.settings());
+    let key = fx.auth_key();
+    let a = enroll(&mut ta, &key[..], 1, 5);
+    let b = enroll(&mut ta, &key[..], 4, 5);
+    // Finger a's file is damaged behind the trustlet's back; b still loads and is reported alone.
+    let path = Path::new(&fx.group()).join(store::template_name(a));
+    let mut bytes = std::fs::read(&path).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&path, bytes).unwrap();
+    assert_eq!(ta.dispatch(Request::Enumerate), Response::Fingers(vec![b]));
+    assert_eq!(authenticate(&mut ta, 1, 1), AuthOutcome::NoMatch, "a finger that no longer loads must not match");
+}
