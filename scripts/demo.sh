@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Builds libfphal.so and runs the scripted client session (c-tests/fp_demo.c), printing every callback.
+# The main job: builds libfphal.so and fphal-host, then runs one complete software-mode session
+# (fresh temporary store and keys, synthetic fingers on the virtual sensor), one line per event,
+# and a summary. Exit status 0 only when no contract rule was broken.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
-mkdir -p c-tests/build
-gcc -std=c11 -Wall -Wextra -Werror -O2 -Iinclude c-tests/fp_demo.c c-tests/harness.c -o c-tests/build/fp_demo -ldl -lpthread -lm
-exec c-tests/build/fp_demo "$PWD/target/release/libfphal.so"
+cargo build --release --quiet -p fphal -p fphal-tools
+exec target/release/fphal-host "$PWD/target/release/libfphal.so" --demo

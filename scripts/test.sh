@@ -19,12 +19,33 @@ echo "== C contract tests"
 cargo build --quiet
 c-tests/run.sh target/debug/libfphal.so
 echo "== demo"
-out=$(scripts/demo.sh 2>&1)
-for expect in "TEMPLATE_ENUMERATING   gid=0 fid=0 remaining=0" "ACQUIRED               PARTIAL" \
-    "remaining=0" "(not recognised)" "(match, signed token)" "ERROR                  CANCELED" "TEMPLATE_REMOVED"; do
-    grep -qF -- "$expect" <<<"$out" || { echo "demo output lacks: $expect"; echo "$out"; exit 1; }
-done
+out=$(scripts/demo.sh 2>&1) || { echo "$out"; echo "demo failed"; exit 1; }
+# The callbacks in order, one token each: TYPE/detail-word (fid 0 vs other fids, remaining counts).
+seq=$(grep -E '^ *[0-9.]+ ms ' <<<"$out" | grep -v ' -> ' \
+    | grep -oE '(ACQUIRED|TEMPLATE_ENROLLING|TEMPLATE_REMOVED|TEMPLATE_ENUMERATING|AUTHENTICATED|ERROR) .*$' \
+    | awk '{ t = $1; d = $2
+             if (t == "AUTHENTICATED") d = ($0 ~ /fid=0 /) ? "reject" : (($0 ~ /HMAC valid/) ? "match" : "badtoken")
+             else if (t ~ /^TEMPLATE/) d = ($0 ~ /fid=0 /) ? "none" : (($0 ~ /remaining=0/) ? "last" : "more")
+             printf "%s/%s ", t, d }')
+expected='^TEMPLATE_ENUMERATING/none ACQUIRED/PARTIAL (ACQUIRED/GOOD TEMPLATE_ENROLLING/more ){7}ACQUIRED/GOOD TEMPLATE_ENROLLING/last ACQUIRED/GOOD AUTHENTICATED/match (ACQUIRED/GOOD AUTHENTICATED/reject ){5}ERROR/LOCKOUT ERROR/LOCKOUT TEMPLATE_ENUMERATING/last TEMPLATE_REMOVED/last TEMPLATE_REMOVED/last TEMPLATE_ENUMERATING/none ERROR/CANCELED $'
+if ! grep -qE "$expected" <<<"$seq"; then
+    echo "$out"; echo "demo callback sequence: $seq"; echo "demo: unexpected callback sequence"; exit 1
+fi
+grep -qF "contract violations      none" <<<"$out" || { echo "$out"; echo "demo: contract violations"; exit 1; }
 echo "demo: callback sequence as expected"
+echo "== fphal-host names each violation of a contract-breaking module"
+mkdir -p c-tests/build
+gcc -std=c11 -Wall -Wextra -Werror -shared -fPIC -Iinclude c-tests/bad_module.c -o c-tests/build/fingerprint.bad.so
+set +e
+out=$(target/release/fphal-host c-tests/build/fingerprint.bad.so --script c-tests/bad_module.script 2>&1)
+rc=$?
+set -e
+[ "$rc" -eq 2 ] || { echo "$out"; echo "fphal-host exit status $rc, expected 2 (violations)"; exit 1; }
+for v in "device version is 0x0200" "set_notify returned 1" "get_authenticator_id returned 0" "fid=0 with remaining=1" \
+    "ACQUIRED_DETECTED (6)" "after ERROR(CANCELED)" "remove returned -1"; do
+    grep -qF -- "$v" <<<"$out" || { echo "$out"; echo "fphal-host did not report: $v"; exit 1; }
+done
+echo "fphal-host: all 7 planted violations reported"
 echo "== committed header matches the generated one"
 git diff --exit-code -- include/
 echo "fphal test suite: all passed"

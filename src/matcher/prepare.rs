@@ -61,6 +61,9 @@ pub fn assess(img: &GrayImage) -> Quality {
     let weak = stds.iter().filter(|s| **s >= 5.0).count() as f32 / stds.len() as f32;
     if ridged >= 0.45 {
         Quality::Good
+    } else if ridged >= 0.1 {
+        // Clear ridges, but only on part of the sensor.
+        Quality::Partial
     } else if weak >= 0.45 {
         Quality::Insufficient
     } else {

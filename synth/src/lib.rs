@@ -288,7 +288,7 @@ impl Touch {
     /// within ±size/4 of the finger's centre, ±15° rotation, moderate pressure, dryness, noise and
     /// distortion, all drawn from the (finger, impression) seed.
     pub fn nth(finger: u64, impression: u32, size: u32, dpi: u32) -> Touch {
-        let seed = finger.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ (impression as u64).wrapping_mul(0x9e37_79b9) ^ 0x746f_7563_68;
+        let seed = finger.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ (impression as u64).wrapping_mul(0x9e37_79b9) ^ 0x0074_6f75_6368;
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let reach = size as f32 * 500.0 / dpi as f32 / 4.0;
         Touch {

@@ -27,3 +27,5 @@ pub fn load_capture(path: &Path, dpi: u32) -> Result<GrayImage> {
     let (w, h) = luma.dimensions();
     GrayImage::new(w, h, dpi, luma.into_raw()).with_context(|| format!("{}: not a usable capture", path.display()))
 }
+
+pub mod touch;
