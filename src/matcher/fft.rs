@@ -86,6 +86,12 @@ pub fn phase_band(img: &[f32]) -> Spectrum {
 
 /// Height of the phase-only correlation peak of `a` against `b`: 1.0 for identical phases.
 pub fn correlation_peak(a: &Spectrum, b: &Spectrum) -> f32 {
+    correlation_peak_at(a, b).0
+}
+
+/// The peak's height and its position on the surface: `a` is `b` moved by
+/// (x, y) × `GRID / SURFACE` pixels, modulo `GRID`.
+pub fn correlation_peak_at(a: &Spectrum, b: &Spectrum) -> (f32, usize, usize) {
     PLANS.with(|plans| {
         let plans = &mut *plans.borrow_mut();
         // Inverse along x for each band row, then along y for every output column.
@@ -100,17 +106,21 @@ pub fn correlation_peak(a: &Spectrum, b: &Spectrum) -> f32 {
         }
         let mut col = vec![Complex32::default(); SURFACE];
         let mut peak = f32::MIN;
+        let mut at = (0, 0);
         for x in 0..SURFACE {
             col.iter_mut().for_each(|c| *c = Complex32::default());
             for (by, ky) in (-(BAND as isize)..=BAND as isize).enumerate() {
                 col[bin(ky, SURFACE)] = rows[by * SURFACE + x];
             }
             plans.inverse.process_with_scratch(&mut col, &mut plans.scratch);
-            for c in &col {
-                peak = peak.max(c.re);
+            for (y, c) in col.iter().enumerate() {
+                if c.re > peak {
+                    peak = c.re;
+                    at = (x, y);
+                }
             }
         }
-        (peak / disc_weight_sum()).max(0.0)
+        ((peak / disc_weight_sum()).max(0.0), at.0, at.1)
     })
 }
 

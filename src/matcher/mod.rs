@@ -164,6 +164,59 @@ pub fn score(probe: &Features, template: &Template) -> f32 {
     best
 }
 
+/// How one capture lies on another: the best rotation and shift found by phase correlation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Alignment {
+    pub score: f32,
+    /// Rotation of the first capture that best matches the second, degrees.
+    pub degrees: f32,
+    /// Shift on the grid after the rotation, pixels at 500 dpi.
+    pub shift: (f32, f32),
+    centre_a: (f32, f32),
+    centre_b: (f32, f32),
+}
+
+impl Alignment {
+    /// Maps a point of the first capture (500-dpi normalised coordinates, as in [`analyse`])
+    /// to where the same skin lies in the second.
+    pub fn map(&self, x: f32, y: f32) -> (f32, f32) {
+        let mid = (GRID as f32 - 1.0) / 2.0;
+        let half = (GRID / 2) as f32;
+        let (gx, gy) = (x - self.centre_a.0 + half - mid, y - self.centre_a.1 + half - mid);
+        // The rotated grid shows the original point g at q = Mᵀ g (see `Prepared::rotated`).
+        let (s, c) = self.degrees.to_radians().sin_cos();
+        let (qx, qy) = (c * gx - s * gy + mid, s * gx + c * gy + mid);
+        (qx - self.shift.0 + self.centre_b.0 - half, qy - self.shift.1 + self.centre_b.1 - half)
+    }
+}
+
+/// Aligns capture `a` onto capture `b` (for pictures and tools; matching does not need the pose).
+pub fn align(a: &GrayImage, b: &GrayImage) -> Result<Alignment, EngineError> {
+    let (pa, pb) = (prepare::prepare(a)?, prepare::prepare(b)?);
+    let target = {
+        let mut img = pb.rotated(0.0);
+        let band = fft::phase_band(&img);
+        img.zeroize();
+        band
+    };
+    let cell = (GRID / SURFACE) as f32;
+    let wrap = |v: usize| {
+        let p = v as f32 * cell;
+        if p >= GRID as f32 / 2.0 { p - GRID as f32 } else { p }
+    };
+    let mut best = Alignment { score: -1.0, degrees: 0.0, shift: (0.0, 0.0), centre_a: pa.centre, centre_b: pb.centre };
+    for deg in ANGLES {
+        let mut img = pa.rotated(deg);
+        let band = fft::phase_band(&img);
+        img.zeroize();
+        let (score, x, y) = fft::correlation_peak_at(&band, &target);
+        if score > best.score {
+            best = Alignment { score, degrees: deg, shift: (wrap(x), wrap(y)), ..best };
+        }
+    }
+    Ok(best)
+}
+
 /// Similarity of two single captures (used by tools and tests).
 pub fn score_pair(a: &Features, b: &Features) -> f32 {
     a.rotations.iter().map(|r| fft::correlation_peak(r, b.unrotated())).fold(0.0, f32::max)

@@ -74,6 +74,8 @@ pub fn assess(img: &GrayImage) -> Quality {
 /// A normalised, masked image centred on the `GRID`×`GRID` canvas.
 pub struct Prepared {
     pixels: Vec<f32>,
+    /// Where the normalised image's point (x, y) sits on the grid: (x, y) − centre + GRID/2.
+    pub centre: (f32, f32),
 }
 
 fn resample(img: &GrayImage) -> Result<(Vec<f32>, usize, usize), EngineError> {
@@ -197,7 +199,7 @@ pub fn prepare(img: &GrayImage) -> Result<Prepared, EngineError> {
             }
         }
     }
-    Ok(Prepared { pixels })
+    Ok(Prepared { pixels, centre: (cx as f32, cy as f32) })
 }
 
 impl Drop for Prepared {

@@ -272,3 +272,22 @@ fn a_single_minutia_is_found_where_it_is_with_its_type_and_direction() {
     }
     assert_ne!(kinds[0], kinds[1], "swapping ridges and valleys must swap ending and bifurcation");
 }
+
+#[test]
+fn alignment_maps_points_of_a_capture_onto_a_shifted_and_rotated_one() {
+    let (dx, dy, deg) = (14.0f32, -10.0f32, 12.0f32);
+    let a = ridges(3, 192, 192, 0.0, 0.0, 0.0);
+    let b = ridges(3, 192, 192, dx, dy, deg);
+    let al = align(&a, &b).unwrap();
+    assert!(al.score > DEFAULT_THRESHOLD, "score {}", al.score);
+    // Where `ridges` puts finger point p of `a` in `b`: rotate by -deg about the centre, then shift.
+    let m = 96.0;
+    let (s, c) = (-deg).to_radians().sin_cos();
+    for (x, y) in [(96.0f32, 96.0f32), (70.0, 120.0), (120.0, 80.0)] {
+        let (ux, uy) = (x - m, y - m);
+        let expect = (c * ux - s * uy + m + dx, s * ux + c * uy + m + dy);
+        let got = al.map(x, y);
+        let err = (got.0 - expect.0).hypot(got.1 - expect.1);
+        assert!(err < 4.0, "({x},{y}) mapped to {got:?}, expected {expect:?} (rotation found {}°)", al.degrees);
+    }
+}
