@@ -211,7 +211,7 @@ int main(int argc, char **argv) {
     dev = l.dev;
     CHECK(dev->set_active_group(dev, 7, group) == 0);
     sensor = sensor_connect(dev);
-    uint32_t fid_b = enroll_finger(dev, sensor, key, 7, 3, 3);
+    uint32_t fid_b = enroll_finger(dev, sensor, key, 7, 4, 3);
     CHECK(fid_b != 0 && fid_b != fid_a);
     from = msgs_count();
     CHECK(dev->enumerate(dev) == 0);

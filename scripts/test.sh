@@ -46,6 +46,16 @@ for v in "device version is 0x0200" "set_notify returned 1" "get_authenticator_i
     grep -qF -- "$v" <<<"$out" || { echo "$out"; echo "fphal-host did not report: $v"; exit 1; }
 done
 echo "fphal-host: all 7 planted violations reported"
+echo "== a finger already enrolled is refused (fphal-host script through the C ABI and the virtual sensor)"
+d=$(mktemp -d)
+printf '[log]\nlevel = "error"\n[sensor]\nruntime_dir = "%s"\n[trustlet]\nkey_dir = "%s"\n[enroll]\nsamples = 3\n' "$d" "$d" > "$d/fphal.toml"
+out=$(FPHAL_CONFIG="$d/fphal.toml" target/release/fphal-host target/release/libfphal.so --key "$d/auth_token.key" --script c-tests/duplicate_finger.script 2>&1) \
+    || { echo "$out"; echo "duplicate-finger session failed"; exit 1; }
+rm -rf "$d"
+for expect in "remaining=0" "ERROR                  VENDOR+1" "0 contract violation(s)"; do
+    grep -qF -- "$expect" <<<"$out" || { echo "$out"; echo "duplicate-finger session lacks: $expect"; exit 1; }
+done
+echo "duplicate finger: refused with ERROR(VENDOR+1)"
 echo "== committed header matches the generated one"
 git diff --exit-code -- include/
 echo "fphal test suite: all passed"

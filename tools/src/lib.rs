@@ -29,3 +29,47 @@ pub fn load_capture(path: &Path, dpi: u32) -> Result<GrayImage> {
 }
 
 pub mod touch;
+
+/// A progress bar on a terminal, plain progress lines (every 10%) when stderr is not one.
+pub struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    total: u64,
+    done: std::sync::atomic::AtomicU64,
+    label: String,
+}
+
+impl Progress {
+    pub fn new(label: &str, total: u64) -> Progress {
+        use std::io::IsTerminal;
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let b = indicatif::ProgressBar::new(total);
+            b.set_style(
+                indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta} left)")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            b.set_message(label.to_string());
+            b
+        });
+        Progress { bar, total, done: std::sync::atomic::AtomicU64::new(0), label: label.to_string() }
+    }
+
+    pub fn inc(&self) {
+        let n = self.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        match &self.bar {
+            Some(b) => b.inc(1),
+            None => {
+                let step = (self.total / 10).max(1);
+                if n % step == 0 || n == self.total {
+                    eprintln!("{}: {n}/{}", self.label, self.total);
+                }
+            }
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}

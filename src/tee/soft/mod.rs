@@ -25,6 +25,12 @@ pub mod acquired {
     pub const IMAGER_DIRTY: i32 = 3;
 }
 
+/// Vendor codes (`FINGERPRINT_ERROR_VENDOR_BASE` + n) the trustlet reports.
+pub mod vendor {
+    /// The finger being enrolled is already enrolled in this group; the enrollment ends.
+    pub const FINGER_ALREADY_ENROLLED: i32 = 1001;
+}
+
 /// The settings the trustlet takes from the configuration.
 #[derive(Debug, Clone)]
 pub struct SoftSettings {
@@ -246,6 +252,14 @@ impl SoftTrustlet {
                 return Ok(Response::Enroll(step(acquired::INSUFFICIENT, false, samples - views.len() as u32)));
             }
         };
+        // The same finger twice would give a user two ids for one finger: refuse it.
+        let threshold = self.settings.threshold;
+        if let Some(dup) = self.group.as_ref().and_then(|g| g.fingers.iter().find(|f| matcher::score(&features, &f.template) >= threshold)) {
+            log::info!("enrollment refused: the touch matches finger {} already enrolled", dup.fid);
+            let step = EnrollStep { vendor_error: Some(vendor::FINGER_ALREADY_ENROLLED), ..step(acquired::GOOD, false, samples - views.len() as u32) };
+            self.session = Session::Idle;
+            return Ok(Response::Enroll(step));
+        }
         views.push(features);
         let remaining = samples - views.len() as u32;
         if remaining > 0 {

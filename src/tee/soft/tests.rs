@@ -200,7 +200,7 @@ fn authenticator_id_and_finger_ids_follow_the_rules() {
     assert_ne!(empty, 0, "an empty group still has a non-zero authenticator id");
     let a = enroll(&mut ta, &key[..], 1, 5);
     let after_a = authenticator_id(&mut ta);
-    let b = enroll(&mut ta, &key[..], 3, 5);
+    let b = enroll(&mut ta, &key[..], 4, 5);
     let after_b = authenticator_id(&mut ta);
     assert!(a != 0 && b != 0 && a != b && a < 1 << 31 && b < 1 << 31, "fids {a} {b}");
     assert!(empty != after_a && after_a != after_b, "enrolling must change the authenticator id");
@@ -275,4 +275,28 @@ fn enumerate_reports_what_is_on_disk_and_loads() {
     std::fs::write(&path, bytes).unwrap();
     assert_eq!(ta.dispatch(Request::Enumerate), Response::Fingers(vec![b]));
     assert_eq!(authenticate(&mut ta, 1, 1), AuthOutcome::NoMatch, "a finger that no longer loads must not match");
+}
+
+#[test]
+fn a_finger_already_enrolled_is_refused_with_the_vendor_code() {
+    let fx = Fixture::new("duplicate");
+    let mut ta = fx.trustlet(fx.settings());
+    let key = fx.auth_key();
+    enroll(&mut ta, &key[..], 1, 5);
+    let c = challenge(&mut ta);
+    assert_eq!(ta.dispatch(Request::EnrollBegin { hat: auth_token::mint_password_token(&key[..], c, 5) }), Response::Ok);
+    let image = ridges(1, 160, 160, -5.0, 7.0, 3.0);
+    match ta.dispatch(Request::EnrollCapture { image, contact_ms: 300 }) {
+        Response::Enroll(step) => {
+            assert_eq!(step.vendor_error, Some(vendor::FINGER_ALREADY_ENROLLED));
+            assert!(!step.counted);
+        }
+        other => panic!("{other:?}"),
+    }
+    // The enrollment is over: nothing more is counted, and the group still has one finger.
+    let image = ridges(4, 160, 160, 0.0, 0.0, 0.0);
+    assert_eq!(ta.dispatch(Request::EnrollCapture { image, contact_ms: 300 }), Response::Error(TaError::NoSession));
+    assert!(matches!(ta.dispatch(Request::Enumerate), Response::Fingers(f) if f.len() == 1));
+    // Another finger enrolls normally.
+    enroll(&mut ta, &key[..], 4, 5);
 }

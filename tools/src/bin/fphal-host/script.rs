@@ -169,6 +169,7 @@ impl Runner {
                 let hold = option(args, "hold")?.unwrap_or(150);
                 s.say(&format!("touch: finger {finger}, impression {impression}"));
                 let answer = s.touch(&t.render()?, hold)?;
+                s.drain(Duration::from_millis(50));
                 s.say(&format!("sensor: {answer}"));
             }
             "image" => {
@@ -176,6 +177,7 @@ impl Runner {
                 let img = fphal_tools::load_capture(std::path::Path::new(path), option(args, "dpi")?.unwrap_or(500))?;
                 s.say(&format!("touch: {path}"));
                 let answer = s.touch(&img, option(args, "hold")?.unwrap_or(150))?;
+                s.drain(Duration::from_millis(50));
                 s.say(&format!("sensor: {answer}"));
             }
             "wait" => {

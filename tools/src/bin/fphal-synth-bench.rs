@@ -1,0 +1,183 @@
+//! Synthetic-finger bench: the phone protocol on `--fingers` synthetic fingers, the operating
+//! threshold chosen from impostor identification attempts, and the FRR it costs.
+//!
+//!   fphal-synth-bench [--fingers 1000] [--size 160] [--views 8] [--probes 2]
+//!                     [--attempts 150000] [--group 5] [--out DIR]
+//!
+//! Enrollment: impressions 1, 2, … of each finger until `--views` of them pass the capture
+//! quality check (the touches needed are counted). Probes: the next `--probes` impressions that pass.
+//! Genuine: each probe against its own finger. Impostor attempts, as the HAL identifies: each
+//! probe against groups of `--group` other fingers (score = best of the group), `--attempts` in
+//! all. The threshold is the lowest score at which at most attempts/50,000 attempts are accepted.
+
+use anyhow::{Result, bail};
+use clap::Parser;
+use fphal::image::GrayImage;
+use fphal::matcher::{self, Quality, Template};
+use fphal_synth::{Master, Touch};
+use fphal_tools::Progress;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+#[derive(Parser)]
+#[command(name = "fphal-synth-bench", about = "FRR, FAR and the operating threshold on synthetic fingers")]
+struct Cli {
+    #[arg(long, default_value_t = 1000)]
+    fingers: u64,
+    #[arg(long, default_value_t = 160)]
+    size: u32,
+    #[arg(long, default_value_t = 8)]
+    views: usize,
+    #[arg(long, default_value_t = 2)]
+    probes: usize,
+    #[arg(long, default_value_t = 150_000)]
+    attempts: usize,
+    #[arg(long, default_value_t = 5)]
+    group: usize,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Writes genuine.csv and impostor.csv (one score per line) here.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+/// FAR per attempt the threshold must reach (Android's requirement for fingerprint).
+const TARGET_FAR: f64 = 1.0 / 50_000.0;
+
+fn to_gray(i: fphal_synth::Image) -> Result<GrayImage> {
+    Ok(GrayImage::new(i.width, i.height, i.dpi, i.pixels)?)
+}
+
+struct Finger {
+    template: Template,
+    probes: Vec<GrayImage>,
+    touches_for_enrollment: u32,
+}
+
+fn build(id: u64, cli: &Cli) -> Result<Finger> {
+    let master = Master::grow(id);
+    let (mut views, mut probes, mut touches) = (Vec::new(), Vec::new(), 0u32);
+    let mut impression = 0u32;
+    while views.len() < cli.views || probes.len() < cli.probes {
+        impression += 1;
+        if impression > 200 {
+            bail!("finger {id}: no usable touches");
+        }
+        let img = to_gray(fphal_synth::impression(&master, &Touch::nth(id, impression, cli.size, 500)))?;
+        let enrolling = views.len() < cli.views;
+        if enrolling {
+            touches += 1;
+        }
+        if matcher::assess(&img) != Quality::Good {
+            continue;
+        }
+        if enrolling {
+            if let Ok(f) = matcher::extract(&img) {
+                views.push(f);
+            }
+        } else {
+            probes.push(img);
+        }
+    }
+    Ok(Finger { template: Template::from_views(views), probes, touches_for_enrollment: touches })
+}
+
+fn parallel<T: Send>(n: usize, threads: usize, progress: &Progress, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let next = AtomicUsize::new(0);
+    let out: Mutex<Vec<Option<T>>> = Mutex::new((0..n).map(|_| None).collect());
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= n {
+                        break;
+                    }
+                    let v = f(i);
+                    out.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(v);
+                    progress.inc();
+                }
+            });
+        }
+    });
+    progress.finish();
+    out.into_inner().unwrap_or_else(|e| e.into_inner()).into_iter().map(|v| v.expect("every index computed")).collect()
+}
+
+fn percentiles(sorted: &[f32], ps: &[f64]) -> String {
+    ps.iter().map(|p| format!("p{}={:.3}", (p * 100.0) as u32, sorted[((sorted.len() - 1) as f64 * p).round() as usize])).collect::<Vec<_>>().join(" ")
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let threads = cli.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    if cli.fingers as usize <= cli.group {
+        bail!("need more fingers than --group");
+    }
+    let started = std::time::Instant::now();
+    let fingers = parallel(cli.fingers as usize, threads, &Progress::new("growing and enrolling fingers", cli.fingers), |i| build(i as u64 + 1, &cli));
+    let fingers: Vec<Finger> = fingers.into_iter().collect::<Result<_>>()?;
+    let probes: Vec<(usize, &GrayImage)> = fingers.iter().enumerate().flat_map(|(f, fi)| fi.probes.iter().map(move |p| (f, p))).collect();
+    let per_probe = cli.attempts.div_ceil(probes.len());
+    let scored = parallel(probes.len(), threads, &Progress::new("scoring probes", probes.len() as u64), |i| {
+        let (own, img) = probes[i];
+        let Ok(features) = matcher::extract(img) else { return (0.0, vec![0.0; per_probe]) };
+        let genuine = matcher::score(&features, &fingers[own].template);
+        let mut rng = ChaCha8Rng::seed_from_u64(i as u64);
+        let attempts = (0..per_probe)
+            .map(|_| {
+                let mut group = Vec::with_capacity(cli.group);
+                while group.len() < cli.group {
+                    let f = rng.random_range(0..fingers.len());
+                    if f != own && !group.contains(&f) {
+                        group.push(f);
+                    }
+                }
+                group.iter().map(|f| matcher::score(&features, &fingers[*f].template)).fold(0.0f32, f32::max)
+            })
+            .collect::<Vec<f32>>();
+        (genuine, attempts)
+    });
+    let mut genuine: Vec<f32> = scored.iter().map(|(g, _)| *g).collect();
+    let mut impostor: Vec<f32> = scored.iter().flat_map(|(_, a)| a.iter().copied()).take(cli.attempts.max(1)).collect();
+    genuine.sort_by(f32::total_cmp);
+    impostor.sort_by(|a, b| b.total_cmp(a));
+    let allowed = (impostor.len() as f64 * TARGET_FAR).floor() as usize;
+    // Accept at score >= t: the (allowed+1)-th highest impostor score must fall below t.
+    let threshold = f32::from_bits(impostor[allowed].to_bits() + 1);
+    let accepted = impostor.iter().filter(|s| **s >= threshold).count();
+    let frr = genuine.iter().filter(|s| **s < threshold).count() as f64 / genuine.len() as f64;
+    let frr_default = genuine.iter().filter(|s| **s < matcher::DEFAULT_THRESHOLD).count() as f64 / genuine.len() as f64;
+    let far_default = impostor.iter().filter(|s| **s >= matcher::DEFAULT_THRESHOLD).count();
+    let touches: f64 = fingers.iter().map(|f| f.touches_for_enrollment as f64).sum::<f64>() / fingers.len() as f64;
+    impostor.reverse();
+    println!("synthetic fingers: {}, sensor {}x{} px at 500 dpi, {} views per template, {} probes", fingers.len(), cli.size, cli.size, cli.views, genuine.len());
+    println!("enrollment touches needed on average: {touches:.2} for {} counted (quality check)", cli.views);
+    println!("genuine scores: {}", percentiles(&genuine, &[0.01, 0.03, 0.05, 0.1, 0.5]));
+    println!("impostor attempts (best of {} other fingers): {}; {}", cli.group, impostor.len(), percentiles(&impostor, &[0.5, 0.99, 0.999, 1.0]));
+    println!("operating threshold for FAR <= 1/50,000 per attempt: {threshold:.4}");
+    println!("  at it: FAR {accepted}/{} = {:.2e}, FRR {:.2}%", impostor.len(), accepted as f64 / impostor.len() as f64, frr * 100.0);
+    println!(
+        "  at the default threshold {}: FAR {far_default}/{} = {:.2e}, FRR {:.2}%",
+        matcher::DEFAULT_THRESHOLD,
+        impostor.len(),
+        far_default as f64 / impostor.len() as f64,
+        frr_default * 100.0
+    );
+    println!("elapsed {:.0} s on {threads} threads", started.elapsed().as_secs_f64());
+    if let Some(dir) = &cli.out {
+        std::fs::create_dir_all(dir)?;
+        for (name, v) in [("genuine.csv", &genuine), ("impostor.csv", &impostor)] {
+            let mut f = std::io::BufWriter::new(std::fs::File::create(dir.join(name))?);
+            for s in v.iter() {
+                writeln!(f, "{s:.5}")?;
+            }
+        }
+    }
+    Ok(())
+}
