@@ -50,6 +50,8 @@ def main():
     ap.add_argument("--seeds", default="1 2 3 4 5")
     ap.add_argument("--engine", action="append", required=True, help="name=path of an fphal-eval-like command")
     ap.add_argument("--plots", default=None, help="folder for det-<S>.png")
+    ap.add_argument("--threshold", type=float, action="append", default=[],
+                    help="also report FRR and FAR of the first engine at this score (repeatable)")
     a = ap.parse_args()
     engines = [e.split("=", 1) for e in a.engine]
     sizes = [int(s) for s in a.sizes.split(",")]
@@ -87,6 +89,9 @@ def main():
             g, i, gm, im = (np.array(x) for x in pooled[(S, n)])
             print(f"\n{n}, all sets pooled: {len(g)} genuine, {len(i)} impostor scores; at its own match "
                   f"decision FRR {100 * (1 - gm.mean()):.1f}%, FAR {100 * im.mean():.2f}% ({int(im.sum())} of {len(i)})")
+            if n == engines[0][0]:
+                for t in a.threshold:
+                    print(f"{n} at score {t}: FRR {100 * (g < t).mean():.1f}%, FAR {int((i >= t).sum())} of {len(i)} 1:1 comparisons")
     if a.plots:
         import matplotlib
         matplotlib.use("Agg")

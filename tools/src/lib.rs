@@ -55,12 +55,17 @@ impl Progress {
     }
 
     pub fn inc(&self) {
-        let n = self.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        self.inc_by(1);
+    }
+
+    pub fn inc_by(&self, k: u64) {
+        let n = self.done.fetch_add(k, std::sync::atomic::Ordering::Relaxed) + k;
         match &self.bar {
-            Some(b) => b.inc(1),
+            Some(b) => b.inc(k),
             None => {
+                // A plain line each time another tenth is done.
                 let step = (self.total / 10).max(1);
-                if n % step == 0 || n == self.total {
+                if (n - k) / step != n / step || n == self.total {
                     eprintln!("{}: {n}/{}", self.label, self.total);
                 }
             }
@@ -70,6 +75,17 @@ impl Progress {
     pub fn finish(&self) {
         if let Some(b) = &self.bar {
             b.finish_and_clear();
+        }
+    }
+}
+
+/// A tool's exit: success, or the error chain on one stderr line prefixed with the tool's name.
+pub fn exit_with(tool: &str, result: Result<()>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{tool}: {e:#}");
+            std::process::ExitCode::FAILURE
         }
     }
 }

@@ -66,13 +66,7 @@ enum Command {
 }
 
 fn main() -> std::process::ExitCode {
-    match run(Cli::parse()) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("fphal-eval: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    fphal_tools::exit_with("fphal-eval", run(Cli::parse()))
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -122,6 +116,8 @@ fn score(dpi: u32, pairs: &Path, threads: Option<usize>) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut block: Vec<(String, String)> = Vec::new();
+    let total = std::io::BufReader::new(std::fs::File::open(pairs)?).lines().map_while(Result::ok).filter(|l| !l.trim().is_empty()).count();
+    let progress = fphal_tools::Progress::new("scoring pairs", total as u64);
     for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
         let line = line.with_context(|| format!("{}: read error", pairs.display()))?;
         let line = line.trim();
@@ -134,10 +130,13 @@ fn score(dpi: u32, pairs: &Path, threads: Option<usize>) -> Result<()> {
         block.push((t.trim().to_string(), p.trim().to_string()));
         if block.len() == BLOCK_LINES {
             score_block(dpi, &block, &mut templates, threads, &mut out)?;
+            progress.inc_by(block.len() as u64);
             block.clear();
         }
     }
     score_block(dpi, &block, &mut templates, threads, &mut out)?;
+    progress.inc_by(block.len() as u64);
+    progress.finish();
     out.flush()?;
     Ok(())
 }

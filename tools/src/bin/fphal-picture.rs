@@ -69,13 +69,7 @@ enum What {
 }
 
 fn main() -> std::process::ExitCode {
-    match run(Cli::parse()) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("fphal-picture: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    fphal_tools::exit_with("fphal-picture", run(Cli::parse()))
 }
 
 fn run(cli: Cli) -> Result<()> {

@@ -44,6 +44,10 @@ struct Cli {
     /// Writes genuine.csv and impostor.csv (one score per line) here.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Only describe `--fingers` × 8 impressions (ridge period, minutiae per crop, foreground), in
+    /// the format of `fphal-eval describe`, for comparison with real crops.
+    #[arg(long)]
+    describe: bool,
 }
 
 /// FAR per attempt the threshold must reach (Android's requirement for fingerprint).
@@ -120,6 +124,9 @@ fn main() -> Result<()> {
         bail!("need more fingers than --group");
     }
     let started = std::time::Instant::now();
+    if cli.describe {
+        return describe(&cli, threads);
+    }
     let fingers = parallel(cli.fingers as usize, threads, &Progress::new("growing and enrolling fingers", cli.fingers), |i| build(i as u64 + 1, &cli));
     let fingers: Vec<Finger> = fingers.into_iter().collect::<Result<_>>()?;
     let probes: Vec<(usize, &GrayImage)> = fingers.iter().enumerate().flat_map(|(f, fi)| fi.probes.iter().map(move |p| (f, p))).collect();
@@ -178,6 +185,28 @@ fn main() -> Result<()> {
                 writeln!(f, "{s:.5}")?;
             }
         }
+    }
+    Ok(())
+}
+
+fn describe(cli: &Cli, threads: usize) -> Result<()> {
+    let rows = parallel(cli.fingers as usize, threads, &Progress::new("describing synthetic touches", cli.fingers), |i| {
+        let id = i as u64 + 1;
+        let master = Master::grow(id);
+        (1..=8u32)
+            .filter_map(|k| {
+                let img = to_gray(fphal_synth::impression(&master, &Touch::nth(id, k, cli.size, 500))).ok()?;
+                let a = matcher::analyse(&img).ok()?;
+                let m = &a.normalised.mask;
+                let fg = m.iter().filter(|v| **v > 0.5).count() as f32 / m.len() as f32;
+                let q = a.minutiae.iter().map(|m| m.quality).sum::<f32>() / a.minutiae.len().max(1) as f32;
+                Some(format!("synthetic/{id}_{k},{fg:.3},{:.2},{},{q:.2}", a.flow.median_period, a.minutiae.len()))
+            })
+            .collect::<Vec<String>>()
+    });
+    println!("path,foreground,period_px,minutiae,mean_quality");
+    for r in rows.iter().flatten() {
+        println!("{r}");
     }
     Ok(())
 }
