@@ -80,7 +80,7 @@ int main(int argc, char **argv) {
     sensor_lift(sensor);
     msgs_wait_count(from + 1, 3000);
     for (int i = 0; i < 4; i++) {
-        make_finger(px, 160, 160, 1, (float)(i % 2) * 8 - 4, (float)(i / 2) * 8 - 4, (float)i * 2);
+        make_finger(px, 160, 160, 1, (float)(i % 2) * 24 - 12, (float)(i / 2) * 24 - 12, (float)i * 2);
         step("touch: finger A");
         from = msgs_count();
         sensor_touch(sensor, px, 160, 160, 500);

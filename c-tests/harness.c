@@ -167,6 +167,10 @@ static int exchange(int fd, const uint8_t *p, size_t n) {
     return r[4];
 }
 
+/* When the last touch's image was taken: a lift waits until the finger has stayed long enough
+ * (fphal calls a shorter contact TOO_FAST; its default minimum is 40 ms). */
+static long touched_at_ms;
+
 int sensor_touch(int fd, const uint8_t *px, int w, int h, int dpi) {
     enum { MAXP = 60 * 1024 };
     static uint8_t pkt[MAXP];
@@ -185,10 +189,13 @@ int sensor_touch(int fd, const uint8_t *px, int w, int h, int dpi) {
         sent += n;
         st = exchange(fd, pkt, 4 + n);
     }
+    touched_at_ms = now_ms();
     return st;
 }
 
 int sensor_lift(int fd) {
+    long held = now_ms() - touched_at_ms;
+    if (held < SENSOR_HOLD_MS) usleep((useconds_t)(SENSOR_HOLD_MS - held) * 1000);
     uint8_t p[4] = {1, 2, 0, 0};
     return exchange(fd, p, 4);
 }
@@ -260,7 +267,7 @@ uint32_t enroll_finger(fingerprint_device_t *dev, int sensor, const uint8_t key[
     CHECK(start_enroll(dev, key, gid, 0) == 0);
     uint32_t fid = 0;
     for (int i = 0; i < samples; i++) {
-        make_finger(px, 160, 160, finger, (float)(i % 3) * 6.0f - 6.0f, (float)(i / 3) * 5.0f - 5.0f, (float)(i % 2) * 4.0f);
+        make_finger(px, 160, 160, finger, (float)(i % 3) * 16.0f - 16.0f, (float)(i / 3) * 14.0f - 14.0f, (float)(i % 2) * 4.0f);
         CHECK(sensor_touch(sensor, px, 160, 160, 500) == 0);
         int at = msgs_wait_for(from, FINGERPRINT_TEMPLATE_ENROLLING, -1, 5000);
         if (at < 0) {

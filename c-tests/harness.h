@@ -46,6 +46,8 @@ void record_msg(const fingerprint_msg_t *msg);
 int sensor_connect(fingerprint_device_t *dev);
 /* Sends one image; returns the sensor's status (0 taken, 1 ignored, 2 refused). */
 int sensor_touch(int fd, const uint8_t *px, int w, int h, int dpi);
+/* Lifts the finger, no sooner than SENSOR_HOLD_MS after the touch. */
+#define SENSOR_HOLD_MS 80
 int sensor_lift(int fd);
 /* A ridge image of finger `finger` (odd: loop, even: arch) seen with shift and rotation. */
 void make_finger(uint8_t *px, int w, int h, int finger, float dx, float dy, float degrees);

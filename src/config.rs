@@ -23,6 +23,7 @@ pub struct Config {
     pub enroll: EnrollConfig,
     pub lockout: LockoutConfig,
     pub matcher: MatcherConfig,
+    pub quality: QualityConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -40,6 +41,10 @@ pub struct SensorConfig {
     /// Directory for the virtual sensor's socket. Default: `$XDG_RUNTIME_DIR`, else `/tmp`
     /// (`/data/vendor/fphal/run` on Android). The socket is `fphal-sensor-<pid>-<n>.sock`.
     pub runtime_dir: Option<PathBuf>,
+    /// A finger lifted sooner than this after its image was taken was too fast
+    /// (ACQUIRED_TOO_FAST); the virtual sensor waits this long before handing an image on.
+    /// 0 turns the check off. Default 40.
+    pub min_contact_ms: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -85,6 +90,20 @@ pub struct MatcherConfig {
     pub threshold: f32,
 }
 
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct QualityConfig {
+    /// A capture whose ridge flow is less clear than this (mean coherence, 0..1) is
+    /// INSUFFICIENT: smeared, blurred or noisy. Default 0.45 (clean touches measure about 0.8).
+    pub min_clarity: f32,
+}
+
+impl Default for QualityConfig {
+    fn default() -> Self {
+        QualityConfig { min_clarity: 0.45 }
+    }
+}
+
 impl Default for LogConfig {
     fn default() -> Self {
         LogConfig { level: "info".into() }
@@ -93,7 +112,7 @@ impl Default for LogConfig {
 
 impl Default for SensorConfig {
     fn default() -> Self {
-        SensorConfig { kind: "virtual".into(), runtime_dir: None }
+        SensorConfig { kind: "virtual".into(), runtime_dir: None, min_contact_ms: 40 }
     }
 }
 
@@ -137,6 +156,7 @@ impl Default for Config {
             enroll: EnrollConfig::default(),
             lockout: LockoutConfig::default(),
             matcher: MatcherConfig::default(),
+            quality: QualityConfig::default(),
         }
     }
 }
@@ -207,6 +227,9 @@ impl Config {
         }
         if self.lockout.max_false_trials == 0 {
             return bad("lockout.max_false_trials", "must be at least 1");
+        }
+        if !(0.0..=1.0).contains(&self.quality.min_clarity) {
+            return bad("quality.min_clarity", "must be between 0 and 1");
         }
         if !self.matcher.threshold.is_finite() {
             return bad("matcher.threshold", "must be a finite number");

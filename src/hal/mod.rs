@@ -118,7 +118,7 @@ impl Device {
         let dir = config.runtime_dir();
         std::fs::create_dir_all(&dir).map_err(|e| HalError::InvalidArgument(format!("runtime directory {}: {e}", dir.display())))?;
         let sensor_path = dir.join(format!("fphal-sensor-{}-{n}.sock", std::process::id()));
-        let sensor = VirtualSensor::bind(&sensor_path).map_err(|e| {
+        let sensor = VirtualSensor::bind(&sensor_path, std::time::Duration::from_millis(config.sensor.min_contact_ms as u64)).map_err(|e| {
             log::error!("virtual sensor: {e}");
             HalError::InvalidArgument(e)
         })?;

@@ -63,10 +63,16 @@ impl Worker {
             .chain(self.sensor.fds())
             .map(|fd| libc::pollfd { fd, events: libc::POLLIN, revents: 0 })
             .collect();
-        let timeout = match self.current {
-            Current::Enroll { deadline: Some(d), .. } => d.saturating_duration_since(Instant::now()).as_millis().min(i32::MAX as u128) as i32,
-            _ => -1,
+        let deadline = match self.current {
+            Current::Enroll { deadline: Some(d), .. } => Some(d.saturating_duration_since(Instant::now())),
+            _ => None,
         };
+        let timeout = match (deadline, self.sensor.due_in()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        // Round up, so the wait does not end a little before the settle time and spin.
+        let timeout = timeout.map_or(-1, |t| t.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32);
         // SAFETY: fds is a valid array of fds.len() pollfd structs for the duration of the call.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
         if n <= 0 {
@@ -114,6 +120,9 @@ impl Worker {
             if let Some(ev) = self.sensor.service(*fd, armed) {
                 self.on_sensor(ev);
             }
+        }
+        if let Some(ev) = self.sensor.settled() {
+            self.on_sensor(ev);
         }
         true
     }
@@ -263,10 +272,10 @@ impl Worker {
     }
 
     fn on_sensor(&mut self, ev: SensorEvent) {
-        let SensorEvent::FingerDown(image) = ev else { return };
+        let SensorEvent::FingerDown { image, contact_ms } = ev else { return };
         match self.current {
             Current::Idle => {}
-            Current::Enroll { gid, .. } => match self.call(&Request::EnrollCapture { image, contact_ms: 0 }) {
+            Current::Enroll { gid, .. } => match self.call(&Request::EnrollCapture { image, contact_ms }) {
                 Ok(Response::Enroll(step)) => {
                     self.shared.emit(&Message::Acquired(step.acquired));
                     if let Some(code) = step.vendor_error {
@@ -286,7 +295,7 @@ impl Worker {
                 }
                 _ => self.finish_with(errors::HW_UNAVAILABLE),
             },
-            Current::Authenticate { gid } => match self.call(&Request::AuthenticateCapture { image, contact_ms: 0 }) {
+            Current::Authenticate { gid } => match self.call(&Request::AuthenticateCapture { image, contact_ms }) {
                 Ok(Response::Auth { acquired, outcome }) => {
                     self.shared.emit(&Message::Acquired(acquired));
                     match outcome {

@@ -194,3 +194,14 @@ fn thin(img: &mut [bool], w: usize, h: usize) {
         }
     }
 }
+
+/// Minutiae are biometric data: wiped before their memory is released.
+pub fn wipe(minutiae: &mut [Minutia]) {
+    use zeroize::Zeroize;
+    for m in minutiae {
+        m.x.zeroize();
+        m.y.zeroize();
+        m.direction.zeroize();
+        m.quality.zeroize();
+    }
+}

@@ -11,14 +11,17 @@ mod fft;
 pub mod minutiae;
 mod prepare;
 pub mod ridge_flow;
+mod template;
+pub mod verify;
 
 use crate::image::GrayImage;
 use fft::Spectrum;
 use std::fmt;
 use zeroize::Zeroize;
 
-pub use prepare::{assess, normalise, Normalised, Quality};
+pub use prepare::{assess, normalise, repeats_static_pattern, static_blocks, Normalised, Quality, StaticBlocks};
 pub use ridge_flow::RidgeFlow;
+pub use template::{MAX_VIEWS, Template};
 
 /// Side of the square the prepared image is laid into before its spectrum is taken.
 pub const GRID: usize = 256;
@@ -30,13 +33,12 @@ const DISC: f32 = 50.0;
 const SURFACE: usize = 128;
 /// Probe rotations tried, in degrees.
 const ANGLES: [f32; 7] = [-18.0, -12.0, -6.0, 0.0, 6.0, 12.0, 18.0];
+/// Weight of the minutiae agreement beside the correlation peak in a view's evidence.
+const MINUTIAE_WEIGHT: f32 = 0.5;
 /// The score at which the HAL calls a capture a match, unless configuration says otherwise.
 pub const DEFAULT_THRESHOLD: f32 = 0.16;
-const TEMPLATE_MAGIC: &[u8; 4] = b"FPM1";
 const BAND_SIDE: usize = 2 * BAND + 1;
 const BAND_LEN: usize = BAND_SIDE * BAND_SIDE;
-/// Views one template may hold.
-pub const MAX_VIEWS: usize = 64;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EngineError {
@@ -57,15 +59,20 @@ impl fmt::Display for EngineError {
 
 impl std::error::Error for EngineError {}
 
-/// The features of one capture: the unit-magnitude band spectrum of each tried rotation.
+/// The features of one capture: the unit-magnitude band spectrum of each tried rotation, where
+/// the ridge area was centred on the grid, and the minutiae.
 pub struct Features {
     /// One phase band per angle of `ANGLES` (index 3 is the unrotated view).
     rotations: Vec<Spectrum>,
+    centre: (f32, f32),
+    minutiae: Vec<minutiae::Minutia>,
+    clarity: f32,
 }
 
-/// A finger: the unrotated phase band of each enrolled view.
-pub struct Template {
-    views: Vec<Spectrum>,
+impl Drop for Features {
+    fn drop(&mut self) {
+        minutiae::wipe(&mut self.minutiae);
+    }
 }
 
 /// The ridge structure of a capture, for quality checks and pictures: the normalised image and
@@ -82,11 +89,7 @@ pub struct RidgeAnalysis {
 impl Drop for RidgeAnalysis {
     fn drop(&mut self) {
         self.enhanced.zeroize();
-        for m in &mut self.minutiae {
-            m.x.zeroize();
-            m.y.zeroize();
-            m.direction.zeroize();
-        }
+        minutiae::wipe(&mut self.minutiae);
     }
 }
 
@@ -100,7 +103,14 @@ pub fn analyse(img: &GrayImage) -> Result<RidgeAnalysis, EngineError> {
 
 /// Extracts features from a capture of any supported size and resolution.
 pub fn extract(img: &GrayImage) -> Result<Features, EngineError> {
-    let prepared = prepare::prepare(img)?;
+    let normalised = normalise(img)?;
+    let flow = ridge_flow::estimate(&normalised.pixels, &normalised.mask, normalised.w, normalised.h);
+    let mut enhanced = enhance::enhance(&normalised.pixels, &normalised.mask, &flow);
+    let minutiae = minutiae::extract(&enhanced, &normalised.mask, &flow);
+    enhanced.zeroize();
+    let inside: f32 = normalised.mask.iter().sum();
+    let clarity = flow.coherence.iter().zip(&normalised.mask).map(|(c, m)| c * m).sum::<f32>() / inside.max(1.0);
+    let prepared = prepare::lay_out(&normalised);
     let rotations = ANGLES
         .iter()
         .map(|a| {
@@ -110,58 +120,92 @@ pub fn extract(img: &GrayImage) -> Result<Features, EngineError> {
             band
         })
         .collect();
-    Ok(Features { rotations })
+    Ok(Features { rotations, centre: prepared.centre, minutiae, clarity })
 }
 
 impl Features {
+    /// 0..1: how clearly the ridges run in one direction over the print (mean flow coherence).
+    /// Smeared, blurred or noise-ridden captures score low.
+    pub fn clarity(&self) -> f32 {
+        self.clarity
+    }
+
     fn unrotated(&self) -> &Spectrum {
         &self.rotations[ANGLES.len() / 2]
     }
 }
 
-impl Template {
-    pub fn from_views(views: Vec<Features>) -> Template {
-        let views = views.into_iter().take(MAX_VIEWS).map(|mut f| f.rotations.swap_remove(ANGLES.len() / 2)).collect();
-        Template { views }
-    }
+/// Similarity of a capture to a finger: higher is more alike; 1.0 for the same image.
+///
+/// Each view's evidence is its correlation peak plus half the share of paired minutiae; the
+/// finger's score is the mean of its two best views (one view if it has only one). A second
+/// view that agrees is what a real touch of an enrolled finger has and a chance peak lacks.
+pub fn score(probe: &Features, template: &Template) -> f32 {
+    let mut evidence: Vec<f32> = view_matches(probe, template).iter().map(ViewMatch::evidence).collect();
+    evidence.sort_by(|a, b| b.total_cmp(a));
+    let best = &evidence[..evidence.len().min(2)];
+    best.iter().sum::<f32>() / best.len().max(1) as f32
+}
 
-    pub fn view_count(&self) -> usize {
-        self.views.len()
-    }
+/// How a capture lies on one enrolled view, and how far their minutiae agree there.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ViewMatch {
+    /// Height of the best correlation peak over the probe's rotations.
+    pub peak: f32,
+    /// How their minutiae agree under that peak's pose.
+    pub minutiae: verify::Agreement,
+}
 
-    /// Serialises the template: magic, view count, then each view's phases quantised to a byte.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(8 + self.views.len() * BAND_LEN);
-        out.extend_from_slice(TEMPLATE_MAGIC);
-        out.extend_from_slice(&(self.views.len() as u32).to_le_bytes());
-        for v in &self.views {
-            out.extend(v.quantised());
-        }
-        out
-    }
-
-    pub fn from_bytes(b: &[u8]) -> Result<Template, EngineError> {
-        if b.len() < 8 || &b[..4] != TEMPLATE_MAGIC {
-            return Err(EngineError::BadTemplate("bad header".into()));
-        }
-        let n = u32::from_le_bytes(b[4..8].try_into().expect("4 bytes")) as usize;
-        if n == 0 || n > MAX_VIEWS || b.len() != 8 + n * BAND_LEN {
-            return Err(EngineError::BadTemplate(format!("{n} views in {} bytes", b.len())));
-        }
-        let views = b[8..].chunks_exact(BAND_LEN).map(Spectrum::from_quantised).collect();
-        Ok(Template { views })
+impl ViewMatch {
+    /// Correlation and minutiae agreement in one number, 0..1 (1.0 for the same image).
+    pub fn evidence(&self) -> f32 {
+        (self.peak + MINUTIAE_WEIGHT * self.minutiae.ratio()) / (1.0 + MINUTIAE_WEIGHT)
     }
 }
 
-/// Similarity of a capture to a finger: higher is more alike; about 1.0 for the same image.
-pub fn score(probe: &Features, template: &Template) -> f32 {
-    let mut best = 0.0f32;
-    for view in &template.views {
-        for rot in &probe.rotations {
-            best = best.max(fft::correlation_peak(rot, view));
+/// The probe against each enrolled view of a finger.
+pub fn view_matches(probe: &Features, template: &Template) -> Vec<ViewMatch> {
+    template
+        .views
+        .iter()
+        .map(|view| {
+            let (mut peak, mut at) = (-1.0f32, (0, 0, 0));
+            for (r, rot) in probe.rotations.iter().enumerate() {
+                let (p, x, y) = fft::correlation_peak_at(rot, &view.band);
+                if p > peak {
+                    (peak, at) = (p, (r, x, y));
+                }
+            }
+            let pose = Alignment::from_peak(peak, ANGLES[at.0], (at.1, at.2), probe.centre, view.centre);
+            let minutiae = verify::agreement(&probe.minutiae, &view.minutiae, |x, y| pose.map(x, y));
+            ViewMatch { peak: peak.max(0.0), minutiae }
+        })
+        .collect()
+}
+
+/// A touch this well correlated with an earlier one ...
+const SAME_PLACE_PEAK: f32 = 0.25;
+/// ... and moved less than this (pixels at 500 dpi) and ...
+const SAME_PLACE_SHIFT: f32 = 12.0;
+/// ... turned less than this (degrees) shows almost no skin the earlier one did not.
+const SAME_PLACE_TURN: f32 = 6.0;
+
+/// Whether a touch shows skin the `earlier` touches of an enrollment do not: false when it lies
+/// where one of them lay (a clear correlation peak, little shift, little rotation).
+pub fn adds_area(touch: &Features, earlier: &[Features]) -> bool {
+    earlier.iter().all(|e| {
+        let (mut peak, mut at) = (-1.0f32, (0, 0, 0));
+        for (r, rot) in touch.rotations.iter().enumerate() {
+            let (p, x, y) = fft::correlation_peak_at(rot, e.unrotated());
+            if p > peak {
+                (peak, at) = (p, (r, x, y));
+            }
         }
-    }
-    best
+        let pose = Alignment::from_peak(peak, ANGLES[at.0], (at.1, at.2), touch.centre, e.centre);
+        let (x, y) = pose.map(touch.centre.0, touch.centre.1);
+        let moved = ((x - touch.centre.0).powi(2) + (y - touch.centre.1).powi(2)).sqrt();
+        !(peak >= SAME_PLACE_PEAK && moved < SAME_PLACE_SHIFT && pose.degrees.abs() < SAME_PLACE_TURN)
+    })
 }
 
 /// How one capture lies on another: the best rotation and shift found by phase correlation.
@@ -177,6 +221,16 @@ pub struct Alignment {
 }
 
 impl Alignment {
+    /// The pose a correlation peak at surface cell `at` stands for.
+    fn from_peak(score: f32, degrees: f32, at: (usize, usize), centre_a: (f32, f32), centre_b: (f32, f32)) -> Alignment {
+        let cell = (GRID / SURFACE) as f32;
+        let wrap = |v: usize| {
+            let p = v as f32 * cell;
+            if p >= GRID as f32 / 2.0 { p - GRID as f32 } else { p }
+        };
+        Alignment { score, degrees, shift: (wrap(at.0), wrap(at.1)), centre_a, centre_b }
+    }
+
     /// Maps a point of the first capture (500-dpi normalised coordinates, as in [`analyse`])
     /// to where the same skin lies in the second.
     pub fn map(&self, x: f32, y: f32) -> (f32, f32) {
@@ -199,19 +253,14 @@ pub fn align(a: &GrayImage, b: &GrayImage) -> Result<Alignment, EngineError> {
         img.zeroize();
         band
     };
-    let cell = (GRID / SURFACE) as f32;
-    let wrap = |v: usize| {
-        let p = v as f32 * cell;
-        if p >= GRID as f32 / 2.0 { p - GRID as f32 } else { p }
-    };
-    let mut best = Alignment { score: -1.0, degrees: 0.0, shift: (0.0, 0.0), centre_a: pa.centre, centre_b: pb.centre };
+    let mut best = Alignment::from_peak(-1.0, 0.0, (0, 0), pa.centre, pb.centre);
     for deg in ANGLES {
         let mut img = pa.rotated(deg);
         let band = fft::phase_band(&img);
         img.zeroize();
         let (score, x, y) = fft::correlation_peak_at(&band, &target);
         if score > best.score {
-            best = Alignment { score, degrees: deg, shift: (wrap(x), wrap(y)), ..best };
+            best = Alignment::from_peak(score, deg, (x, y), pa.centre, pb.centre);
         }
     }
     Ok(best)

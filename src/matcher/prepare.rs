@@ -71,6 +71,77 @@ pub fn assess(img: &GrayImage) -> Quality {
     }
 }
 
+/// A block counts as static when its pixels correlate at least this well, unshifted, with the
+/// same block of the previous capture.
+const STATIC_CORRELATION: f32 = 0.7;
+/// Radius of the two box passes that smooth ridges away before the comparison.
+const SMOOTH_RADIUS: usize = 6;
+/// Smoothed blocks flatter than this (grey levels) hold nothing to compare.
+const STATIC_MIN_STD: f32 = 6.0;
+/// A capture is dirty when this share of the sensor's blocks is static ...
+const STATIC_SHARE_DIRTY: f32 = 0.08;
+/// ... but not when nearly all its structure is: that is the same touch again, not a mark.
+const STATIC_SHARE_REPLAY: f32 = 0.85;
+
+/// Which blocks of a capture repeat an earlier one unshifted.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StaticBlocks {
+    /// Per block, row-major: it correlates with the same block of the earlier capture.
+    pub repeated: Vec<bool>,
+    /// Per block: it has broad structure (after smoothing) to compare.
+    pub structured: Vec<bool>,
+}
+
+/// Compares two captures block by block, unshifted. Both are first smoothed over more than a
+/// ridge period: ridges move with the finger, and a smudge is broader than a ridge.
+pub fn static_blocks(now: &GrayImage, before: &GrayImage) -> StaticBlocks {
+    let (w, h) = (now.width() as usize, now.height() as usize);
+    let blocks = (w / BLOCK) * (h / BLOCK);
+    if (now.width(), now.height()) != (before.width(), before.height()) {
+        return StaticBlocks { repeated: vec![false; blocks], structured: vec![false; blocks] };
+    }
+    let smooth = |img: &GrayImage| {
+        let raw: Vec<f32> = (0..w * h).map(|i| img.get(i % w, i / w) as f32).collect();
+        box_mean(&box_mean(&raw, w, h, SMOOTH_RADIUS), w, h, SMOOTH_RADIUS)
+    };
+    let (a, b) = (smooth(now), smooth(before));
+    let mut out = StaticBlocks::default();
+    for by in 0..h / BLOCK {
+        for bx in 0..w / BLOCK {
+            let index = || (by * BLOCK..(by + 1) * BLOCK).flat_map(move |y| (bx * BLOCK..(bx + 1) * BLOCK).map(move |x| y * w + x));
+            let n = (BLOCK * BLOCK) as f32;
+            let (ma, mb) = index().fold((0f32, 0f32), |(sa, sb), i| (sa + a[i] / n, sb + b[i] / n));
+            let (mut sab, mut saa, mut sbb) = (0f32, 0f32, 0f32);
+            for i in index() {
+                let (da, db) = (a[i] - ma, b[i] - mb);
+                sab += da * db;
+                saa += da * da;
+                sbb += db * db;
+            }
+            let structured = (saa / n).sqrt() >= STATIC_MIN_STD;
+            out.structured.push(structured);
+            out.repeated.push(structured && sbb > 0.0 && sab / (saa * sbb).sqrt() >= STATIC_CORRELATION);
+        }
+    }
+    out
+}
+
+/// Whether a capture shows a static pattern that each of the `earlier` captures showed too, in
+/// the same place: a mark on the sensor, on part of it, while the finger moved.
+pub fn repeats_static_pattern(now: &GrayImage, earlier: &[GrayImage]) -> bool {
+    let Some((first, rest)) = earlier.split_first() else { return false };
+    let mut common = static_blocks(now, first);
+    for e in rest {
+        let more = static_blocks(now, e);
+        for (c, m) in common.repeated.iter_mut().zip(&more.repeated) {
+            *c &= *m;
+        }
+    }
+    let repeated = common.repeated.iter().filter(|r| **r).count() as f32;
+    let structured = common.structured.iter().filter(|s| **s).count().max(1) as f32;
+    repeated / common.repeated.len().max(1) as f32 >= STATIC_SHARE_DIRTY && repeated / structured < STATIC_SHARE_REPLAY
+}
+
 /// A normalised, masked image centred on the `GRID`×`GRID` canvas.
 pub struct Prepared {
     pixels: Vec<f32>,
@@ -167,7 +238,11 @@ pub fn normalise(img: &GrayImage) -> Result<Normalised, EngineError> {
 
 /// Normalises, then centres the ridge area on the `GRID`×`GRID` canvas.
 pub fn prepare(img: &GrayImage) -> Result<Prepared, EngineError> {
-    let n = normalise(img)?;
+    Ok(lay_out(&normalise(img)?))
+}
+
+/// Centres a normalised image's ridge area on the `GRID`×`GRID` canvas.
+pub fn lay_out(n: &Normalised) -> Prepared {
     let (w, h) = (n.w, n.h);
     // Centre of the ridge area, so a large image keeps its finger on the grid.
     let (mut cx, mut cy) = (0f32, 0f32);
@@ -199,7 +274,7 @@ pub fn prepare(img: &GrayImage) -> Result<Prepared, EngineError> {
             }
         }
     }
-    Ok(Prepared { pixels, centre: (cx as f32, cy as f32) })
+    Prepared { pixels, centre: (cx as f32, cy as f32) }
 }
 
 impl Drop for Prepared {

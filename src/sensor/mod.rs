@@ -1,6 +1,10 @@
 //! The sensor the worker waits on. In software mode it is a virtual sensor: a Unix
 //! `SOCK_SEQPACKET` socket that takes finger-down (with an image) and finger-up packets.
 //! It knows nothing of templates or tokens.
+//!
+//! Like a real sensor that waits for the finger to settle, it keeps a complete image for
+//! `settle` before handing it on, so that a finger lifted sooner is known to have been too fast:
+//! the image is then handed on at once with the contact time measured.
 
 pub mod client;
 pub mod protocol;
@@ -11,13 +15,14 @@ use protocol::Status;
 use socket::SeqpacketSocket;
 use std::os::fd::{AsRawFd, RawFd};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// What the sensor saw.
 #[derive(Debug)]
 pub enum SensorEvent {
-    /// A finger touched and an image was captured.
-    FingerDown(GrayImage),
+    /// A finger touched and an image was captured; `contact_ms` is how long the finger had been
+    /// down when the image was handed on (0: this sensor does not measure it).
+    FingerDown { image: GrayImage, contact_ms: u32 },
     /// The finger left; `held_ms` is how long it stayed since its image was taken.
     FingerUp { held_ms: u32 },
 }
@@ -35,14 +40,47 @@ pub struct VirtualSensor {
     client: Option<SeqpacketSocket>,
     partial: Option<PartialImage>,
     down_since: Option<Instant>,
+    /// A complete image waiting out the settle time.
+    settling: Option<GrayImage>,
+    settle: Duration,
     buf: Vec<u8>,
 }
 
 impl VirtualSensor {
-    /// Binds the socket at `path` (which must not be in use by a live sensor).
-    pub fn bind(path: &Path) -> Result<VirtualSensor, String> {
+    /// Binds the socket at `path` (which must not be in use by a live sensor). A complete image
+    /// is handed on after `settle`, or at the lift if that comes sooner.
+    pub fn bind(path: &Path, settle: Duration) -> Result<VirtualSensor, String> {
         let listener = SeqpacketSocket::listen(path)?;
-        Ok(VirtualSensor { path: path.to_path_buf(), listener, client: None, partial: None, down_since: None, buf: vec![0; protocol::MAX_PACKET + 64] })
+        Ok(VirtualSensor {
+            path: path.to_path_buf(),
+            listener,
+            client: None,
+            partial: None,
+            down_since: None,
+            settling: None,
+            settle,
+            buf: vec![0; protocol::MAX_PACKET + 64],
+        })
+    }
+
+    /// How long until a settling image is due, if one is.
+    pub fn due_in(&self) -> Option<Duration> {
+        let since = self.down_since?;
+        self.settling.as_ref().map(|_| self.settle.saturating_sub(since.elapsed()))
+    }
+
+    /// The settling image, once the finger has stayed for the settle time.
+    pub fn settled(&mut self) -> Option<SensorEvent> {
+        if self.due_in()? > Duration::ZERO {
+            return None;
+        }
+        self.hand_on()
+    }
+
+    fn hand_on(&mut self) -> Option<SensorEvent> {
+        let image = self.settling.take()?;
+        let contact_ms = self.down_since.map_or(0, |t| t.elapsed().as_millis().clamp(1, u32::MAX as u128) as u32);
+        Some(SensorEvent::FingerDown { image, contact_ms })
     }
 
     pub fn path(&self) -> &Path {
@@ -66,6 +104,7 @@ impl VirtualSensor {
                 self.client = Some(c);
                 self.partial = None;
                 self.down_since = None;
+                self.settling = None;
             }
             return None;
         }
@@ -80,6 +119,10 @@ impl VirtualSensor {
                 // Hung up or failed: a lifted finger as far as we are concerned.
                 self.client = None;
                 self.partial = None;
+                if let Some(early) = self.hand_on() {
+                    self.down_since = None;
+                    return Some(early);
+                }
                 return self.down_since.take().map(|t| SensorEvent::FingerUp { held_ms: t.elapsed().as_millis() as u32 });
             }
         };
@@ -111,6 +154,7 @@ impl VirtualSensor {
                     return refuse("more pixels than width x height");
                 }
                 self.partial = None;
+                self.settling = None;
                 if !armed {
                     self.down_since = None;
                     return (Status::Ignored, "not waiting for a finger".into(), None);
@@ -130,6 +174,10 @@ impl VirtualSensor {
             }
             protocol::FINGER_UP => {
                 self.partial = None;
+                if let Some(early) = self.hand_on() {
+                    self.down_since = None;
+                    return (Status::Taken, String::new(), Some(early));
+                }
                 match self.down_since.take() {
                     Some(t) => (Status::Taken, String::new(), Some(SensorEvent::FingerUp { held_ms: t.elapsed().as_millis() as u32 })),
                     None => (Status::Ignored, "no finger was down".into(), None),
@@ -146,9 +194,13 @@ impl VirtualSensor {
         }
         let part = self.partial.take().expect("checked");
         match GrayImage::new(part.width, part.height, part.dpi, part.pixels) {
-            Ok(img) => {
+            Ok(image) => {
                 self.down_since = Some(Instant::now());
-                (Status::Taken, String::new(), Some(SensorEvent::FingerDown(img)))
+                if self.settle.is_zero() {
+                    return (Status::Taken, String::new(), Some(SensorEvent::FingerDown { image, contact_ms: 0 }));
+                }
+                self.settling = Some(image);
+                (Status::Taken, String::new(), None)
             }
             Err(e) => (Status::Refused, e.to_string(), None),
         }

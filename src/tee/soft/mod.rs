@@ -23,12 +23,19 @@ pub mod acquired {
     pub const PARTIAL: i32 = 1;
     pub const INSUFFICIENT: i32 = 2;
     pub const IMAGER_DIRTY: i32 = 3;
+    pub const TOO_FAST: i32 = 5;
 }
+
+/// Earlier captures a static pattern must repeat in to make a capture IMAGER_DIRTY.
+const STATIC_HISTORY: usize = 2;
 
 /// Vendor codes (`FINGERPRINT_ERROR_VENDOR_BASE` + n) the trustlet reports.
 pub mod vendor {
     /// The finger being enrolled is already enrolled in this group; the enrollment ends.
     pub const FINGER_ALREADY_ENROLLED: i32 = 1001;
+    /// Acquired (`FINGERPRINT_ACQUIRED_VENDOR_BASE` + 1): the enrollment touch lies where an earlier
+    /// one lay and adds almost nothing; "move your finger a little". It does not count.
+    pub const MOVE_FINGER: i32 = 1001;
 }
 
 /// The settings the trustlet takes from the configuration.
@@ -44,6 +51,10 @@ pub struct SoftSettings {
     pub lockout_trials: u32,
     pub lockout_ms: u64,
     pub threshold: f32,
+    /// Contact shorter than this (when the sensor measures it) is TOO_FAST.
+    pub min_contact_ms: u32,
+    /// Features with a less clear ridge flow are INSUFFICIENT.
+    pub min_clarity: f32,
 }
 
 impl SoftSettings {
@@ -60,6 +71,8 @@ impl SoftSettings {
             lockout_trials: cfg.lockout.max_false_trials,
             lockout_ms: cfg.lockout.duration_ms,
             threshold: cfg.matcher.threshold,
+            min_contact_ms: cfg.sensor.min_contact_ms,
+            min_clarity: cfg.quality.min_clarity,
         }
     }
 }
@@ -90,6 +103,9 @@ pub struct SoftTrustlet {
     challenge: Option<u64>,
     group: Option<ActiveGroup>,
     session: Session,
+    /// The last captures, newest last, to see a mark on the sensor that stays while the finger
+    /// moves.
+    recent_captures: Vec<GrayImage>,
 }
 
 fn random_u64() -> Result<u64, TaError> {
@@ -129,7 +145,7 @@ impl SoftTrustlet {
         } else {
             keys::load_or_create(&settings.auth_key_file, settings.create_auth_key)?
         };
-        Ok(SoftTrustlet { settings, device_key, auth_key, challenge: None, group: None, session: Session::Idle })
+        Ok(SoftTrustlet { settings, device_key, auth_key, challenge: None, group: None, session: Session::Idle, recent_captures: Vec::new() })
     }
 
     pub fn dispatch(&mut self, req: Request) -> Response {
@@ -145,9 +161,9 @@ impl SoftTrustlet {
             }
             Request::GetAuthenticatorId => Ok(Response::AuthenticatorId(self.group.as_ref().map_or(0, |g| g.authenticator_id))),
             Request::EnrollBegin { hat } => self.enroll_begin(&hat),
-            Request::EnrollCapture { image, .. } => self.enroll_capture(&image),
+            Request::EnrollCapture { image, contact_ms } => self.enroll_capture(image, contact_ms),
             Request::AuthenticateBegin { operation_id } => self.authenticate_begin(operation_id),
-            Request::AuthenticateCapture { image, .. } => self.authenticate_capture(&image),
+            Request::AuthenticateCapture { image, contact_ms } => self.authenticate_capture(image, contact_ms),
             Request::EndSession => {
                 self.session = Session::Idle;
                 Ok(Response::Ok)
@@ -236,21 +252,58 @@ impl SoftTrustlet {
         Ok(Response::Ok)
     }
 
-    fn enroll_capture(&mut self, image: &GrayImage) -> Result<Response, TaError> {
+    /// The acquired code of a capture: TOO_FAST, the quality verdict, or IMAGER_DIRTY when a
+    /// pattern of the previous capture stays in place. Remembers the capture for the next call.
+    fn capture_code(&mut self, image: GrayImage, contact_ms: u32) -> (i32, GrayImage) {
+        let min = self.settings.min_contact_ms;
+        let code = if contact_ms != 0 && contact_ms < min {
+            log::info!("touch of {contact_ms} ms, shorter than the {min} ms a capture needs");
+            acquired::TOO_FAST
+        } else {
+            match quality_code(matcher::assess(&image)) {
+                acquired::GOOD | acquired::PARTIAL
+                    if self.recent_captures.len() == STATIC_HISTORY && matcher::repeats_static_pattern(&image, &self.recent_captures) =>
+                {
+                    log::info!("part of the capture repeats the previous one unmoved: a mark on the sensor");
+                    acquired::IMAGER_DIRTY
+                }
+                code => code,
+            }
+        };
+        if self.recent_captures.len() == STATIC_HISTORY {
+            self.recent_captures.remove(0);
+        }
+        self.recent_captures.push(image.clone());
+        (code, image)
+    }
+
+    /// The features of a GOOD capture, or None when too little of them can be used
+    /// (the capture is then INSUFFICIENT).
+    fn usable_features(&self, image: &GrayImage) -> Option<Features> {
+        match matcher::extract(image) {
+            Ok(f) if f.clarity() >= self.settings.min_clarity => Some(f),
+            Ok(f) => {
+                log::info!("capture not usable: ridge flow clarity {:.2} below {:.2}", f.clarity(), self.settings.min_clarity);
+                None
+            }
+            Err(e) => {
+                log::info!("capture not usable: {e}");
+                None
+            }
+        }
+    }
+
+    fn enroll_capture(&mut self, image: GrayImage, contact_ms: u32) -> Result<Response, TaError> {
+        let Session::Enroll { .. } = self.session else { return Err(TaError::NoSession) };
+        let (code, image) = self.capture_code(image, contact_ms);
+        let features = if code == acquired::GOOD { self.usable_features(&image) } else { None };
         let samples = self.settings.enroll_samples;
         let Session::Enroll { fid, user_id, views } = &mut self.session else { return Err(TaError::NoSession) };
         let (fid, user_id) = (*fid, *user_id);
         let step = |acquired, counted, remaining| EnrollStep { acquired, counted, remaining, fid, vendor_error: None };
-        let code = quality_code(matcher::assess(image));
-        if code != acquired::GOOD {
+        let Some(features) = features else {
+            let code = if code == acquired::GOOD { acquired::INSUFFICIENT } else { code };
             return Ok(Response::Enroll(step(code, false, samples - views.len() as u32)));
-        }
-        let features = match matcher::extract(image) {
-            Ok(f) => f,
-            Err(e) => {
-                log::info!("enroll touch not usable: {e}");
-                return Ok(Response::Enroll(step(acquired::INSUFFICIENT, false, samples - views.len() as u32)));
-            }
         };
         // The same finger twice would give a user two ids for one finger: refuse it.
         let threshold = self.settings.threshold;
@@ -259,6 +312,10 @@ impl SoftTrustlet {
             let step = EnrollStep { vendor_error: Some(vendor::FINGER_ALREADY_ENROLLED), ..step(acquired::GOOD, false, samples - views.len() as u32) };
             self.session = Session::Idle;
             return Ok(Response::Enroll(step));
+        }
+        if !matcher::adds_area(&features, views) {
+            log::info!("enroll touch lies where an earlier one lay: not counted");
+            return Ok(Response::Enroll(step(vendor::MOVE_FINGER, false, samples - views.len() as u32)));
         }
         views.push(features);
         let remaining = samples - views.len() as u32;
@@ -310,18 +367,15 @@ impl SoftTrustlet {
         Ok(Response::Ok)
     }
 
-    fn authenticate_capture(&mut self, image: &GrayImage) -> Result<Response, TaError> {
+    fn authenticate_capture(&mut self, image: GrayImage, contact_ms: u32) -> Result<Response, TaError> {
         let Session::Authenticate { operation_id } = self.session else { return Err(TaError::NoSession) };
-        let group = self.group()?;
-        let remaining_ms = self.locked_for_ms(group);
+        let remaining_ms = self.locked_for_ms(self.group()?);
         if remaining_ms > 0 {
             return Err(TaError::Lockout { remaining_ms });
         }
-        let code = quality_code(matcher::assess(image));
-        let features = match code {
-            acquired::GOOD => matcher::extract(image).ok(),
-            _ => None,
-        };
+        let (code, image) = self.capture_code(image, contact_ms);
+        let features = if code == acquired::GOOD { self.usable_features(&image) } else { None };
+        let group = self.group()?;
         let Some(features) = features else {
             let acquired = if code == acquired::GOOD { acquired::INSUFFICIENT } else { code };
             return Ok(Response::Auth { acquired, outcome: AuthOutcome::NotCounted });

@@ -30,6 +30,8 @@ impl Fixture {
             lockout_trials: 5,
             lockout_ms: 400,
             threshold: matcher::DEFAULT_THRESHOLD,
+            min_contact_ms: 40,
+            min_clarity: 0.45,
         }
     }
 
@@ -79,7 +81,7 @@ fn enroll(ta: &mut SoftTrustlet, key: &[u8], seed: u32, user_id: u64) -> u32 {
     let hat = auth_token::mint_password_token(key, c, user_id);
     assert_eq!(ta.dispatch(Request::EnrollBegin { hat }), Response::Ok);
     let mut fid = 0;
-    for (i, (dx, dy)) in [(0.0, 0.0), (10.0, -8.0)].into_iter().enumerate() {
+    for (i, (dx, dy)) in [(0.0, 0.0), (18.0, -12.0)].into_iter().enumerate() {
         let image = ridges(seed, 160, 160, dx, dy, 0.0);
         match ta.dispatch(Request::EnrollCapture { image, contact_ms: 300 }) {
             Response::Enroll(step) => {
@@ -299,4 +301,79 @@ fn a_finger_already_enrolled_is_refused_with_the_vendor_code() {
     assert!(matches!(ta.dispatch(Request::Enumerate), Response::Fingers(f) if f.len() == 1));
     // Another finger enrolls normally.
     enroll(&mut ta, &key[..], 4, 5);
+}
+
+/// Starts an enrollment and returns the acquired code (and the vendor error) of each capture.
+fn enroll_codes(ta: &mut SoftTrustlet, key: &[u8], captures: Vec<(GrayImage, u32)>) -> Vec<(i32, bool)> {
+    let c = challenge(ta);
+    assert_eq!(ta.dispatch(Request::EnrollBegin { hat: auth_token::mint_password_token(key, c, 5) }), Response::Ok);
+    captures
+        .into_iter()
+        .map(|(image, contact_ms)| match ta.dispatch(Request::EnrollCapture { image, contact_ms }) {
+            Response::Enroll(step) => (step.acquired, step.counted),
+            other => panic!("enroll capture answered {other:?}"),
+        })
+        .collect()
+}
+
+fn synthetic(finger: u64, impression: u32, edit: impl FnOnce(&mut fphal_synth::Touch)) -> GrayImage {
+    let mut touch = fphal_synth::Touch::nth(finger, impression, 160, 500);
+    edit(&mut touch);
+    let i = fphal_synth::impression(&fphal_synth::Master::grow(finger), &touch);
+    GrayImage::new(i.width, i.height, i.dpi, i.pixels).unwrap()
+}
+
+#[test]
+fn a_touch_shorter_than_the_minimum_contact_is_too_fast_and_not_counted() {
+    let fx = Fixture::new("too-fast");
+    let mut ta = fx.trustlet(fx.settings());
+    let key = fx.auth_key();
+    let codes = enroll_codes(&mut ta, &key[..], vec![(ridges(3, 160, 160, 0.0, 0.0, 0.0), 12), (ridges(3, 160, 160, 0.0, 0.0, 0.0), 41)]);
+    assert_eq!(codes, vec![(acquired::TOO_FAST, false), (acquired::GOOD, true)]);
+    // A sensor that does not measure contact (0) is not judged on it.
+    let codes = enroll_codes(&mut ta, &key[..], vec![(ridges(3, 160, 160, 0.0, 0.0, 0.0), 0)]);
+    assert_eq!(codes, vec![(acquired::GOOD, true)]);
+}
+
+#[test]
+fn a_touch_where_an_earlier_one_lay_asks_to_move_the_finger_and_is_not_counted() {
+    let fx = Fixture::new("move");
+    let mut ta = fx.trustlet(fx.settings());
+    let key = fx.auth_key();
+    let codes = enroll_codes(
+        &mut ta,
+        &key[..],
+        vec![(ridges(3, 160, 160, 0.0, 0.0, 0.0), 300), (ridges(3, 160, 160, 3.0, -2.0, 1.0), 300), (ridges(3, 160, 160, 20.0, 16.0, 0.0), 300)],
+    );
+    assert_eq!(codes, vec![(acquired::GOOD, true), (vendor::MOVE_FINGER, false), (acquired::GOOD, true)]);
+}
+
+#[test]
+fn a_smudge_that_stays_while_the_finger_moves_is_a_dirty_imager() {
+    let fx = Fixture::new("dirty");
+    let mut ta = fx.trustlet(SoftSettings { enroll_samples: 8, ..fx.settings() });
+    let key = fx.auth_key();
+    let dirty = |k| synthetic(21, k, |t| t.dirt = Some(5));
+    let codes = enroll_codes(&mut ta, &key[..], vec![(dirty(2), 300), (dirty(3), 300), (dirty(4), 300), (synthetic(21, 5, |_| {}), 300)]);
+    // The first two touches have too little to compare with; the third shows the smudge of both
+    // in the same place; a clean touch after it is fine again.
+    assert_eq!(codes[2..], [(acquired::IMAGER_DIRTY, false), (acquired::GOOD, true)]);
+}
+
+#[test]
+fn noise_without_ridge_flow_is_insufficient() {
+    let fx = Fixture::new("insufficient");
+    let mut ta = fx.trustlet(fx.settings());
+    let key = fx.auth_key();
+    let mut state = 0x1234_5678u32;
+    let noise: Vec<u8> = (0..160 * 160)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            (state >> 24) as u8
+        })
+        .collect();
+    let codes = enroll_codes(&mut ta, &key[..], vec![(GrayImage::new(160, 160, 500, noise).unwrap(), 300)]);
+    assert_eq!(codes, vec![(acquired::INSUFFICIENT, false)]);
 }

@@ -5,10 +5,11 @@
 //!                     [--attempts 150000] [--group 5] [--out DIR]
 //!
 //! Enrollment: impressions 1, 2, … of each finger until `--views` of them pass the capture
-//! quality check (the touches needed are counted). Probes: the next `--probes` impressions that pass.
+//! quality check and add area, as the HAL counts them (the touches needed are counted). Probes: the next `--probes` impressions that pass.
 //! Genuine: each probe against its own finger. Impostor attempts, as the HAL identifies: each
-//! probe against groups of `--group` other fingers (score = best of the group), `--attempts` in
-//! all. The threshold is the lowest score at which at most attempts/50,000 attempts are accepted.
+//! probe is scored once against `--impostors` other fingers drawn at random, and its attempts are
+//! groups of `--group` of those fingers (score = best of the group), `--attempts` in all. The
+//! threshold is the lowest score at which at most attempts/50,000 attempts are accepted.
 
 use anyhow::{Result, bail};
 use clap::Parser;
@@ -38,6 +39,9 @@ struct Cli {
     attempts: usize,
     #[arg(long, default_value_t = 5)]
     group: usize,
+    /// Other fingers each probe is compared with; its attempts are groups drawn from them.
+    #[arg(long, default_value_t = 100)]
+    impostors: usize,
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
@@ -81,8 +85,11 @@ fn build(id: u64, cli: &Cli) -> Result<Finger> {
             continue;
         }
         if enrolling {
-            if let Ok(f) = matcher::extract(&img) {
-                views.push(f);
+            // As the HAL enrolls: a touch where an earlier one lay does not count.
+            if let Ok(f) = matcher::extract(&img).map(|f| (matcher::adds_area(&f, &views), f)) {
+                if f.0 {
+                    views.push(f.1);
+                }
             }
         } else {
             probes.push(img);
@@ -120,8 +127,8 @@ fn percentiles(sorted: &[f32], ps: &[f64]) -> String {
 fn main() -> Result<()> {
     let cli = Cli::parse();
     let threads = cli.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
-    if cli.fingers as usize <= cli.group {
-        bail!("need more fingers than --group");
+    if cli.fingers as usize <= cli.impostors || cli.impostors < cli.group {
+        bail!("need --fingers > --impostors >= --group");
     }
     let started = std::time::Instant::now();
     if cli.describe {
@@ -136,16 +143,24 @@ fn main() -> Result<()> {
         let Ok(features) = matcher::extract(img) else { return (0.0, vec![0.0; per_probe]) };
         let genuine = matcher::score(&features, &fingers[own].template);
         let mut rng = ChaCha8Rng::seed_from_u64(i as u64);
+        let mut others = Vec::with_capacity(cli.impostors);
+        while others.len() < cli.impostors {
+            let f = rng.random_range(0..fingers.len());
+            if f != own && !others.contains(&f) {
+                others.push(f);
+            }
+        }
+        let scores: Vec<f32> = others.iter().map(|f| matcher::score(&features, &fingers[*f].template)).collect();
         let attempts = (0..per_probe)
             .map(|_| {
                 let mut group = Vec::with_capacity(cli.group);
                 while group.len() < cli.group {
-                    let f = rng.random_range(0..fingers.len());
-                    if f != own && !group.contains(&f) {
-                        group.push(f);
+                    let k = rng.random_range(0..scores.len());
+                    if !group.contains(&k) {
+                        group.push(k);
                     }
                 }
-                group.iter().map(|f| matcher::score(&features, &fingers[*f].template)).fold(0.0f32, f32::max)
+                group.iter().map(|k| scores[*k]).fold(0.0f32, f32::max)
             })
             .collect::<Vec<f32>>();
         (genuine, attempts)
@@ -164,9 +179,16 @@ fn main() -> Result<()> {
     let touches: f64 = fingers.iter().map(|f| f.touches_for_enrollment as f64).sum::<f64>() / fingers.len() as f64;
     impostor.reverse();
     println!("synthetic fingers: {}, sensor {}x{} px at 500 dpi, {} views per template, {} probes", fingers.len(), cli.size, cli.size, cli.views, genuine.len());
-    println!("enrollment touches needed on average: {touches:.2} for {} counted (quality check)", cli.views);
+    println!("enrollment touches needed on average: {touches:.2} for {} counted (quality check, new area)", cli.views);
     println!("genuine scores: {}", percentiles(&genuine, &[0.01, 0.03, 0.05, 0.1, 0.5]));
-    println!("impostor attempts (best of {} other fingers): {}; {}", cli.group, impostor.len(), percentiles(&impostor, &[0.5, 0.99, 0.999, 1.0]));
+    println!(
+        "impostor attempts (best of {} other fingers, drawn from {} compared per probe: {} comparisons): {}; {}",
+        cli.group,
+        cli.impostors,
+        probes.len() * cli.impostors,
+        impostor.len(),
+        percentiles(&impostor, &[0.5, 0.99, 0.999, 1.0])
+    );
     println!("operating threshold for FAR <= 1/50,000 per attempt: {threshold:.4}");
     println!("  at it: FAR {accepted}/{} = {:.2e}, FRR {:.2}%", impostor.len(), accepted as f64 / impostor.len() as f64, frr * 100.0);
     println!(

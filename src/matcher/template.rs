@@ -1,0 +1,156 @@
+//! A finger's template: its enrolled views, and the byte format they are stored in.
+//!
+//! Format `FPM2`: magic, view count (u32 LE), then per view: the phases of its band quantised to a
+//! byte each (`BAND_LEN` bytes), the grid centre (two f32 LE), the minutiae count (u16 LE) and
+//! six bytes per minutia (x and y in 1/8 px as u16 LE, direction in 1/256 turn, then the kind in
+//! the top bit and the quality in 1/127 steps). `FPM1` (phases only) still loads; such views
+//! are matched by correlation alone.
+
+use super::fft::Spectrum;
+use super::minutiae::{self, Kind, Minutia};
+use super::{ANGLES, BAND_LEN, EngineError, Features};
+use std::f32::consts::TAU;
+
+/// Views one template may hold.
+pub const MAX_VIEWS: usize = 64;
+/// Minutiae one view may hold (a 1024-px capture at 300 dpi has a few hundred at most).
+const MAX_MINUTIAE: usize = 1024;
+const MAGIC_V1: &[u8; 4] = b"FPM1";
+const MAGIC_V2: &[u8; 4] = b"FPM2";
+const MINUTIA_BYTES: usize = 6;
+/// Fixed-point steps per pixel for minutia positions.
+const POSITION_STEPS: f32 = 8.0;
+
+/// One enrolled capture: its unrotated phase band, grid centre and minutiae.
+pub(super) struct View {
+    pub band: Spectrum,
+    pub centre: (f32, f32),
+    pub minutiae: Vec<Minutia>,
+}
+
+impl Drop for View {
+    fn drop(&mut self) {
+        minutiae::wipe(&mut self.minutiae);
+    }
+}
+
+/// A finger: its enrolled views.
+pub struct Template {
+    pub(super) views: Vec<View>,
+}
+
+impl Template {
+    pub fn from_views(views: Vec<Features>) -> Template {
+        let views = views
+            .into_iter()
+            .take(MAX_VIEWS)
+            .map(|mut f| View { band: f.rotations.swap_remove(ANGLES.len() / 2), centre: f.centre, minutiae: std::mem::take(&mut f.minutiae) })
+            .collect();
+        Template { views }
+    }
+
+    pub fn view_count(&self) -> usize {
+        self.views.len()
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(8 + self.views.len() * (BAND_LEN + 10 + 40 * MINUTIA_BYTES));
+        out.extend_from_slice(MAGIC_V2);
+        out.extend_from_slice(&(self.views.len() as u32).to_le_bytes());
+        for v in &self.views {
+            out.extend(v.band.quantised());
+            out.extend_from_slice(&v.centre.0.to_le_bytes());
+            out.extend_from_slice(&v.centre.1.to_le_bytes());
+            let kept = &v.minutiae[..v.minutiae.len().min(MAX_MINUTIAE)];
+            out.extend_from_slice(&(kept.len() as u16).to_le_bytes());
+            for m in kept {
+                out.extend_from_slice(&position(m.x).to_le_bytes());
+                out.extend_from_slice(&position(m.y).to_le_bytes());
+                out.push(((m.direction / TAU * 256.0).round() as i32).rem_euclid(256) as u8);
+                let kind = if m.kind == Kind::Bifurcation { 0x80 } else { 0 };
+                out.push(kind | (m.quality.clamp(0.0, 1.0) * 127.0).round() as u8);
+            }
+        }
+        out
+    }
+
+    pub fn from_bytes(b: &[u8]) -> Result<Template, EngineError> {
+        let bad = |why: String| EngineError::BadTemplate(why);
+        if b.len() < 8 {
+            return Err(bad("shorter than its header".into()));
+        }
+        let n = u32::from_le_bytes(b[4..8].try_into().expect("4 bytes")) as usize;
+        if n == 0 || n > MAX_VIEWS {
+            return Err(bad(format!("{n} views")));
+        }
+        match &b[..4] {
+            m if m == MAGIC_V1 => {
+                if b.len() != 8 + n * BAND_LEN {
+                    return Err(bad(format!("{n} views in {} bytes", b.len())));
+                }
+                let views = b[8..].chunks_exact(BAND_LEN).map(|q| View { band: Spectrum::from_quantised(q), centre: (0.0, 0.0), minutiae: Vec::new() }).collect();
+                Ok(Template { views })
+            }
+            m if m == MAGIC_V2 => {
+                let mut reader = Reader { b, at: 8 };
+                let mut views = Vec::with_capacity(n);
+                for k in 0..n {
+                    let band = Spectrum::from_quantised(reader.take(BAND_LEN).ok_or_else(|| bad(format!("view {k} is cut short")))?);
+                    let view = reader.view_tail(band).ok_or_else(|| bad(format!("view {k} is cut short or has too many minutiae")))?;
+                    views.push(view);
+                }
+                if reader.at != b.len() {
+                    return Err(bad(format!("{} bytes after the last view", b.len() - reader.at)));
+                }
+                Ok(Template { views })
+            }
+            _ => Err(bad("bad header".into())),
+        }
+    }
+}
+
+fn position(v: f32) -> u16 {
+    (v * POSITION_STEPS).round().clamp(0.0, u16::MAX as f32) as u16
+}
+
+struct Reader<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let s = self.b.get(self.at..self.at.checked_add(n)?)?;
+        self.at += n;
+        Some(s)
+    }
+
+    fn f32(&mut self) -> Option<f32> {
+        Some(f32::from_le_bytes(self.take(4)?.try_into().ok()?)).filter(|v| v.is_finite())
+    }
+
+    fn u16(&mut self) -> Option<u16> {
+        Some(u16::from_le_bytes(self.take(2)?.try_into().ok()?))
+    }
+
+    /// Everything of a view after its band.
+    fn view_tail(&mut self, band: Spectrum) -> Option<View> {
+        let centre = (self.f32()?, self.f32()?);
+        let count = self.u16()? as usize;
+        if count > MAX_MINUTIAE {
+            return None;
+        }
+        let minutiae = self
+            .take(count * MINUTIA_BYTES)?
+            .chunks_exact(MINUTIA_BYTES)
+            .map(|m| Minutia {
+                x: u16::from_le_bytes([m[0], m[1]]) as f32 / POSITION_STEPS,
+                y: u16::from_le_bytes([m[2], m[3]]) as f32 / POSITION_STEPS,
+                direction: m[4] as f32 / 256.0 * TAU,
+                kind: if m[5] & 0x80 != 0 { Kind::Bifurcation } else { Kind::Ending },
+                quality: (m[5] & 0x7f) as f32 / 127.0,
+            })
+            .collect();
+        Some(View { band, centre, minutiae })
+    }
+}

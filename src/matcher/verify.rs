@@ -1,0 +1,153 @@
+//! Minutiae agreement under a pose found by phase correlation. Correlation alone finds a peak
+//! between any two prints with similar ridge spacing; whether the ridge endings and forks then
+//! fall on each other is what tells one finger from another.
+
+use super::minutiae::Minutia;
+use std::f32::consts::{PI, TAU};
+
+/// Two minutiae closer than this (pixels at 500 dpi) after the correlation pose may be the same
+/// one; the pairs found so say how far the pose is off (skin stretches, the peak is coarse) ...
+const LOOSE_DISTANCE: f32 = 12.0;
+/// ... and after that correction, pairs must be this close. A pose between different fingers
+/// pairs minutiae at scattered offsets, so the correction does not bring them closer.
+const TIGHT_DISTANCE: f32 = 5.0;
+/// Paired minutiae also point the same way, within this (radians, 30°).
+const PAIR_ANGLE: f32 = PI / 6.0;
+/// Length of the step along a minutia's direction used to carry the direction through the pose.
+const DIRECTION_STEP: f32 = 6.0;
+
+/// A minutia lies in the common area of two captures if the other has one within this distance.
+const OVERLAP_REACH: f32 = 28.0;
+
+/// How the minutiae of two captures agree under a pose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Agreement {
+    /// Minutiae with a partner in the other capture (each used once, closest pairs first).
+    pub pairs: usize,
+    /// Minutiae of each capture in the area both show.
+    pub probe_common: usize,
+    pub view_common: usize,
+}
+
+/// Below this many minutiae in the common area, the ratio is taken over this many: a handful of
+/// pairs among a handful of minutiae is too easily chance.
+const FEWEST_COMMON: usize = 10;
+
+impl Agreement {
+    /// 0..1: the share of the common area's minutiae that paired (geometric mean of both sides).
+    pub fn ratio(&self) -> f32 {
+        let (a, b) = (self.probe_common.max(FEWEST_COMMON), self.view_common.max(FEWEST_COMMON));
+        (self.pairs as f32 / ((a * b) as f32).sqrt()).min(1.0)
+    }
+}
+
+/// Carries the minutiae of `probe` by `pose` into the view's coordinates and pairs them up.
+pub fn agreement(probe: &[Minutia], view: &[Minutia], pose: impl Fn(f32, f32) -> (f32, f32)) -> Agreement {
+    let mut moved: Vec<(f32, f32, f32)> = probe
+        .iter()
+        .map(|m| {
+            let (x, y) = pose(m.x, m.y);
+            let (ax, ay) = pose(m.x + DIRECTION_STEP * m.direction.cos(), m.y + DIRECTION_STEP * m.direction.sin());
+            (x, y, (ay - y).atan2(ax - x))
+        })
+        .collect();
+    let mut found = pair_up(&moved, view, LOOSE_DISTANCE);
+    if found.len() >= 2 {
+        let (dx, dy) = (median(found.iter().map(|(i, j)| view[*j].x - moved[*i].0)), median(found.iter().map(|(i, j)| view[*j].y - moved[*i].1)));
+        for m in &mut moved {
+            m.0 += dx;
+            m.1 += dy;
+        }
+        found = pair_up(&moved, view, TIGHT_DISTANCE);
+    }
+    let pairs = found.len();
+    let near = |ax: f32, ay: f32, bx: f32, by: f32| (ax - bx).powi(2) + (ay - by).powi(2) <= OVERLAP_REACH * OVERLAP_REACH;
+    let probe_common = moved.iter().filter(|(x, y, _)| view.iter().any(|v| near(*x, *y, v.x, v.y))).count();
+    let view_common = view.iter().filter(|v| moved.iter().any(|(x, y, _)| near(*x, *y, v.x, v.y))).count();
+    Agreement { pairs, probe_common, view_common }
+}
+
+fn median(values: impl Iterator<Item = f32>) -> f32 {
+    let mut v: Vec<f32> = values.collect();
+    v.sort_by(f32::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Pairs of (moved probe minutia, view minutia) within `distance` and `PAIR_ANGLE`, each
+/// minutia used once, closest pairs first.
+fn pair_up(moved: &[(f32, f32, f32)], view: &[Minutia], distance: f32) -> Vec<(usize, usize)> {
+    let mut candidates = Vec::new();
+    for (i, (x, y, d)) in moved.iter().enumerate() {
+        for (j, v) in view.iter().enumerate() {
+            let (dx, dy) = (x - v.x, y - v.y);
+            let dist2 = dx * dx + dy * dy;
+            if dist2 <= distance * distance && angle_between(*d, v.direction) <= PAIR_ANGLE {
+                candidates.push((dist2, i, j));
+            }
+        }
+    }
+    candidates.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (mut probe_used, mut view_used) = (vec![false; moved.len()], vec![false; view.len()]);
+    let mut out = Vec::new();
+    for (_, i, j) in candidates {
+        if !probe_used[i] && !view_used[j] {
+            probe_used[i] = true;
+            view_used[j] = true;
+            out.push((i, j));
+        }
+    }
+    out
+}
+
+/// The absolute difference of two directions, in [0, π].
+fn angle_between(a: f32, b: f32) -> f32 {
+    let d = (a - b).rem_euclid(TAU);
+    d.min(TAU - d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matcher::minutiae::Kind;
+
+    fn at(x: f32, y: f32, direction: f32) -> Minutia {
+        Minutia { x, y, direction, kind: Kind::Ending, quality: 1.0 }
+    }
+
+    #[test]
+    fn minutiae_carried_by_the_right_pose_pair_up_and_by_a_wrong_one_do_not() {
+        let view = vec![at(10.0, 10.0, 0.0), at(50.0, 20.0, 1.0), at(30.0, 70.0, 2.0), at(80.0, 80.0, 3.0)];
+        // The probe is the view rotated by 30° about the origin and moved by (5, -3).
+        let (s, c) = (PI / 6.0).sin_cos();
+        let probe: Vec<Minutia> = view.iter().map(|m| at(c * m.x - s * m.y + 5.0, s * m.x + c * m.y - 3.0, m.direction + PI / 6.0)).collect();
+        let undo = |x: f32, y: f32| {
+            let (x, y) = (x - 5.0, y + 3.0);
+            (c * x + s * y, -s * x + c * y)
+        };
+        assert_eq!(agreement(&probe, &view, undo).pairs, 4);
+        assert_eq!(agreement(&probe, &view, |x, y| undo(x + 40.0, y)).pairs, 0, "under a wrong pose nothing lines up");
+        // A pose 7 px off (skin stretch, a coarse peak) is corrected by the loose pairs.
+        assert_eq!(agreement(&probe, &view, |x, y| undo(x + 7.0, y - 3.0)).pairs, 4);
+        // Right place, opposite direction: not the same minutia.
+        let flipped: Vec<Minutia> = view.iter().map(|m| at(m.x, m.y, m.direction + PI)).collect();
+        assert_eq!(agreement(&flipped, &view, |x, y| (x, y)).pairs, 0);
+    }
+
+    #[test]
+    fn pairs_at_scattered_offsets_are_not_pulled_together() {
+        // Loose pairs whose offsets disagree (as between different fingers): the correction
+        // cannot bring them all within the tight distance.
+        let view = vec![at(10.0, 10.0, 0.0), at(60.0, 10.0, 0.0), at(10.0, 60.0, 0.0), at(60.0, 60.0, 0.0)];
+        let probe = vec![at(20.0, 10.0, 0.0), at(50.0, 10.0, 0.0), at(10.0, 70.0, 0.0), at(60.0, 50.0, 0.0)];
+        let found = agreement(&probe, &view, |x, y| (x, y));
+        assert!(found.pairs <= 2, "{found:?}");
+        assert_eq!((found.probe_common, found.view_common), (4, 4));
+    }
+
+    #[test]
+    fn each_minutia_is_used_once() {
+        let view = vec![at(10.0, 10.0, 0.0)];
+        let probe = vec![at(11.0, 10.0, 0.0), at(9.0, 10.0, 0.1)];
+        assert_eq!(agreement(&probe, &view, |x, y| (x, y)).pairs, 1);
+    }
+}
