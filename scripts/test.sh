@@ -27,7 +27,7 @@ seq=$(grep -E '^ *[0-9.]+ ms ' <<<"$out" | grep -v ' -> ' \
              if (t == "AUTHENTICATED") d = ($0 ~ /fid=0 /) ? "reject" : (($0 ~ /HMAC valid/) ? "match" : "badtoken")
              else if (t ~ /^TEMPLATE/) d = ($0 ~ /fid=0 /) ? "none" : (($0 ~ /remaining=0/) ? "last" : "more")
              printf "%s/%s ", t, d }')
-expected='^TEMPLATE_ENUMERATING/none ACQUIRED/PARTIAL (ACQUIRED/GOOD TEMPLATE_ENROLLING/more ){7}ACQUIRED/GOOD TEMPLATE_ENROLLING/last ACQUIRED/GOOD AUTHENTICATED/match (ACQUIRED/GOOD AUTHENTICATED/reject ){5}ERROR/LOCKOUT ERROR/LOCKOUT TEMPLATE_ENUMERATING/last TEMPLATE_REMOVED/last TEMPLATE_REMOVED/last TEMPLATE_ENUMERATING/none ERROR/CANCELED $'
+expected='^TEMPLATE_ENUMERATING/none ACQUIRED/PARTIAL (ACQUIRED/GOOD TEMPLATE_ENROLLING/more ){9}ACQUIRED/GOOD TEMPLATE_ENROLLING/last ACQUIRED/GOOD AUTHENTICATED/match (ACQUIRED/GOOD AUTHENTICATED/reject ){5}ERROR/LOCKOUT ERROR/LOCKOUT TEMPLATE_ENUMERATING/last TEMPLATE_REMOVED/last TEMPLATE_REMOVED/last TEMPLATE_ENUMERATING/none ERROR/CANCELED $'
 if ! grep -qE "$expected" <<<"$seq"; then
     echo "$out"; echo "demo callback sequence: $seq"; echo "demo: unexpected callback sequence"; exit 1
 fi
@@ -56,6 +56,17 @@ for expect in "remaining=0" "ERROR                  VENDOR+1" "0 contract violat
     grep -qF -- "$expect" <<<"$out" || { echo "$out"; echo "duplicate-finger session lacks: $expect"; exit 1; }
 done
 echo "duplicate finger: refused with ERROR(VENDOR+1)"
+echo "== each acquired code from a matching synthetic touch (fphal-host script through the C ABI and the virtual sensor)"
+d=$(mktemp -d)
+printf '[log]\nlevel = "error"\n[sensor]\nruntime_dir = "%s"\n[trustlet]\nkey_dir = "%s"\n' "$d" "$d" > "$d/fphal.toml"
+out=$(FPHAL_CONFIG="$d/fphal.toml" target/release/fphal-host target/release/libfphal.so --key "$d/auth_token.key" --script c-tests/acquired_codes.script 2>&1) \
+    || { echo "$out"; echo "acquired-codes session failed"; exit 1; }
+rm -rf "$d"
+codes=$(grep -w ACQUIRED <<<"$out" | awk '{print $NF}' | tr '\n' ' ')
+expected="GOOD VENDOR+1 PARTIAL TOO_FAST INSUFFICIENT GOOD GOOD IMAGER_DIRTY "
+[ "$codes" = "$expected" ] || { echo "$out"; echo "acquired codes: got '$codes', expected '$expected'"; exit 1; }
+grep -qF "0 contract violation(s)" <<<"$out" || { echo "$out"; echo "contract violations in the acquired-codes session"; exit 1; }
+echo "acquired codes: $codes"
 echo "== committed header matches the generated one"
 git diff --exit-code -- include/
 echo "fphal test suite: all passed"

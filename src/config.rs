@@ -70,7 +70,9 @@ pub struct TrustletConfig {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct EnrollConfig {
-    /// Good touches an enrollment needs. Default 8.
+    /// Good touches an enrollment needs. Default 10: on a 160-px sensor with placements within
+    /// ±1/4 of the side and ±15°, 10 touches cover on average 97.5% of a later touch and 95% of
+    /// later touches at least 90% (`fphal-synth-bench --coverage`).
     pub samples: u32,
 }
 
@@ -86,7 +88,8 @@ pub struct LockoutConfig {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct MatcherConfig {
-    /// Score at or above which a capture matches a finger. Default: the engine's operating point.
+    /// Score at or above which a capture matches a finger. Default: the engine's operating point
+    /// (`matcher::DEFAULT_THRESHOLD`, 0.246, derived on 150,000 synthetic impostor attempts).
     pub threshold: f32,
 }
 
@@ -131,7 +134,7 @@ impl Default for TrustletConfig {
 
 impl Default for EnrollConfig {
     fn default() -> Self {
-        EnrollConfig { samples: 8 }
+        EnrollConfig { samples: 10 }
     }
 }
 
@@ -290,6 +293,12 @@ pub fn log_level(name: &str) -> Option<log::LevelFilter> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_example_file_in_docs_states_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/fphal.toml");
+        assert_eq!(Config::from_file(&path).unwrap(), Config::default());
+    }
 
     #[test]
     fn empty_file_is_the_default() {

@@ -14,19 +14,10 @@ fn workdir(name: &str) -> PathBuf {
     d
 }
 
-/// Finger 1 is whorl-like (rings around a centre), finger 2 an arch (waves across); both bent by
-/// a finger-specific wave and seen through a sensor window shifted by (dx, dy).
+/// Synthetic finger `finger` (fphal-synth), seen through a 500-dpi sensor window shifted by (dx, dy).
 fn print_pixels(finger: u32, size: u32, dx: f32, dy: f32) -> Vec<u8> {
-    let f = finger as f32;
-    let (cx, cy) = (60.0 + 17.0 * (f % 5.0), 70.0 + 13.0 * (f % 3.0));
-    (0..size * size)
-        .map(|i| {
-            let (x, y) = ((i % size) as f32 + dx, (i / size) as f32 + dy);
-            let bend = 7.0 * (x / (19.0 + 3.0 * f)).sin() * (y / (29.0 + f)).cos();
-            let r = if finger % 2 == 1 { ((x - cx).powi(2) + (y - cy).powi(2) * 1.3).sqrt() + bend } else { y + 16.0 * (x / 31.0).sin() + bend };
-            (128.0 + 85.0 * (std::f32::consts::TAU * r / (8.0 + 0.7 * (f % 4.0))).cos()) as u8
-        })
-        .collect()
+    let touch = fphal_synth::Touch { dx, dy, rotation: 0.0, ..fphal_synth::Touch::nth(finger as u64, 1, size, 500) };
+    fphal_synth::impression(&fphal_synth::Master::grow(finger as u64), &touch).pixels
 }
 
 fn write_pgm(path: &Path, size: u32, pixels: &[u8]) {
@@ -41,7 +32,7 @@ fn enroll_then_score_prints_one_line_per_pair_in_order_with_the_match_decision()
     let mut templates = Vec::new();
     for finger in 1..=2 {
         let mut touches = Vec::new();
-        for (k, (dx, dy)) in [(0.0, 0.0), (14.0, -10.0), (-12.0, 8.0)].into_iter().enumerate() {
+        for (k, (dx, dy)) in [(0.0, 0.0), (20.0, -14.0), (-18.0, 12.0)].into_iter().enumerate() {
             let p = d.join(format!("f{finger}_{k}.pgm"));
             write_pgm(&p, 160, &print_pixels(finger, 160, dx, dy));
             touches.push(p);

@@ -52,6 +52,10 @@ struct Cli {
     /// the format of `fphal-eval describe`, for comparison with real crops.
     #[arg(long)]
     describe: bool,
+    /// Only measure enrollment coverage: for 4..=16 enrollment touches (impressions 1..=K of
+    /// `--fingers` fingers), the share of a later touch's area (impressions 17..=24) that they cover.
+    #[arg(long)]
+    coverage: bool,
 }
 
 /// FAR per attempt the threshold must reach (Android's requirement for fingerprint).
@@ -121,18 +125,22 @@ fn parallel<T: Send>(n: usize, threads: usize, progress: &Progress, f: impl Fn(u
 }
 
 fn percentiles(sorted: &[f32], ps: &[f64]) -> String {
-    ps.iter().map(|p| format!("p{}={:.3}", (p * 100.0) as u32, sorted[((sorted.len() - 1) as f64 * p).round() as usize])).collect::<Vec<_>>().join(" ")
+    ps.iter().map(|p| format!("p{}={:.3}", (p * 1000.0).round() / 10.0, sorted[((sorted.len() - 1) as f64 * p).round() as usize])).collect::<Vec<_>>().join(" ")
 }
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
     let threads = cli.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
-    if cli.fingers as usize <= cli.impostors || cli.impostors < cli.group {
-        bail!("need --fingers > --impostors >= --group");
-    }
     let started = std::time::Instant::now();
     if cli.describe {
         return describe(&cli, threads);
+    }
+    if cli.coverage {
+        coverage(&cli);
+        return Ok(());
+    }
+    if cli.fingers as usize <= cli.impostors || cli.impostors < cli.group {
+        bail!("need --fingers > --impostors >= --group");
     }
     let fingers = parallel(cli.fingers as usize, threads, &Progress::new("growing and enrolling fingers", cli.fingers), |i| build(i as u64 + 1, &cli));
     let fingers: Vec<Finger> = fingers.into_iter().collect::<Result<_>>()?;
@@ -231,4 +239,45 @@ fn describe(cli: &Cli, threads: usize) -> Result<()> {
         println!("{r}");
     }
     Ok(())
+}
+
+/// The sensor's square under touch `t`, as a test of finger-canvas points (500-dpi pixels).
+fn footprint(t: &Touch) -> impl Fn(f32, f32) -> bool + use<> {
+    let (s, c) = t.rotation.to_radians().sin_cos();
+    let half = t.size as f32 * 500.0 / t.dpi as f32 / 2.0;
+    let (dx, dy) = (t.dx, t.dy);
+    move |x, y| {
+        let (x, y) = (x - dx, y - dy);
+        (c * x + s * y).abs() <= half && (-s * x + c * y).abs() <= half
+    }
+}
+
+fn coverage(cli: &Cli) {
+    const LATER: std::ops::RangeInclusive<u32> = 17..=24;
+    println!("enrollment touches, mean share of a later touch they cover, 5th percentile, later touches under 90% covered");
+    for k in 4..=16u32 {
+        let mut shares = Vec::new();
+        for finger in 1..=cli.fingers {
+            let enrolled: Vec<_> = (1..=k).map(|i| footprint(&Touch::nth(finger, i, cli.size, 500))).collect();
+            for later in LATER {
+                let t = Touch::nth(finger, later, cli.size, 500);
+                let (s, c) = t.rotation.to_radians().sin_cos();
+                let half = cli.size as f32 / 2.0;
+                let steps = 40;
+                let mut covered = 0;
+                for v in 0..steps {
+                    for u in 0..steps {
+                        let (u, v) = ((u as f32 + 0.5) / steps as f32 * 2.0 * half - half, (v as f32 + 0.5) / steps as f32 * 2.0 * half - half);
+                        let (x, y) = (t.dx + c * u - s * v, t.dy + s * u + c * v);
+                        covered += usize::from(enrolled.iter().any(|inside| inside(x, y)));
+                    }
+                }
+                shares.push(covered as f32 / (steps * steps) as f32);
+            }
+        }
+        shares.sort_by(f32::total_cmp);
+        let mean = shares.iter().sum::<f32>() / shares.len() as f32;
+        let under = shares.iter().filter(|s| **s < 0.9).count() as f32 / shares.len() as f32;
+        println!("{k:2}  {:5.1}%  {:5.1}%  {:5.1}%", mean * 100.0, shares[shares.len() / 20] * 100.0, under * 100.0);
+    }
 }
