@@ -90,6 +90,9 @@ def main():
             print(f"\n{n}, all sets pooled: {len(g)} genuine, {len(i)} impostor scores; at its own match "
                   f"decision FRR {100 * (1 - gm.mean()):.1f}%, FAR {100 * im.mean():.2f}% ({int(im.sum())} of {len(i)})")
             if n == engines[0][0]:
+                pct = lambda v, ps: " ".join(f"p{p:g}={np.percentile(v, p):.3f}" for p in ps)
+                print(f"{n} score distribution: genuine {pct(g, [1, 3, 5, 10, 50])}; "
+                      f"impostor (1:1) {pct(i, [50, 99, 99.9])} max={i.max():.3f}")
                 for t in a.threshold:
                     print(f"{n} at score {t}: FRR {100 * (g < t).mean():.1f}%, FAR {int((i >= t).sum())} of {len(i)} 1:1 comparisons")
     if a.plots:

@@ -14,7 +14,7 @@ pub const CONFIG_ENV: &str = "FPHAL_CONFIG";
 /// Fixed vendor path read on Android when `FPHAL_CONFIG` is unset.
 pub const ANDROID_CONFIG_PATH: &str = "/vendor/etc/fphal.toml";
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub log: LogConfig,
@@ -147,20 +147,6 @@ impl Default for LockoutConfig {
 impl Default for MatcherConfig {
     fn default() -> Self {
         MatcherConfig { threshold: crate::matcher::DEFAULT_THRESHOLD }
-    }
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            log: LogConfig::default(),
-            sensor: SensorConfig::default(),
-            trustlet: TrustletConfig::default(),
-            enroll: EnrollConfig::default(),
-            lockout: LockoutConfig::default(),
-            matcher: MatcherConfig::default(),
-            quality: QualityConfig::default(),
-        }
     }
 }
 

@@ -181,6 +181,8 @@ fn thin(img: &mut [bool], w: usize, h: usize) {
                         continue;
                     }
                     let (p2, p4, p6, p8) = (n[0], n[2], n[4], n[6]);
+                    // The two sub-iterations' conditions as Zhang and Suen state them.
+                    #[allow(clippy::nonminimal_bool)]
                     let ok = if pass == 0 { !(p2 && p4 && p6) && !(p4 && p6 && p8) } else { !(p2 && p4 && p8) && !(p2 && p6 && p8) };
                     if ok {
                         remove.push(y * w + x);

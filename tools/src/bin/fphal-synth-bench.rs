@@ -90,9 +90,9 @@ fn build(id: u64, cli: &Cli) -> Result<Finger> {
         }
         if enrolling {
             // As the HAL enrolls: a touch where an earlier one lay does not count.
-            if let Ok(f) = matcher::extract(&img).map(|f| (matcher::adds_area(&f, &views), f)) {
-                if f.0 {
-                    views.push(f.1);
+            if let Ok(f) = matcher::extract(&img) {
+                if matcher::adds_area(&f, &views) {
+                    views.push(f);
                 }
             }
         } else {
@@ -148,7 +148,7 @@ fn main() -> Result<()> {
     let per_probe = cli.attempts.div_ceil(probes.len());
     let scored = parallel(probes.len(), threads, &Progress::new("scoring probes", probes.len() as u64), |i| {
         let (own, img) = probes[i];
-        let Ok(features) = matcher::extract(img) else { return (0.0, vec![0.0; per_probe]) };
+        let Ok(features) = matcher::extract(img) else { return (0.0, vec![0.0; per_probe], Vec::new()) };
         let genuine = matcher::score(&features, &fingers[own].template);
         let mut rng = ChaCha8Rng::seed_from_u64(i as u64);
         let mut others = Vec::with_capacity(cli.impostors);
@@ -171,10 +171,12 @@ fn main() -> Result<()> {
                 group.iter().map(|k| scores[*k]).fold(0.0f32, f32::max)
             })
             .collect::<Vec<f32>>();
-        (genuine, attempts)
+        (genuine, attempts, scores)
     });
-    let mut genuine: Vec<f32> = scored.iter().map(|(g, _)| *g).collect();
-    let mut impostor: Vec<f32> = scored.iter().flat_map(|(_, a)| a.iter().copied()).take(cli.attempts.max(1)).collect();
+    let mut genuine: Vec<f32> = scored.iter().map(|(g, _, _)| *g).collect();
+    let mut impostor: Vec<f32> = scored.iter().flat_map(|(_, a, _)| a.iter().copied()).take(cli.attempts.max(1)).collect();
+    let mut one_to_one: Vec<f32> = scored.iter().flat_map(|(_, _, c)| c.iter().copied()).collect();
+    one_to_one.sort_by(f32::total_cmp);
     genuine.sort_by(f32::total_cmp);
     impostor.sort_by(|a, b| b.total_cmp(a));
     let allowed = (impostor.len() as f64 * TARGET_FAR).floor() as usize;
@@ -197,6 +199,7 @@ fn main() -> Result<()> {
         impostor.len(),
         percentiles(&impostor, &[0.5, 0.99, 0.999, 1.0])
     );
+    println!("impostor comparisons (1:1): {}; {}", one_to_one.len(), percentiles(&one_to_one, &[0.5, 0.99, 0.999, 1.0]));
     println!("operating threshold for FAR <= 1/50,000 per attempt: {threshold:.4}");
     println!("  at it: FAR {accepted}/{} = {:.2e}, FRR {:.2}%", impostor.len(), accepted as f64 / impostor.len() as f64, frr * 100.0);
     println!(
