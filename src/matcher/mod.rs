@@ -160,12 +160,23 @@ pub struct ViewMatch {
     pub peak: f32,
     /// How their minutiae agree under that peak's pose.
     pub minutiae: verify::Agreement,
+    /// That pose: how the probe lies on the view.
+    pub pose: Alignment,
 }
 
 impl ViewMatch {
     /// Correlation and minutiae agreement in one number, 0..1 (1.0 for the same image).
     pub fn evidence(&self) -> f32 {
         (self.peak + MINUTIAE_WEIGHT * self.minutiae.ratio()) / (1.0 + MINUTIAE_WEIGHT)
+    }
+
+    /// Whether the probe lies where the view lay: a clear peak, little shift, little rotation.
+    /// Such a probe shows almost no skin the view does not.
+    pub fn same_place(&self) -> bool {
+        let (cx, cy) = self.pose.centre_a;
+        let (x, y) = self.pose.map(cx, cy);
+        let moved = ((x - cx).powi(2) + (y - cy).powi(2)).sqrt();
+        self.peak >= SAME_PLACE_PEAK && moved < SAME_PLACE_SHIFT && self.pose.degrees.abs() < SAME_PLACE_TURN
     }
 }
 
@@ -184,7 +195,7 @@ pub fn view_matches(probe: &Features, template: &Template) -> Vec<ViewMatch> {
             }
             let pose = Alignment::from_peak(peak, ANGLES[at.0], (at.1, at.2), probe.centre, view.centre);
             let minutiae = verify::agreement(&probe.minutiae, &view.minutiae, |x, y| pose.map(x, y));
-            ViewMatch { peak: peak.max(0.0), minutiae }
+            ViewMatch { peak: peak.max(0.0), minutiae, pose }
         })
         .collect()
 }
@@ -197,7 +208,7 @@ const SAME_PLACE_SHIFT: f32 = 12.0;
 const SAME_PLACE_TURN: f32 = 6.0;
 
 /// Whether a touch shows skin the `earlier` touches of an enrollment do not: false when it lies
-/// where one of them lay (a clear correlation peak, little shift, little rotation).
+/// where one of them lay.
 pub fn adds_area(touch: &Features, earlier: &[Features]) -> bool {
     earlier.iter().all(|e| {
         let (mut peak, mut at) = (-1.0f32, (0, 0, 0));
@@ -208,9 +219,7 @@ pub fn adds_area(touch: &Features, earlier: &[Features]) -> bool {
             }
         }
         let pose = Alignment::from_peak(peak, ANGLES[at.0], (at.1, at.2), touch.centre, e.centre);
-        let (x, y) = pose.map(touch.centre.0, touch.centre.1);
-        let moved = ((x - touch.centre.0).powi(2) + (y - touch.centre.1).powi(2)).sqrt();
-        !(peak >= SAME_PLACE_PEAK && moved < SAME_PLACE_SHIFT && pose.degrees.abs() < SAME_PLACE_TURN)
+        !ViewMatch { peak, minutiae: verify::Agreement::default(), pose }.same_place()
     })
 }
 

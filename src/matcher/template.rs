@@ -41,12 +41,20 @@ pub struct Template {
 
 impl Template {
     pub fn from_views(views: Vec<Features>) -> Template {
-        let views = views
-            .into_iter()
-            .take(MAX_VIEWS)
-            .map(|mut f| View { band: f.rotations.swap_remove(ANGLES.len() / 2), centre: f.centre, minutiae: std::mem::take(&mut f.minutiae) })
-            .collect();
-        Template { views }
+        let mut template = Template { views: Vec::new() };
+        for f in views {
+            template.add_view(f);
+        }
+        template
+    }
+
+    /// Adds a capture as one more view, unless the template already holds `MAX_VIEWS`.
+    pub fn add_view(&mut self, mut f: Features) -> bool {
+        if self.views.len() >= MAX_VIEWS {
+            return false;
+        }
+        self.views.push(View { band: f.rotations.swap_remove(ANGLES.len() / 2), centre: f.centre, minutiae: std::mem::take(&mut f.minutiae) });
+        true
     }
 
     pub fn view_count(&self) -> usize {

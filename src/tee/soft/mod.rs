@@ -55,6 +55,9 @@ pub struct SoftSettings {
     pub min_contact_ms: u32,
     /// Features with a less clear ridge flow are INSUFFICIENT.
     pub min_clarity: f32,
+    /// Template update: the score a match needs, and the views a template may grow to.
+    pub update_score: f32,
+    pub update_max_views: u32,
 }
 
 impl SoftSettings {
@@ -73,6 +76,8 @@ impl SoftSettings {
             threshold: cfg.matcher.threshold,
             min_contact_ms: cfg.sensor.min_contact_ms,
             min_clarity: cfg.quality.min_clarity,
+            update_score: cfg.matcher.update_score,
+            update_max_views: cfg.matcher.update_max_views,
         }
     }
 }
@@ -385,6 +390,10 @@ impl SoftTrustlet {
             .iter()
             .map(|f| (matcher::score(&features, &f.template), f))
             .max_by(|a, b| a.0.total_cmp(&b.0));
+        let learn = match best {
+            Some((score, finger)) if score >= self.settings.threshold && self.worth_learning(score, &features, &finger.template) => Some(finger.fid),
+            _ => None,
+        };
         let mut state = self.lockout_state(group);
         let outcome = match best {
             Some((score, finger)) if score >= self.settings.threshold => {
@@ -420,7 +429,33 @@ impl SoftTrustlet {
                 if locked { AuthOutcome::LockedOut } else { AuthOutcome::NoMatch }
             }
         };
+        if let Some(fid) = learn {
+            // The match stands whether or not the update can be stored.
+            if let Err(e) = self.learn(fid, features) {
+                log::error!("finger {fid}: template update not stored: {e}");
+            }
+        }
         Ok(Response::Auth { acquired: acquired::GOOD, outcome })
+    }
+
+    /// Whether a matching capture should join its finger's template: a confident match, room
+    /// left, and skin that no view shows yet.
+    fn worth_learning(&self, score: f32, features: &Features, template: &Template) -> bool {
+        score >= self.settings.update_score
+            && template.view_count() < self.settings.update_max_views as usize
+            && !matcher::view_matches(features, template).iter().any(matcher::ViewMatch::same_place)
+    }
+
+    /// Adds a capture to finger `fid`'s template and stores it. The authenticator id stays: the
+    /// set of fingers has not changed.
+    fn learn(&mut self, fid: u32, features: Features) -> Result<(), TaError> {
+        let group = self.group.as_mut().ok_or(TaError::NoActiveGroup)?;
+        let Some(finger) = group.fingers.iter_mut().find(|f| f.fid == fid) else { return Ok(()) };
+        if finger.template.add_view(features) {
+            group.store.write_template(fid, finger.user_id, &finger.template.to_bytes()).map_err(TaError::Internal)?;
+            log::info!("finger {fid}: template updated from a confident match, now {} views", finger.template.view_count());
+        }
+        Ok(())
     }
 
     fn remove(&mut self, fid: u32) -> Result<Response, TaError> {

@@ -32,6 +32,8 @@ impl Fixture {
             threshold: matcher::DEFAULT_THRESHOLD,
             min_contact_ms: 40,
             min_clarity: 0.45,
+            update_score: 0.30,
+            update_max_views: 20,
         }
     }
 
@@ -376,4 +378,40 @@ fn noise_without_ridge_flow_is_insufficient() {
         .collect();
     let codes = enroll_codes(&mut ta, &key[..], vec![(GrayImage::new(160, 160, 500, noise).unwrap(), 300)]);
     assert_eq!(codes, vec![(acquired::INSUFFICIENT, false)]);
+}
+
+#[test]
+fn a_confident_match_on_new_skin_grows_the_template_up_to_its_bound_and_keeps_the_authenticator_id() {
+    let fx = Fixture::new("update");
+    let settings = SoftSettings { enroll_samples: 4, update_max_views: 5, lockout_trials: 1000, ..fx.settings() };
+    let mut ta = fx.trustlet(settings.clone());
+    let key = fx.auth_key();
+    let c = challenge(&mut ta);
+    assert_eq!(ta.dispatch(Request::EnrollBegin { hat: auth_token::mint_password_token(&key[..], c, 5) }), Response::Ok);
+    let mut impression = 1;
+    loop {
+        impression += 1;
+        match ta.dispatch(Request::EnrollCapture { image: synthetic(21, impression, |_| {}), contact_ms: 300 }) {
+            Response::Enroll(step) if step.remaining == 0 && step.counted => break,
+            Response::Enroll(_) => assert!(impression < 12, "enrollment does not finish"),
+            other => panic!("{other:?}"),
+        }
+    }
+    ta.dispatch(Request::PostEnroll);
+    let auth_id = authenticator_id(&mut ta);
+    let views = |ta: &SoftTrustlet| ta.group.as_ref().unwrap().fingers[0].template.view_count();
+    let mut matched = 0;
+    for impression in impression + 1..=impression + 30 {
+        assert_eq!(ta.dispatch(Request::AuthenticateBegin { operation_id: 1 }), Response::Ok);
+        if let Response::Auth { outcome: AuthOutcome::Match { .. }, .. } = ta.dispatch(Request::AuthenticateCapture { image: synthetic(21, impression, |_| {}), contact_ms: 300 }) {
+            matched += 1;
+        }
+    }
+    assert!(matched >= 3, "only {matched} matches");
+    assert_eq!(views(&ta), 5, "updates up to the bound");
+    assert_eq!(authenticator_id(&mut ta), auth_id);
+    // Stored: a restarted trustlet loads the grown template.
+    drop(ta);
+    let ta = fx.trustlet(settings);
+    assert_eq!(views(&ta), 5);
 }
