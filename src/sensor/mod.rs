@@ -212,3 +212,71 @@ impl Drop for VirtualSensor {
         let _ = std::fs::remove_file(&self.path);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use client::SensorClient;
+
+    /// Runs the sensor the way the worker does (one `poll()` with the settle time as timeout)
+    /// while `driver` touches and lifts from another thread; returns the images' contact times.
+    fn contacts(name: &str, settle_ms: u64, driver: impl FnOnce(SensorClient) + Send + 'static) -> Vec<u32> {
+        let path = std::env::temp_dir().join(format!("fphal-sensor-test-{name}-{}.sock", std::process::id()));
+        let mut sensor = VirtualSensor::bind(&path, Duration::from_millis(settle_ms)).unwrap();
+        let client = SensorClient::connect(&path).unwrap();
+        let driving = std::thread::spawn(move || driver(client));
+        let mut out = Vec::new();
+        let until = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < until && !(driving.is_finished() && sensor.due_in().is_none()) {
+            let mut fds: Vec<libc::pollfd> = sensor.fds().into_iter().map(|fd| libc::pollfd { fd, events: libc::POLLIN, revents: 0 }).collect();
+            let timeout = sensor.due_in().map_or(20, |d| d.as_millis() as i32 + 1);
+            // SAFETY: fds is a valid array of fds.len() pollfd structs for the duration of the call.
+            unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
+            let ready: Vec<RawFd> = fds.iter().filter(|p| p.revents != 0).map(|p| p.fd).collect();
+            for fd in ready {
+                if let Some(SensorEvent::FingerDown { contact_ms, .. }) = sensor.service(fd, true) {
+                    out.push(contact_ms);
+                }
+            }
+            if let Some(SensorEvent::FingerDown { contact_ms, .. }) = sensor.settled() {
+                out.push(contact_ms);
+            }
+        }
+        driving.join().unwrap();
+        out
+    }
+
+    fn image() -> GrayImage {
+        GrayImage::new(64, 64, 500, (0..64 * 64).map(|i| (i % 251) as u8).collect()).unwrap()
+    }
+
+    #[test]
+    fn an_image_is_handed_on_after_the_settle_time_while_the_finger_stays() {
+        let got = contacts("stay", 30, |c| {
+            assert_eq!(c.touch(&image()).unwrap().0, protocol::Status::Taken);
+            std::thread::sleep(Duration::from_millis(120));
+            c.lift().unwrap();
+        });
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0] >= 30, "contact {} ms", got[0]);
+    }
+
+    #[test]
+    fn a_finger_lifted_before_the_settle_time_hands_the_image_on_with_its_short_contact() {
+        let got = contacts("fast", 500, |c| {
+            c.touch(&image()).unwrap();
+            std::thread::sleep(Duration::from_millis(10));
+            c.lift().unwrap();
+        });
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!((1..500).contains(&got[0]), "contact {} ms", got[0]);
+    }
+
+    #[test]
+    fn without_a_settle_time_the_image_goes_at_once_with_no_contact_time() {
+        let got = contacts("none", 0, |c| {
+            c.touch(&image()).unwrap();
+        });
+        assert_eq!(got, vec![0]);
+    }
+}

@@ -258,7 +258,7 @@ impl SoftTrustlet {
     }
 
     /// The acquired code of a capture: TOO_FAST, the quality verdict, or IMAGER_DIRTY when a
-    /// pattern of the previous capture stays in place. Remembers the capture for the next call.
+    /// broad pattern of the two previous captures stays in place. Remembers the capture.
     fn capture_code(&mut self, image: GrayImage, contact_ms: u32) -> (i32, GrayImage) {
         let min = self.settings.min_contact_ms;
         let code = if contact_ms != 0 && contact_ms < min {
@@ -269,7 +269,7 @@ impl SoftTrustlet {
                 acquired::GOOD | acquired::PARTIAL
                     if self.recent_captures.len() == STATIC_HISTORY && matcher::repeats_static_pattern(&image, &self.recent_captures) =>
                 {
-                    log::info!("part of the capture repeats the previous one unmoved: a mark on the sensor");
+                    log::info!("part of the capture repeats the previous ones unmoved: a mark on the sensor");
                     acquired::IMAGER_DIRTY
                 }
                 code => code,
