@@ -109,14 +109,12 @@ pub fn analyse(img: &GrayImage) -> Result<RidgeAnalysis, EngineError> {
 
 /// Extracts features from a capture of any supported size and resolution.
 pub fn extract(img: &GrayImage) -> Result<Features, EngineError> {
-    let normalised = normalise(img)?;
-    let flow = ridge_flow::estimate(&normalised.pixels, &normalised.mask, normalised.w, normalised.h);
-    let mut enhanced = enhance::enhance(&normalised.pixels, &normalised.mask, &flow);
-    let minutiae = minutiae::extract(&enhanced, &normalised.mask, &flow);
-    enhanced.zeroize();
-    let inside: f32 = normalised.mask.iter().sum();
-    let clarity = flow.coherence.iter().zip(&normalised.mask).map(|(c, m)| c * m).sum::<f32>() / inside.max(1.0);
-    let prepared = prepare::lay_out(&normalised);
+    let mut analysis = analyse(img)?;
+    let mask = &analysis.normalised.mask;
+    let inside: f32 = mask.iter().sum();
+    let clarity = analysis.flow.coherence.iter().zip(mask).map(|(c, m)| c * m).sum::<f32>() / inside.max(1.0);
+    let prepared = prepare::lay_out(&analysis.normalised);
+    let minutiae = std::mem::take(&mut analysis.minutiae);
     let rotations = ANGLES
         .iter()
         .map(|a| {
@@ -147,7 +145,12 @@ impl Features {
 /// finger's score is the mean of its two best views (one view if it has only one). A second
 /// view that agrees is what a real touch of an enrolled finger has and a chance peak lacks.
 pub fn score(probe: &Features, template: &Template) -> f32 {
-    let mut evidence: Vec<f32> = view_matches(probe, template).iter().map(ViewMatch::evidence).collect();
+    score_of(&view_matches(probe, template))
+}
+
+/// The score of a finger from its views' matches (see [`score`]).
+pub fn score_of(matches: &[ViewMatch]) -> f32 {
+    let mut evidence: Vec<f32> = matches.iter().map(ViewMatch::evidence).collect();
     evidence.sort_by(|a, b| b.total_cmp(a));
     let best = &evidence[..evidence.len().min(2)];
     best.iter().sum::<f32>() / best.len().max(1) as f32
@@ -186,18 +189,23 @@ pub fn view_matches(probe: &Features, template: &Template) -> Vec<ViewMatch> {
         .views
         .iter()
         .map(|view| {
-            let (mut peak, mut at) = (-1.0f32, (0, 0, 0));
-            for (r, rot) in probe.rotations.iter().enumerate() {
-                let (p, x, y) = fft::correlation_peak_at(rot, &view.band);
-                if p > peak {
-                    (peak, at) = (p, (r, x, y));
-                }
-            }
-            let pose = Alignment::from_peak(peak, ANGLES[at.0], (at.1, at.2), probe.centre, view.centre);
+            let pose = best_pose(probe, &view.band, view.centre);
             let minutiae = verify::agreement(&probe.minutiae, &view.minutiae, |x, y| pose.map(x, y));
-            ViewMatch { peak: peak.max(0.0), minutiae, pose }
+            ViewMatch { peak: pose.score.max(0.0), minutiae, pose }
         })
         .collect()
+}
+
+/// The probe's rotation and shift with the highest correlation peak against one view's band.
+fn best_pose(probe: &Features, band: &Spectrum, centre: (f32, f32)) -> Alignment {
+    let (mut peak, mut at) = (-1.0f32, (0, 0, 0));
+    for (r, rot) in probe.rotations.iter().enumerate() {
+        let (p, x, y) = fft::correlation_peak_at(rot, band);
+        if p > peak {
+            (peak, at) = (p, (r, x, y));
+        }
+    }
+    Alignment::from_peak(peak, ANGLES[at.0], (at.1, at.2), probe.centre, centre)
 }
 
 /// A touch this well correlated with an earlier one ...
@@ -211,15 +219,8 @@ const SAME_PLACE_TURN: f32 = 6.0;
 /// where one of them lay.
 pub fn adds_area(touch: &Features, earlier: &[Features]) -> bool {
     earlier.iter().all(|e| {
-        let (mut peak, mut at) = (-1.0f32, (0, 0, 0));
-        for (r, rot) in touch.rotations.iter().enumerate() {
-            let (p, x, y) = fft::correlation_peak_at(rot, e.unrotated());
-            if p > peak {
-                (peak, at) = (p, (r, x, y));
-            }
-        }
-        let pose = Alignment::from_peak(peak, ANGLES[at.0], (at.1, at.2), touch.centre, e.centre);
-        !ViewMatch { peak, minutiae: verify::Agreement::default(), pose }.same_place()
+        let pose = best_pose(touch, e.unrotated(), e.centre);
+        !ViewMatch { peak: pose.score, minutiae: verify::Agreement::default(), pose }.same_place()
     })
 }
 

@@ -77,6 +77,13 @@ impl VirtualSensor {
         self.hand_on()
     }
 
+    /// The finger left before the settle time: the image goes on at once, with its short contact.
+    fn lifted_while_settling(&mut self) -> Option<SensorEvent> {
+        let early = self.hand_on()?;
+        self.down_since = None;
+        Some(early)
+    }
+
     fn hand_on(&mut self) -> Option<SensorEvent> {
         let image = self.settling.take()?;
         let contact_ms = self.down_since.map_or(0, |t| t.elapsed().as_millis().clamp(1, u32::MAX as u128) as u32);
@@ -119,8 +126,7 @@ impl VirtualSensor {
                 // Hung up or failed: a lifted finger as far as we are concerned.
                 self.client = None;
                 self.partial = None;
-                if let Some(early) = self.hand_on() {
-                    self.down_since = None;
+                if let Some(early) = self.lifted_while_settling() {
                     return Some(early);
                 }
                 return self.down_since.take().map(|t| SensorEvent::FingerUp { held_ms: t.elapsed().as_millis() as u32 });
@@ -174,8 +180,7 @@ impl VirtualSensor {
             }
             protocol::FINGER_UP => {
                 self.partial = None;
-                if let Some(early) = self.hand_on() {
-                    self.down_since = None;
+                if let Some(early) = self.lifted_while_settling() {
                     return (Status::Taken, String::new(), Some(early));
                 }
                 match self.down_since.take() {

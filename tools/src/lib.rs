@@ -80,6 +80,18 @@ impl Progress {
 }
 
 /// A tool's exit: success, or the error chain on one stderr line prefixed with the tool's name.
+/// Header of the per-capture description that `fphal-eval describe` and `fphal-synth-bench
+/// --describe` print, so that real and synthetic captures can be compared line for line.
+pub const DESCRIBE_HEADER: &str = "path,foreground,period_px,minutiae,mean_quality";
+
+/// One description line: foreground share, median ridge period, minutiae count, mean quality.
+pub fn describe_row(name: &str, a: &fphal::matcher::RidgeAnalysis) -> String {
+    let m = &a.normalised.mask;
+    let foreground = m.iter().filter(|v| **v > 0.5).count() as f32 / m.len() as f32;
+    let quality = a.minutiae.iter().map(|m| m.quality).sum::<f32>() / a.minutiae.len().max(1) as f32;
+    format!("{name},{foreground:.3},{:.2},{},{quality:.2}", a.flow.median_period, a.minutiae.len())
+}
+
 pub fn exit_with(tool: &str, result: Result<()>) -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

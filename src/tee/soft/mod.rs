@@ -259,15 +259,15 @@ impl SoftTrustlet {
 
     /// The acquired code of a capture: TOO_FAST, the quality verdict, or IMAGER_DIRTY when a
     /// broad pattern of the two previous captures stays in place. Remembers the capture.
-    fn capture_code(&mut self, image: GrayImage, contact_ms: u32) -> (i32, GrayImage) {
+    fn capture_code(&mut self, image: &GrayImage, contact_ms: u32) -> i32 {
         let min = self.settings.min_contact_ms;
         let code = if contact_ms != 0 && contact_ms < min {
             log::info!("touch of {contact_ms} ms, shorter than the {min} ms a capture needs");
             acquired::TOO_FAST
         } else {
-            match quality_code(matcher::assess(&image)) {
+            match quality_code(matcher::assess(image)) {
                 acquired::GOOD | acquired::PARTIAL
-                    if self.recent_captures.len() == STATIC_HISTORY && matcher::repeats_static_pattern(&image, &self.recent_captures) =>
+                    if self.recent_captures.len() == STATIC_HISTORY && matcher::repeats_static_pattern(image, &self.recent_captures) =>
                 {
                     log::info!("part of the capture repeats the previous ones unmoved: a mark on the sensor");
                     acquired::IMAGER_DIRTY
@@ -279,7 +279,7 @@ impl SoftTrustlet {
             self.recent_captures.remove(0);
         }
         self.recent_captures.push(image.clone());
-        (code, image)
+        code
     }
 
     /// The features of a GOOD capture, or None when too little of them can be used
@@ -300,7 +300,7 @@ impl SoftTrustlet {
 
     fn enroll_capture(&mut self, image: GrayImage, contact_ms: u32) -> Result<Response, TaError> {
         let Session::Enroll { .. } = self.session else { return Err(TaError::NoSession) };
-        let (code, image) = self.capture_code(image, contact_ms);
+        let code = self.capture_code(&image, contact_ms);
         let features = if code == acquired::GOOD { self.usable_features(&image) } else { None };
         let samples = self.settings.enroll_samples;
         let Session::Enroll { fid, user_id, views } = &mut self.session else { return Err(TaError::NoSession) };
@@ -378,7 +378,7 @@ impl SoftTrustlet {
         if remaining_ms > 0 {
             return Err(TaError::Lockout { remaining_ms });
         }
-        let (code, image) = self.capture_code(image, contact_ms);
+        let code = self.capture_code(&image, contact_ms);
         let features = if code == acquired::GOOD { self.usable_features(&image) } else { None };
         let group = self.group()?;
         let Some(features) = features else {
@@ -388,15 +388,18 @@ impl SoftTrustlet {
         let best = group
             .fingers
             .iter()
-            .map(|f| (matcher::score(&features, &f.template), f))
+            .map(|f| {
+                let matches = matcher::view_matches(&features, &f.template);
+                (matcher::score_of(&matches), f, matches)
+            })
             .max_by(|a, b| a.0.total_cmp(&b.0));
-        let learn = match best {
-            Some((score, finger)) if score >= self.settings.threshold && self.worth_learning(score, &features, &finger.template) => Some(finger.fid),
+        let learn = match &best {
+            Some((score, finger, matches)) if *score >= self.settings.threshold && self.worth_learning(*score, matches, &finger.template) => Some(finger.fid),
             _ => None,
         };
         let mut state = self.lockout_state(group);
         let outcome = match best {
-            Some((score, finger)) if score >= self.settings.threshold => {
+            Some((score, finger, _)) if score >= self.settings.threshold => {
                 log::debug!("match: finger {} score {score:.3}", finger.fid);
                 let mut token = AuthToken {
                     version: HW_AUTH_TOKEN_VERSION,
@@ -440,10 +443,10 @@ impl SoftTrustlet {
 
     /// Whether a matching capture should join its finger's template: a confident match, room
     /// left, and skin that no view shows yet.
-    fn worth_learning(&self, score: f32, features: &Features, template: &Template) -> bool {
+    fn worth_learning(&self, score: f32, matches: &[matcher::ViewMatch], template: &Template) -> bool {
         score >= self.settings.update_score
             && template.view_count() < self.settings.update_max_views as usize
-            && !matcher::view_matches(features, template).iter().any(matcher::ViewMatch::same_place)
+            && !matches.iter().any(matcher::ViewMatch::same_place)
     }
 
     /// Adds a capture to finger `fid`'s template and stores it. The authenticator id stays: the

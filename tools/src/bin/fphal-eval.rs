@@ -235,14 +235,11 @@ fn time(dpi: u32, fingers: usize, views: usize, images: &[PathBuf]) -> Result<()
 }
 
 fn describe(dpi: u32, images: &[PathBuf]) -> Result<()> {
-    println!("path,foreground,period_px,minutiae,mean_quality");
+    println!("{}", fphal_tools::DESCRIBE_HEADER);
     for p in images {
         let img = load_capture(p, dpi)?;
         let a = matcher::analyse(&img).with_context(|| format!("{}: no ridge structure", p.display()))?;
-        let m = &a.normalised.mask;
-        let foreground = m.iter().filter(|v| **v > 0.5).count() as f32 / m.len() as f32;
-        let q = a.minutiae.iter().map(|m| m.quality).sum::<f32>() / a.minutiae.len().max(1) as f32;
-        println!("{},{foreground:.3},{:.2},{},{q:.2}", p.display(), a.flow.median_period, a.minutiae.len());
+        println!("{}", fphal_tools::describe_row(&p.display().to_string(), &a));
     }
     Ok(())
 }

@@ -229,15 +229,11 @@ fn describe(cli: &Cli, threads: usize) -> Result<()> {
         (1..=8u32)
             .filter_map(|k| {
                 let img = to_gray(fphal_synth::impression(&master, &Touch::nth(id, k, cli.size, 500))).ok()?;
-                let a = matcher::analyse(&img).ok()?;
-                let m = &a.normalised.mask;
-                let fg = m.iter().filter(|v| **v > 0.5).count() as f32 / m.len() as f32;
-                let q = a.minutiae.iter().map(|m| m.quality).sum::<f32>() / a.minutiae.len().max(1) as f32;
-                Some(format!("synthetic/{id}_{k},{fg:.3},{:.2},{},{q:.2}", a.flow.median_period, a.minutiae.len()))
+                Some(fphal_tools::describe_row(&format!("synthetic/{id}_{k}"), &matcher::analyse(&img).ok()?))
             })
             .collect::<Vec<String>>()
     });
-    println!("path,foreground,period_px,minutiae,mean_quality");
+    println!("{}", fphal_tools::DESCRIBE_HEADER);
     for r in rows.iter().flatten() {
         println!("{r}");
     }
