@@ -89,11 +89,11 @@ pub struct LockoutConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct MatcherConfig {
     /// Score at or above which a capture matches a finger. Default: the engine's operating point
-    /// (`matcher::DEFAULT_THRESHOLD`, 0.246, derived on 150,000 synthetic impostor attempts).
+    /// (`matcher::DEFAULT_THRESHOLD`, 0.2065, derived on 150,000 synthetic impostor attempts).
     pub threshold: f32,
     /// A match scoring at least this adds its capture to the finger's template when the capture
     /// shows skin no view of it shows (template update). Default 0.30, above every impostor
-    /// measured (synthetic attempts at most 0.246, real comparisons at most 0.178).
+    /// measured (synthetic attempts at most 0.2065, real comparisons at most 0.144).
     pub update_score: f32,
     /// Views a template may grow to by updates; at or below `enroll.samples` no update happens.
     /// Default 20.

@@ -1,13 +1,16 @@
 //! A finger's template: its enrolled views, and the byte format they are stored in.
 //!
-//! Format `FPM2`: magic, view count (u32 LE), then per view: the phases of its band quantised to a
-//! byte each (`BAND_LEN` bytes), the grid centre (two f32 LE), the minutiae count (u16 LE) and
-//! six bytes per minutia (x and y in 1/8 px as u16 LE, direction in 1/256 turn, then the kind in
-//! the top bit and the quality in 1/127 steps). `FPM1` (phases only) still loads; such views
-//! are matched by correlation alone.
+//! Format `FPM3`: magic, view count (u32 LE), then per view: the phases of its band quantised to a
+//! byte each (`BAND_LEN` bytes), the grid centre (two f32 LE), the minutiae count (u16 LE), six
+//! bytes per minutia (x and y in 1/8 px as u16 LE, direction in 1/256 turn, then the kind in
+//! the top bit and the quality in 1/127 steps), then each minutia's patch (`patch::BYTES` signed
+//! bytes). `FPM2` (no patches) and `FPM1` (phases only) still load; their pairs of minutiae count
+//! for nothing, so such a finger scores on correlation alone and should be enrolled again.
 
 use super::fft::Spectrum;
 use super::minutiae::{self, Kind, Minutia};
+use super::patch::{self, Patch};
+use super::verify::Marks;
 use super::{ANGLES, BAND_LEN, EngineError, Features};
 use std::f32::consts::TAU;
 
@@ -17,15 +20,24 @@ pub const MAX_VIEWS: usize = 64;
 const MAX_MINUTIAE: usize = 1024;
 const MAGIC_V1: &[u8; 4] = b"FPM1";
 const MAGIC_V2: &[u8; 4] = b"FPM2";
+const MAGIC_V3: &[u8; 4] = b"FPM3";
 const MINUTIA_BYTES: usize = 6;
 /// Fixed-point steps per pixel for minutia positions.
 const POSITION_STEPS: f32 = 8.0;
 
-/// One enrolled capture: its unrotated phase band, grid centre and minutiae.
+/// One enrolled capture: its unrotated phase band, grid centre, minutiae and their patches.
 pub(super) struct View {
     pub band: Spectrum,
     pub centre: (f32, f32),
     pub minutiae: Vec<Minutia>,
+    /// One per minutia; empty for views stored before patches were (`FPM1`, `FPM2`).
+    pub patches: Vec<Patch>,
+}
+
+impl View {
+    pub fn marks(&self) -> Marks<'_> {
+        Marks { minutiae: &self.minutiae, patches: &self.patches }
+    }
 }
 
 impl Drop for View {
@@ -53,7 +65,7 @@ impl Template {
         if self.views.len() >= MAX_VIEWS {
             return false;
         }
-        self.views.push(View { band: f.rotations.swap_remove(ANGLES.len() / 2), centre: f.centre, minutiae: std::mem::take(&mut f.minutiae) });
+        self.views.push(View { band: f.rotations.swap_remove(ANGLES.len() / 2), centre: f.centre, minutiae: std::mem::take(&mut f.minutiae), patches: std::mem::take(&mut f.patches) });
         true
     }
 
@@ -62,8 +74,8 @@ impl Template {
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(8 + self.views.len() * (BAND_LEN + 10 + 40 * MINUTIA_BYTES));
-        out.extend_from_slice(MAGIC_V2);
+        let mut out = Vec::with_capacity(8 + self.views.len() * (BAND_LEN + 10 + 40 * (MINUTIA_BYTES + patch::BYTES)));
+        out.extend_from_slice(MAGIC_V3);
         out.extend_from_slice(&(self.views.len() as u32).to_le_bytes());
         for v in &self.views {
             out.extend(v.band.quantised());
@@ -77,6 +89,14 @@ impl Template {
                 out.push(((m.direction / TAU * 256.0).round() as i32).rem_euclid(256) as u8);
                 let kind = if m.kind == Kind::Bifurcation { 0x80 } else { 0 };
                 out.push(kind | (m.quality.clamp(0.0, 1.0) * 127.0).round() as u8);
+            }
+            if v.patches.len() == v.minutiae.len() {
+                for p in &v.patches[..kept.len()] {
+                    out.extend(p.bytes());
+                }
+            } else {
+                // A view loaded from an older format has none: flat patches pair with nothing.
+                out.extend(std::iter::repeat_n(0u8, kept.len() * patch::BYTES));
             }
         }
         out
@@ -96,15 +116,16 @@ impl Template {
                 if b.len() != 8 + n * BAND_LEN {
                     return Err(bad(format!("{n} views in {} bytes", b.len())));
                 }
-                let views = b[8..].chunks_exact(BAND_LEN).map(|q| View { band: Spectrum::from_quantised(q), centre: (0.0, 0.0), minutiae: Vec::new() }).collect();
+                let views = b[8..].chunks_exact(BAND_LEN).map(|q| View { band: Spectrum::from_quantised(q), centre: (0.0, 0.0), minutiae: Vec::new(), patches: Vec::new() }).collect();
                 Ok(Template { views })
             }
-            m if m == MAGIC_V2 => {
+            m if m == MAGIC_V2 || m == MAGIC_V3 => {
+                let with_patches = m == MAGIC_V3;
                 let mut reader = Reader { b, at: 8 };
                 let mut views = Vec::with_capacity(n);
                 for k in 0..n {
                     let band = Spectrum::from_quantised(reader.take(BAND_LEN).ok_or_else(|| bad(format!("view {k} is cut short")))?);
-                    let view = reader.view_tail(band).ok_or_else(|| bad(format!("view {k} is cut short or has too many minutiae")))?;
+                    let view = reader.view_tail(band, with_patches).ok_or_else(|| bad(format!("view {k} is cut short or has too many minutiae")))?;
                     views.push(view);
                 }
                 if reader.at != b.len() {
@@ -142,7 +163,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Everything of a view after its band.
-    fn view_tail(&mut self, band: Spectrum) -> Option<View> {
+    fn view_tail(&mut self, band: Spectrum, with_patches: bool) -> Option<View> {
         let centre = (self.f32()?, self.f32()?);
         let count = self.u16()? as usize;
         if count > MAX_MINUTIAE {
@@ -159,6 +180,11 @@ impl<'a> Reader<'a> {
                 quality: (m[5] & 0x7f) as f32 / 127.0,
             })
             .collect();
-        Some(View { band, centre, minutiae })
+        let patches = if with_patches {
+            self.take(count * patch::BYTES)?.chunks_exact(patch::BYTES).map(Patch::from_bytes).collect::<Option<Vec<Patch>>>()?
+        } else {
+            Vec::new()
+        };
+        Some(View { band, centre, minutiae, patches })
     }
 }

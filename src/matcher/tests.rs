@@ -60,6 +60,25 @@ fn templates_round_trip_and_bad_bytes_are_refused() {
     assert!(Template::from_bytes(b"FPM1").is_err());
 }
 
+fn synthetic(finger: u64, impression: u32) -> Features {
+    let i = fphal_synth::impression(&fphal_synth::Master::grow(finger), &fphal_synth::Touch::nth(finger, impression, 160, 500));
+    extract(&GrayImage::new(i.width, i.height, i.dpi, i.pixels).unwrap()).unwrap()
+}
+
+#[test]
+fn templates_without_patches_load_and_score_on_correlation_alone() {
+    let t = Template::from_views(vec![synthetic(7, 1)]);
+    let probe = synthetic(7, 2);
+    // The same view stored as FPM2 (no patches) still loads; its minutiae pairs count for nothing.
+    let minutiae = t.views[0].minutiae.len();
+    let mut old = t.to_bytes();
+    old.truncate(old.len() - minutiae * patch::BYTES);
+    old[..4].copy_from_slice(b"FPM2");
+    let old = Template::from_bytes(&old).unwrap();
+    assert_eq!(old.views[0].minutiae.len(), minutiae);
+    assert!(minutiae > 0 && score(&probe, &old) < score(&probe, &t));
+}
+
 #[test]
 fn quality_names_uniform_partial_and_good_captures() {
     assert_eq!(assess(&GrayImage::new(160, 160, 500, vec![200; 160 * 160]).unwrap()), Quality::Dirty);

@@ -1,8 +1,9 @@
 //! Minutiae agreement under a pose found by phase correlation. Correlation alone finds a peak
 //! between any two prints with similar ridge spacing; whether the ridge endings and forks then
-//! fall on each other is what tells one finger from another.
+//! fall on each other, with the same ridges around them, is what tells one finger from another.
 
 use super::minutiae::Minutia;
+use super::patch::Patch;
 use std::f32::consts::{PI, TAU};
 
 /// Two minutiae closer than this (pixels at 500 dpi) after the correlation pose may be the same
@@ -20,10 +21,14 @@ const DIRECTION_STEP: f32 = 6.0;
 const OVERLAP_REACH: f32 = 28.0;
 
 /// How the minutiae of two captures agree under a pose.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Agreement {
     /// Minutiae with a partner in the other capture (each used once, closest pairs first).
     pub pairs: usize,
+    /// The pairs' patch similarities summed (negative ones as 0): a pair whose surrounding
+    /// ridges differ counts for little. 0 when either side has no patches (old templates).
+    pub likeness: f32,
+
     /// Minutiae of each capture in the area both show.
     pub probe_common: usize,
     pub view_common: usize,
@@ -34,16 +39,33 @@ pub struct Agreement {
 const FEWEST_COMMON: usize = 10;
 
 impl Agreement {
-    /// 0..1: the share of the common area's minutiae that paired (geometric mean of both sides).
+    /// 0..1: the share of the common area's minutiae that paired with alike surroundings
+    /// (pairs weighted by patch similarity, over the geometric mean of both sides' counts).
     pub fn ratio(&self) -> f32 {
         let (a, b) = (self.probe_common.max(FEWEST_COMMON), self.view_common.max(FEWEST_COMMON));
-        (self.pairs as f32 / ((a * b) as f32).sqrt()).min(1.0)
+        (self.likeness / ((a * b) as f32).sqrt()).min(1.0)
+    }
+}
+
+/// One capture's minutiae and, when known, the patch around each (same order).
+#[derive(Clone, Copy)]
+pub struct Marks<'a> {
+    pub minutiae: &'a [Minutia],
+    /// Empty, or one per minutia.
+    pub patches: &'a [Patch],
+}
+
+impl Marks<'_> {
+    fn patch(&self, i: usize) -> Option<&Patch> {
+        if self.patches.len() == self.minutiae.len() { self.patches.get(i) } else { None }
     }
 }
 
 /// Carries the minutiae of `probe` by `pose` into the view's coordinates and pairs them up.
-pub fn agreement(probe: &[Minutia], view: &[Minutia], pose: impl Fn(f32, f32) -> (f32, f32)) -> Agreement {
+pub fn agreement(probe: Marks, view_marks: Marks, pose: impl Fn(f32, f32) -> (f32, f32)) -> Agreement {
+    let view = view_marks.minutiae;
     let mut moved: Vec<(f32, f32, f32)> = probe
+        .minutiae
         .iter()
         .map(|m| {
             let (x, y) = pose(m.x, m.y);
@@ -61,10 +83,14 @@ pub fn agreement(probe: &[Minutia], view: &[Minutia], pose: impl Fn(f32, f32) ->
         found = pair_up(&moved, view, TIGHT_DISTANCE);
     }
     let pairs = found.len();
+    let likeness = found
+        .iter()
+        .filter_map(|(i, j)| Some(probe.patch(*i)?.similarity(view_marks.patch(*j)?).max(0.0)))
+        .sum();
     let near = |ax: f32, ay: f32, bx: f32, by: f32| (ax - bx).powi(2) + (ay - by).powi(2) <= OVERLAP_REACH * OVERLAP_REACH;
     let probe_common = moved.iter().filter(|(x, y, _)| view.iter().any(|v| near(*x, *y, v.x, v.y))).count();
     let view_common = view.iter().filter(|v| moved.iter().any(|(x, y, _)| near(*x, *y, v.x, v.y))).count();
-    Agreement { pairs, probe_common, view_common }
+    Agreement { pairs, likeness, probe_common, view_common }
 }
 
 fn median(values: impl Iterator<Item = f32>) -> f32 {
@@ -110,6 +136,10 @@ mod tests {
     use super::*;
     use crate::matcher::minutiae::Kind;
 
+    fn bare(minutiae: &[Minutia]) -> Marks<'_> {
+        Marks { minutiae, patches: &[] }
+    }
+
     fn at(x: f32, y: f32, direction: f32) -> Minutia {
         Minutia { x, y, direction, kind: Kind::Ending, quality: 1.0 }
     }
@@ -124,13 +154,13 @@ mod tests {
             let (x, y) = (x - 5.0, y + 3.0);
             (c * x + s * y, -s * x + c * y)
         };
-        assert_eq!(agreement(&probe, &view, undo).pairs, 4);
-        assert_eq!(agreement(&probe, &view, |x, y| undo(x + 40.0, y)).pairs, 0, "under a wrong pose nothing lines up");
+        assert_eq!(agreement(bare(&probe), bare(&view), undo).pairs, 4);
+        assert_eq!(agreement(bare(&probe), bare(&view), |x, y| undo(x + 40.0, y)).pairs, 0, "under a wrong pose nothing lines up");
         // A pose 7 px off (skin stretch, a coarse peak) is corrected by the loose pairs.
-        assert_eq!(agreement(&probe, &view, |x, y| undo(x + 7.0, y - 3.0)).pairs, 4);
+        assert_eq!(agreement(bare(&probe), bare(&view), |x, y| undo(x + 7.0, y - 3.0)).pairs, 4);
         // Right place, opposite direction: not the same minutia.
         let flipped: Vec<Minutia> = view.iter().map(|m| at(m.x, m.y, m.direction + PI)).collect();
-        assert_eq!(agreement(&flipped, &view, |x, y| (x, y)).pairs, 0);
+        assert_eq!(agreement(bare(&flipped), bare(&view), |x, y| (x, y)).pairs, 0);
     }
 
     #[test]
@@ -139,7 +169,7 @@ mod tests {
         // cannot bring them all within the tight distance.
         let view = vec![at(10.0, 10.0, 0.0), at(60.0, 10.0, 0.0), at(10.0, 60.0, 0.0), at(60.0, 60.0, 0.0)];
         let probe = vec![at(20.0, 10.0, 0.0), at(50.0, 10.0, 0.0), at(10.0, 70.0, 0.0), at(60.0, 50.0, 0.0)];
-        let found = agreement(&probe, &view, |x, y| (x, y));
+        let found = agreement(bare(&probe), bare(&view), |x, y| (x, y));
         assert!(found.pairs <= 2, "{found:?}");
         assert_eq!((found.probe_common, found.view_common), (4, 4));
     }
@@ -148,6 +178,29 @@ mod tests {
     fn each_minutia_is_used_once() {
         let view = vec![at(10.0, 10.0, 0.0)];
         let probe = vec![at(11.0, 10.0, 0.0), at(9.0, 10.0, 0.1)];
-        assert_eq!(agreement(&probe, &view, |x, y| (x, y)).pairs, 1);
+        assert_eq!(agreement(bare(&probe), bare(&view), |x, y| (x, y)).pairs, 1);
+    }
+
+    /// A patch of its own for each `seed` (different seeds are nearly uncorrelated).
+    fn patch(seed: u32) -> Patch {
+        let bytes: Vec<u8> = (0..crate::matcher::patch::BYTES as u32)
+            .map(|k| (((k.wrapping_mul(2_654_435_761) ^ seed.wrapping_mul(40_503)).rotate_left(seed % 31) >> 7) as u8).wrapping_sub(128))
+            .collect();
+        Patch::from_bytes(&bytes).unwrap()
+    }
+
+    #[test]
+    fn pairs_count_by_how_alike_their_surroundings_are() {
+        let view = vec![at(10.0, 10.0, 0.0), at(60.0, 15.0, 1.0), at(20.0, 70.0, 2.0), at(70.0, 80.0, 3.0)];
+        let own: Vec<Patch> = (0..4).map(patch).collect();
+        let others: Vec<Patch> = (10..14).map(patch).collect();
+        let same = agreement(Marks { minutiae: &view, patches: &own }, Marks { minutiae: &view, patches: &own }, |x, y| (x, y));
+        let unlike = agreement(Marks { minutiae: &view, patches: &others }, Marks { minutiae: &view, patches: &own }, |x, y| (x, y));
+        assert_eq!((same.pairs, unlike.pairs), (4, 4), "the geometry pairs them all either way");
+        assert!(same.likeness > 3.9, "{same:?}");
+        assert!(unlike.likeness < 1.0, "chance pairs with other ridges around them: {unlike:?}");
+        assert!(same.ratio() > 3.0 * unlike.ratio());
+        // Without patches (an older template) pairs count for nothing.
+        assert_eq!(agreement(bare(&view), bare(&view), |x, y| (x, y)).ratio(), 0.0);
     }
 }

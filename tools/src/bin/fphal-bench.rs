@@ -19,8 +19,8 @@ struct Cli {
     /// Where the store is exercised (its filesystem decides fsync cost).
     #[arg(long)]
     dir: Option<PathBuf>,
-    /// Bytes per template (a matcher template of 10 views, the default enrollment, is about 80 KB).
-    #[arg(long, default_value_t = 79_888)]
+    /// Bytes per template (a matcher template of 10 views, the default enrollment, is about 107 KB).
+    #[arg(long, default_value_t = 107_343)]
     template_bytes: usize,
 }
 

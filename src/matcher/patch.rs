@@ -1,0 +1,131 @@
+//! Minutia patches: the enhanced ridge image around a minutia, sampled in the minutia's own frame
+//! (its direction along +x), so two captures of the same minutia give the same patch whatever
+//! their pose. A pose that lines up two different fingers' ridge flow pairs some of their
+//! minutiae by chance; the ridges around such a pair still differ, and the correlation of the
+//! two patches says so. On 1,000 synthetic fingers, pairs weighted by it lowered the FRR at
+//! FAR ≤ 1/50,000 from 18.6% to 12.8% (see BENCHMARKS.md).
+
+use super::minutiae::Minutia;
+use zeroize::Zeroize;
+
+/// Samples along each side of a patch ...
+pub const SIDE: usize = 17;
+/// ... this many pixels apart (500 dpi): 32 px, about three and a half ridges, across.
+const SPACING: f32 = 2.0;
+/// Bytes of one stored patch.
+pub const BYTES: usize = SIDE * SIDE;
+
+/// Zero-mean samples, quantised so that the largest magnitude is 127.
+#[derive(Clone)]
+pub struct Patch {
+    samples: [i8; BYTES],
+}
+
+impl Patch {
+    /// The patch around `m` in an image `w` pixels wide (samples off the image are 0).
+    pub fn around(image: &[f32], w: usize, h: usize, m: &Minutia) -> Patch {
+        let at = |x: f32, y: f32| -> f32 {
+            if x < 0.0 || y < 0.0 || x >= (w - 1) as f32 || y >= (h - 1) as f32 {
+                return 0.0;
+            }
+            let (x0, y0) = (x as usize, y as usize);
+            let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+            let i = y0 * w + x0;
+            image[i] * (1.0 - fx) * (1.0 - fy) + image[i + 1] * fx * (1.0 - fy) + image[i + w] * (1.0 - fx) * fy + image[i + w + 1] * fx * fy
+        };
+        let (s, c) = m.direction.sin_cos();
+        let half = (SIDE - 1) as f32 / 2.0 * SPACING;
+        let mut v = [0f32; BYTES];
+        for (k, value) in v.iter_mut().enumerate() {
+            let (u, q) = ((k % SIDE) as f32 * SPACING - half, (k / SIDE) as f32 * SPACING - half);
+            *value = at(m.x + c * u - s * q, m.y + s * u + c * q);
+        }
+        let mean = v.iter().sum::<f32>() / BYTES as f32;
+        let largest = v.iter().map(|x| (x - mean).abs()).fold(0.0, f32::max);
+        let scale = if largest > 1e-6 { 127.0 / largest } else { 0.0 };
+        let mut samples = [0i8; BYTES];
+        for (q, x) in samples.iter_mut().zip(&v) {
+            *q = ((x - mean) * scale).round().clamp(-127.0, 127.0) as i8;
+        }
+        v.zeroize();
+        Patch { samples }
+    }
+
+    /// Normalised correlation, -1..1 (0 when either patch is flat).
+    pub fn similarity(&self, other: &Patch) -> f32 {
+        let (mut ab, mut aa, mut bb) = (0i32, 0i32, 0i32);
+        for (a, b) in self.samples.iter().zip(&other.samples) {
+            let (a, b) = (*a as i32, *b as i32);
+            ab += a * b;
+            aa += a * a;
+            bb += b * b;
+        }
+        if aa == 0 || bb == 0 { 0.0 } else { ab as f32 / ((aa as f32) * (bb as f32)).sqrt() }
+    }
+
+    pub fn bytes(&self) -> impl Iterator<Item = u8> + '_ {
+        self.samples.iter().map(|s| *s as u8)
+    }
+
+    pub fn from_bytes(b: &[u8]) -> Option<Patch> {
+        let mut samples = [0i8; BYTES];
+        if b.len() != BYTES {
+            return None;
+        }
+        for (s, v) in samples.iter_mut().zip(b) {
+            *s = *v as i8;
+        }
+        Some(Patch { samples })
+    }
+}
+
+/// Patches are biometric data: wiped when dropped.
+impl Drop for Patch {
+    fn drop(&mut self) {
+        self.samples.zeroize();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matcher::minutiae::Kind;
+    use std::f32::consts::PI;
+
+    /// Ridges 9 px apart across direction `across`, with a ridge ending at the origin when `ending`.
+    fn ridges(x: f32, y: f32, across: f32, ending: bool) -> f32 {
+        let (s, c) = across.sin_cos();
+        let mut phase = (c * x + s * y) * 2.0 * PI / 9.0;
+        if ending {
+            phase += y.atan2(x);
+        }
+        phase.sin()
+    }
+
+    /// A 96-px image of `ridges` about its centre, the whole turned by `turn`.
+    fn image(turn: f32, ending: bool) -> Vec<f32> {
+        let (s, c) = (-turn).sin_cos();
+        (0..96 * 96)
+            .map(|i| {
+                let (x, y) = ((i % 96) as f32 - 48.0, (i / 96) as f32 - 48.0);
+                ridges(c * x - s * y, s * x + c * y, 1.2, ending)
+            })
+            .collect()
+    }
+
+    fn at(x: f32, y: f32, direction: f32) -> Minutia {
+        Minutia { x, y, direction, kind: Kind::Ending, quality: 1.0 }
+    }
+
+    #[test]
+    fn the_same_minutia_turned_gives_the_same_patch_and_other_ridges_do_not() {
+        let a = Patch::around(&image(0.0, true), 96, 96, &at(48.0, 48.0, 0.3));
+        let turned = Patch::around(&image(0.5, true), 96, 96, &at(48.0, 48.0, 0.8));
+        assert!(a.similarity(&turned) > 0.9, "a turned capture of the same minutia: {}", a.similarity(&turned));
+        let plain = Patch::around(&image(0.0, false), 96, 96, &at(48.0, 48.0, 0.3));
+        assert!(a.similarity(&plain) < 0.7, "plain ridges are not the minutia: {}", a.similarity(&plain));
+        let bytes: Vec<u8> = a.bytes().collect();
+        assert_eq!(Patch::from_bytes(&bytes).map(|p| p.similarity(&a)), Some(1.0));
+        assert!(Patch::from_bytes(&bytes[1..]).is_none());
+    }
+}
