@@ -28,7 +28,6 @@ pub struct Agreement {
     /// The pairs' patch similarities summed (negative ones as 0): a pair whose surrounding
     /// ridges differ counts for little. 0 when either side has no patches (old templates).
     pub likeness: f32,
-
     /// Minutiae of each capture in the area both show.
     pub probe_common: usize,
     pub view_common: usize,
