@@ -2,7 +2,7 @@
 //! threshold chosen from impostor identification attempts, and the FRR it costs.
 //!
 //!   fphal-synth-bench [--fingers 1000] [--size 160] [--views 8] [--probes 2]
-//!                     [--attempts 150000] [--group 5] [--out DIR]
+//!                     [--attempts 150000] [--group 5] [--out DIR] [--views-csv FILE]
 //!
 //! Enrollment: impressions 1, 2, … of each finger until `--views` of them pass the capture
 //! quality check and add area, as the HAL counts them (the touches needed are counted). Probes: the next `--probes` impressions that pass.
@@ -48,6 +48,13 @@ struct Cli {
     /// Writes genuine.csv and impostor.csv (one score per line) here.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Writes one row per probe and enrolled view it was compared with, for finding out why
+    /// scores are what they are: the view's correlation peak and pose, minutiae pairs, patch
+    /// likeness and common-area counts, and for genuine rows the true rotation between the two
+    /// touches and the share of the probe's area the view's touch covers. (Use few fingers and
+    /// `--impostors`: every comparison writes a row per view.)
+    #[arg(long)]
+    views_csv: Option<PathBuf>,
     /// Only describe `--fingers` × 8 impressions (ridge period, minutiae per crop, foreground), in
     /// the format of `fphal-eval describe`, for comparison with real crops.
     #[arg(long)]
@@ -69,11 +76,15 @@ struct Finger {
     template: Template,
     probes: Vec<GrayImage>,
     touches_for_enrollment: u32,
+    /// Impressions (`Touch::nth`) of the enrolled views and of the probes.
+    view_touches: Vec<u32>,
+    probe_touches: Vec<u32>,
 }
 
 fn build(id: u64, cli: &Cli) -> Result<Finger> {
     let master = Master::grow(id);
     let (mut views, mut probes, mut touches) = (Vec::new(), Vec::new(), 0u32);
+    let (mut view_touches, mut probe_touches) = (Vec::new(), Vec::new());
     let mut impression = 0u32;
     while views.len() < cli.views || probes.len() < cli.probes {
         impression += 1;
@@ -93,13 +104,15 @@ fn build(id: u64, cli: &Cli) -> Result<Finger> {
             if let Ok(f) = matcher::extract(&img) {
                 if matcher::adds_area(&f, &views) {
                     views.push(f);
+                    view_touches.push(impression);
                 }
             }
         } else {
             probes.push(img);
+            probe_touches.push(impression);
         }
     }
-    Ok(Finger { template: Template::from_views(views), probes, touches_for_enrollment: touches })
+    Ok(Finger { template: Template::from_views(views), probes, touches_for_enrollment: touches, view_touches, probe_touches })
 }
 
 fn parallel<T: Send>(n: usize, threads: usize, progress: &Progress, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
@@ -144,12 +157,21 @@ fn main() -> Result<()> {
     }
     let fingers = parallel(cli.fingers as usize, threads, &Progress::new("growing and enrolling fingers", cli.fingers), |i| build(i as u64 + 1, &cli));
     let fingers: Vec<Finger> = fingers.into_iter().collect::<Result<_>>()?;
-    let probes: Vec<(usize, &GrayImage)> = fingers.iter().enumerate().flat_map(|(f, fi)| fi.probes.iter().map(move |p| (f, p))).collect();
+    let probes: Vec<(usize, usize, &GrayImage)> =
+        fingers.iter().enumerate().flat_map(|(f, fi)| fi.probes.iter().enumerate().map(move |(k, p)| (f, k, p))).collect();
     let per_probe = cli.attempts.div_ceil(probes.len());
     let scored = parallel(probes.len(), threads, &Progress::new("scoring probes", probes.len() as u64), |i| {
-        let (own, img) = probes[i];
-        let Ok(features) = matcher::extract(img) else { return (0.0, vec![0.0; per_probe], Vec::new()) };
-        let genuine = matcher::score(&features, &fingers[own].template);
+        let (own, k, img) = probes[i];
+        let Ok(features) = matcher::extract(img) else { return (0.0, vec![0.0; per_probe], Vec::new(), Vec::new()) };
+        let mut rows = Vec::new();
+        let mut compare = |f: usize| {
+            let matches = matcher::view_matches(&features, &fingers[f].template);
+            if cli.views_csv.is_some() {
+                rows.extend(view_rows(i, (own, fingers[own].probe_touches[k]), (f, &fingers[f].view_touches), &matches, cli.size));
+            }
+            matcher::score_of(&matches)
+        };
+        let genuine = compare(own);
         let mut rng = ChaCha8Rng::seed_from_u64(i as u64);
         let mut others = Vec::with_capacity(cli.impostors);
         while others.len() < cli.impostors {
@@ -158,7 +180,7 @@ fn main() -> Result<()> {
                 others.push(f);
             }
         }
-        let scores: Vec<f32> = others.iter().map(|f| matcher::score(&features, &fingers[*f].template)).collect();
+        let scores: Vec<f32> = others.iter().map(|f| compare(*f)).collect();
         let attempts = (0..per_probe)
             .map(|_| {
                 let mut group = Vec::with_capacity(cli.group);
@@ -171,11 +193,11 @@ fn main() -> Result<()> {
                 group.iter().map(|k| scores[*k]).fold(0.0f32, f32::max)
             })
             .collect::<Vec<f32>>();
-        (genuine, attempts, scores)
+        (genuine, attempts, scores, rows)
     });
-    let mut genuine: Vec<f32> = scored.iter().map(|(g, _, _)| *g).collect();
-    let mut impostor: Vec<f32> = scored.iter().flat_map(|(_, a, _)| a.iter().copied()).take(cli.attempts.max(1)).collect();
-    let mut one_to_one: Vec<f32> = scored.iter().flat_map(|(_, _, c)| c.iter().copied()).collect();
+    let mut genuine: Vec<f32> = scored.iter().map(|(g, _, _, _)| *g).collect();
+    let mut impostor: Vec<f32> = scored.iter().flat_map(|(_, a, _, _)| a.iter().copied()).take(cli.attempts.max(1)).collect();
+    let mut one_to_one: Vec<f32> = scored.iter().flat_map(|(_, _, c, _)| c.iter().copied()).collect();
     one_to_one.sort_by(f32::total_cmp);
     genuine.sort_by(f32::total_cmp);
     impostor.sort_by(|a, b| b.total_cmp(a));
@@ -210,6 +232,14 @@ fn main() -> Result<()> {
         frr_default * 100.0
     );
     println!("elapsed {:.0} s on {threads} threads", started.elapsed().as_secs_f64());
+    if let Some(path) = &cli.views_csv {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
+        writeln!(f, "{VIEW_ROW_HEADER}")?;
+        for r in scored.iter().flat_map(|(_, _, _, rows)| rows) {
+            writeln!(f, "{r}")?;
+        }
+        println!("per-view rows written to {}", path.display());
+    }
     if let Some(dir) = &cli.out {
         std::fs::create_dir_all(dir)?;
         for (name, v) in [("genuine.csv", &genuine), ("impostor.csv", &impostor)] {
@@ -251,6 +281,55 @@ fn footprint(t: &Touch) -> impl Fn(f32, f32) -> bool + use<> {
     }
 }
 
+/// The share of touch `t`'s area (sampled on a `steps`² grid) where `covered` holds.
+fn share_covered(t: &Touch, steps: usize, covered: impl Fn(f32, f32) -> bool) -> f32 {
+    let (s, c) = t.rotation.to_radians().sin_cos();
+    let half = t.size as f32 * 500.0 / t.dpi as f32 / 2.0;
+    let mut n = 0;
+    for v in 0..steps {
+        for u in 0..steps {
+            let (u, v) = ((u as f32 + 0.5) / steps as f32 * 2.0 * half - half, (v as f32 + 0.5) / steps as f32 * 2.0 * half - half);
+            n += usize::from(covered(t.dx + c * u - s * v, t.dy + s * u + c * v));
+        }
+    }
+    n as f32 / (steps * steps) as f32
+}
+
+const VIEW_ROW_HEADER: &str = "probe,finger,genuine,view,peak,degrees,shift_x,shift_y,pairs,likeness,probe_common,view_common,true_turn,true_cover";
+
+/// The rows of `--views-csv` for probe `probe` (finger, impression) against the views of
+/// finger `finger` (index, their impressions). `true_turn` is the probe touch's rotation minus
+/// the view touch's (the right pose has `degrees` near it); both truths are empty for impostors.
+fn view_rows(probe: usize, (own, probe_touch): (usize, u32), (finger, view_touches): (usize, &[u32]), matches: &[matcher::ViewMatch], size: u32) -> Vec<String> {
+    let touch = |f: usize, k: u32| Touch::nth(f as u64 + 1, k, size, 500);
+    matches
+        .iter()
+        .zip(view_touches)
+        .enumerate()
+        .map(|(v, (m, view_touch))| {
+            let truth = if finger == own {
+                let (p, t) = (touch(own, probe_touch), touch(finger, *view_touch));
+                format!("{:.1},{:.3}", p.rotation - t.rotation, share_covered(&p, 30, footprint(&t)))
+            } else {
+                ",".to_string()
+            };
+            let a = &m.minutiae;
+            format!(
+                "{probe},{finger},{},{v},{:.4},{},{},{},{},{:.3},{},{},{truth}",
+                u8::from(finger == own),
+                m.peak,
+                m.pose.degrees,
+                m.pose.shift.0,
+                m.pose.shift.1,
+                a.pairs,
+                a.likeness,
+                a.probe_common,
+                a.view_common
+            )
+        })
+        .collect()
+}
+
 fn coverage(cli: &Cli) {
     const LATER: std::ops::RangeInclusive<u32> = 17..=24;
     println!("enrollment touches, mean share of a later touch they cover, 5th percentile, later touches under 90% covered");
@@ -260,18 +339,7 @@ fn coverage(cli: &Cli) {
             let enrolled: Vec<_> = (1..=k).map(|i| footprint(&Touch::nth(finger, i, cli.size, 500))).collect();
             for later in LATER {
                 let t = Touch::nth(finger, later, cli.size, 500);
-                let (s, c) = t.rotation.to_radians().sin_cos();
-                let half = cli.size as f32 / 2.0;
-                let steps = 40;
-                let mut covered = 0;
-                for v in 0..steps {
-                    for u in 0..steps {
-                        let (u, v) = ((u as f32 + 0.5) / steps as f32 * 2.0 * half - half, (v as f32 + 0.5) / steps as f32 * 2.0 * half - half);
-                        let (x, y) = (t.dx + c * u - s * v, t.dy + s * u + c * v);
-                        covered += usize::from(enrolled.iter().any(|inside| inside(x, y)));
-                    }
-                }
-                shares.push(covered as f32 / (steps * steps) as f32);
+                shares.push(share_covered(&t, 40, |x, y| enrolled.iter().any(|inside| inside(x, y))));
             }
         }
         shares.sort_by(f32::total_cmp);

@@ -1,0 +1,36 @@
+//! fphal-synth-bench's per-view rows: what someone looking for why a score is low reads.
+
+use std::process::Command;
+
+#[test]
+fn views_csv_has_a_row_per_probe_and_view_compared_with_the_truth_on_genuine_rows() {
+    let path = std::env::temp_dir().join(format!("fphal-synth-bench-views-{}.csv", std::process::id()));
+    let out = Command::new(env!("CARGO_BIN_EXE_fphal-synth-bench"))
+        .args(["--fingers", "8", "--views", "3", "--impostors", "3", "--group", "2", "--attempts", "48", "--threads", "2", "--views-csv"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("operating threshold"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no column {name}"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    // 8 fingers × 2 probes, each against its own finger and 3 others, 3 views each.
+    assert_eq!(rows.len(), 16 * 4 * 3);
+    for r in &rows {
+        assert_eq!(r.len(), header.len());
+        let genuine = r[column("genuine")] == "1";
+        let cover = r[column("true_cover")];
+        assert_eq!(!cover.is_empty(), genuine, "{r:?}");
+        if genuine {
+            let cover: f32 = cover.parse().unwrap();
+            assert!((0.0..=1.0).contains(&cover));
+            assert!(r[column("true_turn")].parse::<f32>().unwrap().abs() <= 30.0);
+        }
+        let peak: f32 = r[column("peak")].parse().unwrap();
+        assert!((0.0..=1.0).contains(&peak));
+    }
+}
