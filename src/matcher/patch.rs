@@ -6,6 +6,7 @@
 //! FAR ≤ 1/50,000 from 18.6% to 12.8% (see BENCHMARKS.md).
 
 use super::minutiae::Minutia;
+use super::prepare::sample;
 use zeroize::Zeroize;
 
 /// Samples along each side of a patch ...
@@ -24,21 +25,12 @@ pub struct Patch {
 impl Patch {
     /// The patch around `m` in an image `w` pixels wide (samples off the image are 0).
     pub fn around(image: &[f32], w: usize, h: usize, m: &Minutia) -> Patch {
-        let at = |x: f32, y: f32| -> f32 {
-            if x < 0.0 || y < 0.0 || x >= (w - 1) as f32 || y >= (h - 1) as f32 {
-                return 0.0;
-            }
-            let (x0, y0) = (x as usize, y as usize);
-            let (fx, fy) = (x - x0 as f32, y - y0 as f32);
-            let i = y0 * w + x0;
-            image[i] * (1.0 - fx) * (1.0 - fy) + image[i + 1] * fx * (1.0 - fy) + image[i + w] * (1.0 - fx) * fy + image[i + w + 1] * fx * fy
-        };
         let (s, c) = m.direction.sin_cos();
         let half = (SIDE - 1) as f32 / 2.0 * SPACING;
         let mut v = [0f32; BYTES];
         for (k, value) in v.iter_mut().enumerate() {
             let (u, q) = ((k % SIDE) as f32 * SPACING - half, (k / SIDE) as f32 * SPACING - half);
-            *value = at(m.x + c * u - s * q, m.y + s * u + c * q);
+            *value = sample(image, w, h, m.x + c * u - s * q, m.y + s * u + c * q).unwrap_or(0.0);
         }
         let mean = v.iter().sum::<f32>() / BYTES as f32;
         let largest = v.iter().map(|x| (x - mean).abs()).fold(0.0, f32::max);

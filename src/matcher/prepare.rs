@@ -175,6 +175,18 @@ fn resample(img: &GrayImage) -> Result<(Vec<f32>, usize, usize), EngineError> {
     Ok((out, nw, nh))
 }
 
+/// The `w`×`h` image at (x, y), interpolated between its four nearest pixels; None where that
+/// square is not wholly on the image.
+pub(super) fn sample(image: &[f32], w: usize, h: usize, x: f32, y: f32) -> Option<f32> {
+    if x < 0.0 || y < 0.0 || x >= (w - 1) as f32 || y >= (h - 1) as f32 {
+        return None;
+    }
+    let (x0, y0) = (x as usize, y as usize);
+    let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+    let p = |x: usize, y: usize| image[y * w + x];
+    Some((p(x0, y0) * (1.0 - fx) + p(x0 + 1, y0) * fx) * (1.0 - fy) + (p(x0, y0 + 1) * (1.0 - fx) + p(x0 + 1, y0 + 1) * fx) * fy)
+}
+
 /// Box sums over a (2r+1)² window, clamped at the borders, through an integral image.
 pub(super) fn box_mean(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
     let mut ii = vec![0f64; (w + 1) * (h + 1)];
@@ -294,14 +306,9 @@ impl Prepared {
             for x in 0..GRID {
                 let (dx, dy) = (x as f32 - mid, y as f32 - mid);
                 let (sx, sy) = (c * dx + s * dy + mid, -s * dx + c * dy + mid);
-                if sx < 0.0 || sy < 0.0 || sx >= (GRID - 1) as f32 || sy >= (GRID - 1) as f32 {
-                    continue;
+                if let Some(v) = sample(&self.pixels, GRID, GRID, sx, sy) {
+                    out[y * GRID + x] = v * hann[x] * hann[y];
                 }
-                let (x0, y0) = (sx as usize, sy as usize);
-                let (fx, fy) = (sx - x0 as f32, sy - y0 as f32);
-                let p = |x: usize, y: usize| self.pixels[y * GRID + x];
-                let v = (p(x0, y0) * (1.0 - fx) + p(x0 + 1, y0) * fx) * (1.0 - fy) + (p(x0, y0 + 1) * (1.0 - fx) + p(x0 + 1, y0 + 1) * fx) * fy;
-                out[y * GRID + x] = v * hann[x] * hann[y];
             }
         }
         out

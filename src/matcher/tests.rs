@@ -60,15 +60,19 @@ fn templates_round_trip_and_bad_bytes_are_refused() {
     assert!(Template::from_bytes(b"FPM1").is_err());
 }
 
-fn synthetic(finger: u64, impression: u32) -> Features {
-    let i = fphal_synth::impression(&fphal_synth::Master::grow(finger), &fphal_synth::Touch::nth(finger, impression, 160, 500));
-    extract(&GrayImage::new(i.width, i.height, i.dpi, i.pixels).unwrap()).unwrap()
+/// Impression `impression` of synthetic finger `finger` on a 160-px, 500-dpi sensor, its touch
+/// changed by `edit` first.
+pub(crate) fn synthetic(finger: u64, impression: u32, edit: impl FnOnce(&mut fphal_synth::Touch)) -> GrayImage {
+    let mut touch = fphal_synth::Touch::nth(finger, impression, 160, 500);
+    edit(&mut touch);
+    let i = fphal_synth::impression(&fphal_synth::Master::grow(finger), &touch);
+    GrayImage::new(i.width, i.height, i.dpi, i.pixels).unwrap()
 }
 
 #[test]
 fn templates_without_patches_load_and_score_on_correlation_alone() {
-    let t = Template::from_views(vec![synthetic(7, 1)]);
-    let probe = synthetic(7, 2);
+    let t = Template::from_views(vec![extract(&synthetic(7, 1, |_| {})).unwrap()]);
+    let probe = extract(&synthetic(7, 2, |_| {})).unwrap();
     // The same view stored as FPM2 (no patches) still loads; its minutiae pairs count for nothing.
     let minutiae = t.views[0].minutiae.len();
     let mut old = t.to_bytes();

@@ -1,7 +1,7 @@
 //! The trustlet's security properties, driven through its request interface as the HAL drives it.
 
 use super::*;
-use crate::matcher::tests::ridges;
+use crate::matcher::tests::{ridges, synthetic};
 use std::time::Duration;
 
 /// A fresh key directory and group directory per test, removed on drop.
@@ -316,13 +316,6 @@ fn enroll_codes(ta: &mut SoftTrustlet, key: &[u8], captures: Vec<(GrayImage, u32
             other => panic!("enroll capture answered {other:?}"),
         })
         .collect()
-}
-
-fn synthetic(finger: u64, impression: u32, edit: impl FnOnce(&mut fphal_synth::Touch)) -> GrayImage {
-    let mut touch = fphal_synth::Touch::nth(finger, impression, 160, 500);
-    edit(&mut touch);
-    let i = fphal_synth::impression(&fphal_synth::Master::grow(finger), &touch);
-    GrayImage::new(i.width, i.height, i.dpi, i.pixels).unwrap()
 }
 
 #[test]

@@ -301,22 +301,23 @@ const VIEW_ROW_HEADER: &str = "probe,finger,genuine,view,peak,degrees,shift_x,sh
 /// finger `finger` (index, their impressions). `true_turn` is the probe touch's rotation minus
 /// the view touch's (the right pose has `degrees` near it); both truths are empty for impostors.
 fn view_rows(probe: usize, (own, probe_touch): (usize, u32), (finger, view_touches): (usize, &[u32]), matches: &[matcher::ViewMatch], size: u32) -> Vec<String> {
-    let touch = |f: usize, k: u32| Touch::nth(f as u64 + 1, k, size, 500);
+    let genuine = finger == own;
+    let probe_placement = Touch::nth(own as u64 + 1, probe_touch, size, 500);
     matches
         .iter()
         .zip(view_touches)
         .enumerate()
         .map(|(v, (m, view_touch))| {
-            let truth = if finger == own {
-                let (p, t) = (touch(own, probe_touch), touch(finger, *view_touch));
-                format!("{:.1},{:.3}", p.rotation - t.rotation, share_covered(&p, 30, footprint(&t)))
+            let truth = if genuine {
+                let t = Touch::nth(finger as u64 + 1, *view_touch, size, 500);
+                format!("{:.1},{:.3}", probe_placement.rotation - t.rotation, share_covered(&probe_placement, 30, footprint(&t)))
             } else {
                 ",".to_string()
             };
             let a = &m.minutiae;
             format!(
                 "{probe},{finger},{},{v},{:.4},{},{},{},{},{:.3},{},{},{truth}",
-                u8::from(finger == own),
+                u8::from(genuine),
                 m.peak,
                 m.pose.degrees,
                 m.pose.shift.0,
