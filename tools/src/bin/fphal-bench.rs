@@ -19,8 +19,8 @@ struct Cli {
     /// Where the store is exercised (its filesystem decides fsync cost).
     #[arg(long)]
     dir: Option<PathBuf>,
-    /// Bytes per template (a matcher template of 10 views, the default enrollment, is about 107 KB).
-    #[arg(long, default_value_t = 107_343)]
+    /// Bytes per template (a matcher template of 14 views, the default enrollment, is about 154 KB).
+    #[arg(long, default_value_t = 154_112)]
     template_bytes: usize,
 }
 

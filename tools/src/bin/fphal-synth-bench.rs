@@ -1,7 +1,7 @@
 //! Synthetic-finger bench: the phone protocol on `--fingers` synthetic fingers, the operating
 //! threshold chosen from impostor identification attempts, and the FRR it costs.
 //!
-//!   fphal-synth-bench [--fingers 1000] [--size 160] [--views 8] [--probes 2]
+//!   fphal-synth-bench [--fingers 1000] [--size 160] [--views 14] [--probes 2]
 //!                     [--attempts 150000] [--group 5] [--out DIR] [--views-csv FILE]
 //!
 //! Enrollment: impressions 1, 2, … of each finger until `--views` of them pass the capture
@@ -31,7 +31,8 @@ struct Cli {
     fingers: u64,
     #[arg(long, default_value_t = 160)]
     size: u32,
-    #[arg(long, default_value_t = 8)]
+    /// Views per template (14: the HAL's default enrollment, `enroll.samples`).
+    #[arg(long, default_value_t = 14)]
     views: usize,
     #[arg(long, default_value_t = 2)]
     probes: usize,

@@ -56,7 +56,7 @@ pub fn run(module: &Path, dir: &Path) -> Result<bool> {
     s.touch(&partial.render_with(&a)?, 150)?;
     s.wait_for(STEP, |m| matches!(m, Msg::Acquired(_)));
     // Then the user moves the finger around the sensor, as a guided enrollment asks.
-    let spots = [(0.0, 0.0), (-30.0, -25.0), (30.0, -25.0), (-30.0, 25.0), (30.0, 25.0), (0.0, -40.0), (0.0, 40.0), (-40.0, 0.0), (40.0, 0.0), (15.0, 10.0), (-15.0, -10.0), (20.0, -5.0)];
+    let spots = [(0.0, 0.0), (-30.0, -25.0), (30.0, -25.0), (-30.0, 25.0), (30.0, 25.0), (0.0, -40.0), (0.0, 40.0), (-40.0, 0.0), (40.0, 0.0), (15.0, 10.0), (-15.0, -10.0), (20.0, -5.0), (-20.0, 35.0), (20.0, -35.0), (35.0, 10.0), (-35.0, -10.0), (10.0, 30.0), (-10.0, -30.0)];
     let mut enrolled_fid = 0;
     for (n, (dx, dy)) in spots.iter().enumerate() {
         s.say(&format!("touch: finger A, placement {} of the enrollment", n + 1));
