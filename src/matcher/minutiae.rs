@@ -48,7 +48,7 @@ pub fn extract(enhanced: &[f32], mask: &[f32], flow: &RidgeFlow) -> Vec<Minutia>
     let inside = inner_distance(mask, w, h, EDGE_MARGIN + EDGE_RAMP);
     // The flow is disturbed right at a minutia: judge it on the area around.
     let clarity = box_mean(&flow.coherence, w, h, QUALITY_RADIUS);
-    let on = |x: isize, y: isize| x >= 0 && y >= 0 && (x as usize) < w && (y as usize) < h && ridge[y as usize * w + x as usize];
+    let on = |x: isize, y: isize| on_skeleton(&ridge, w, h, (x, y));
     let mut found = Vec::new();
     for y in 1..h as isize - 1 {
         for x in 1..w as isize - 1 {
@@ -73,38 +73,70 @@ pub fn extract(enhanced: &[f32], mask: &[f32], flow: &RidgeFlow) -> Vec<Minutia>
     drop_close_pairs(found)
 }
 
-/// Picks, of the two directions along the local ridge flow, the one the skeleton leaves in.
+/// Picks, of the two directions along the local ridge flow, the one the skeleton leaves in: for
+/// an ending, the way its ridge runs; for a bifurcation, the way its two branches run (away from
+/// the stem). Lines are traced a few pixels out: the pixels right at a fork of a thinned skeleton
+/// do not say which line is the stem.
 fn orient(ridge: &[bool], w: usize, h: usize, x: isize, y: isize, kind: Kind, theta: f32) -> f32 {
-    let (mut sx, mut sy) = (0f32, 0f32);
-    match kind {
+    let axis = (theta.cos(), theta.sin());
+    let along = |(dx, dy): (f32, f32)| dx * axis.0 + dy * axis.1;
+    let forward = match kind {
         Kind::Ending => {
-            // Follow the single line out of the ending for a few steps.
-            let (mut cx, mut cy, mut px, mut py) = (x, y, -1isize, -1isize);
-            for _ in 0..TRACE_STEPS {
-                let next = NEIGHBOURS.iter().map(|(dx, dy)| (cx + dx, cy + dy)).find(|&(nx, ny)| {
-                    (nx, ny) != (px, py) && nx >= 0 && ny >= 0 && (nx as usize) < w && (ny as usize) < h && ridge[ny as usize * w + nx as usize]
-                });
-                let Some((nx, ny)) = next else { break };
-                (px, py, cx, cy) = (cx, cy, nx, ny);
-            }
-            sx += (cx - x) as f32;
-            sy += (cy - y) as f32;
+            let (ex, ey) = trace(ridge, w, h, (x, y), &[]);
+            along(((ex - x) as f32, (ey - y) as f32))
         }
-        Kind::Bifurcation => {
-            // The branches leave on one side: their mean direction points away from the stem.
-            for (dx, dy) in NEIGHBOURS {
-                let (nx, ny) = (x + dx, y + dy);
-                if nx >= 0 && ny >= 0 && (nx as usize) < w && (ny as usize) < h && ridge[ny as usize * w + nx as usize] {
-                    sx += dx as f32;
-                    sy += dy as f32;
-                }
-            }
-        }
-    }
-    let (c, s) = (theta.cos(), theta.sin());
-    let forward = sx * c + sy * s;
+        Kind::Bifurcation => stem(ridge, w, h, x, y).map_or(0.0, |s| -along(s)),
+    };
     let d = if forward >= 0.0 { theta } else { theta + PI };
     d.rem_euclid(2.0 * PI)
+}
+
+fn on_skeleton(ridge: &[bool], w: usize, h: usize, (x, y): (isize, isize)) -> bool {
+    x >= 0 && y >= 0 && (x as usize) < w && (y as usize) < h && ridge[y as usize * w + x as usize]
+}
+
+/// Where the stem of the fork at (x, y) leads, relative to it: of the three lines leaving the
+/// fork, the one least aligned with the other two.
+fn stem(ridge: &[bool], w: usize, h: usize, x: isize, y: isize) -> Option<(f32, f32)> {
+    // Each line starts at a run of skeleton pixels around the fork and may not step onto the
+    // fork or another line's run.
+    let ring: Vec<(isize, isize)> = NEIGHBOURS.iter().map(|(dx, dy)| (x + dx, y + dy)).collect();
+    let on = |p: (isize, isize)| on_skeleton(ridge, w, h, p);
+    let runs: Vec<Vec<(isize, isize)>> = (0..8)
+        .filter(|k| on(ring[*k]) && !on(ring[(k + 7) % 8]))
+        .map(|k| (0..8).map(|j| ring[(k + j) % 8]).take_while(|p| on(*p)).collect())
+        .collect();
+    let unit_ends: Vec<(f32, f32)> = runs
+        .iter()
+        .enumerate()
+        .map(|(r, run)| {
+            let mut banned: Vec<(isize, isize)> = runs.iter().enumerate().filter(|(o, _)| *o != r).flat_map(|(_, p)| p.iter().copied()).collect();
+            banned.push((x, y));
+            let (ex, ey) = trace(ridge, w, h, run[0], &banned);
+            let (dx, dy) = ((ex - x) as f32, (ey - y) as f32);
+            let n = dx.hypot(dy).max(1e-6);
+            (dx / n, dy / n)
+        })
+        .collect();
+    let alignment = |k: usize| unit_ends.iter().enumerate().filter(|(o, _)| *o != k).map(|(_, e)| unit_ends[k].0 * e.0 + unit_ends[k].1 * e.1).sum::<f32>();
+    (0..unit_ends.len()).min_by(|a, b| alignment(*a).total_cmp(&alignment(*b))).map(|k| unit_ends[k])
+}
+
+/// Follows a skeleton line from `start` for up to `TRACE_STEPS` pixels, never onto `banned` ones or
+/// back onto itself; returns where it got to.
+fn trace(ridge: &[bool], w: usize, h: usize, start: (isize, isize), banned: &[(isize, isize)]) -> (isize, isize) {
+    let mut path = vec![start];
+    let mut at = start;
+    for _ in 0..TRACE_STEPS {
+        let next = NEIGHBOURS
+            .iter()
+            .map(|(dx, dy)| (at.0 + dx, at.1 + dy))
+            .find(|p| on_skeleton(ridge, w, h, *p) && !path.contains(p) && !banned.contains(p));
+        let Some(n) = next else { break };
+        path.push(n);
+        at = n;
+    }
+    at
 }
 
 fn drop_close_pairs(found: Vec<Minutia>) -> Vec<Minutia> {

@@ -3,6 +3,7 @@
 //!
 //!   fphal-synth-bench [--fingers 1000] [--size 160] [--views 14] [--probes 2]
 //!                     [--attempts 150000] [--group 5] [--out DIR] [--views-csv FILE]
+//!   fphal-synth-bench --directions [--fingers 200]   (how consistently minutiae are oriented)
 //!
 //! Enrollment: impressions 1, 2, … of each finger until `--views` of them pass the capture
 //! quality check and add area, as the HAL counts them (the touches needed are counted). Probes: the next `--probes` impressions that pass.
@@ -64,6 +65,10 @@ struct Cli {
     /// `--fingers` fingers), the share of a later touch's area (impressions 17..=24) that they cover.
     #[arg(long)]
     coverage: bool,
+    /// Only measure how consistently minutiae are oriented: touches 2–6 of `--fingers` fingers
+    /// against touch 1, under the generator's true placements.
+    #[arg(long)]
+    directions: bool,
 }
 
 /// FAR per attempt the threshold must reach (Android's requirement for fingerprint).
@@ -151,6 +156,10 @@ fn main() -> Result<()> {
     }
     if cli.coverage {
         coverage(&cli);
+        return Ok(());
+    }
+    if cli.directions {
+        directions(&cli, threads);
         return Ok(());
     }
     if cli.fingers as usize <= cli.impostors || cli.impostors < cli.group {
@@ -269,6 +278,67 @@ fn describe(cli: &Cli, threads: usize) -> Result<()> {
         println!("{r}");
     }
     Ok(())
+}
+
+/// Where a point of touch `a`'s image (pixels at 500 dpi) lies in touch `b`'s image, by the
+/// generator's placements (skin stretch aside).
+fn carry(a: &Touch, b: &Touch, x: f32, y: f32) -> (f32, f32) {
+    let half = a.size as f32 / 2.0;
+    let (sa, ca) = a.rotation.to_radians().sin_cos();
+    let (u, v) = (x - half, y - half);
+    let (fx, fy) = (ca * u - sa * v + a.dx - b.dx, sa * u + ca * v + a.dy - b.dy);
+    let (sb, cb) = b.rotation.to_radians().sin_cos();
+    (cb * fx + sb * fy + half, -sb * fx + cb * fy + half)
+}
+
+/// A minutia seen again: the nearest of the same kind within this (pixels) under the true placement.
+const SEEN_AGAIN: f32 = 5.0;
+
+/// How often a minutia seen again in a later touch points the same way (within 30°) or the
+/// opposite way (beyond 150°), for endings and bifurcations.
+fn directions(cli: &Cli, threads: usize) {
+    let per_finger = parallel(cli.fingers as usize, threads, &Progress::new("comparing minutia directions", cli.fingers), |i| {
+        let id = i as u64 + 1;
+        let master = Master::grow(id);
+        let touches: Vec<(Touch, Vec<matcher::minutiae::Minutia>)> = (1..=6u32)
+            .filter_map(|k| {
+                let t = Touch::nth(id, k, cli.size, 500);
+                let img = to_gray(fphal_synth::impression(&master, &t)).ok()?;
+                let minutiae = matcher::analyse(&img).ok()?.minutiae.clone();
+                Some((t, minutiae))
+            })
+            .collect();
+        // [ending, bifurcation] × [same way, opposite way, across]
+        let mut counts = [[0usize; 3]; 2];
+        let Some(((first, seen), later)) = touches.split_first() else { return counts };
+        let margin = 16.0..cli.size as f32 - 16.0;
+        for (t, theirs) in later {
+            for m in seen {
+                let (x, y) = carry(first, t, m.x, m.y);
+                if !margin.contains(&x) || !margin.contains(&y) {
+                    continue;
+                }
+                let (ax, ay) = carry(first, t, m.x + 6.0 * m.direction.cos(), m.y + 6.0 * m.direction.sin());
+                let direction = (ay - y).atan2(ax - x);
+                let near = theirs
+                    .iter()
+                    .filter(|n| n.kind == m.kind && (n.x - x).hypot(n.y - y) < SEEN_AGAIN)
+                    .min_by(|a, b| (a.x - x).hypot(a.y - y).total_cmp(&(b.x - x).hypot(b.y - y)));
+                let Some(n) = near else { continue };
+                let turn = (direction - n.direction).rem_euclid(std::f32::consts::TAU);
+                let turn = turn.min(std::f32::consts::TAU - turn).to_degrees();
+                let kind = usize::from(m.kind == matcher::minutiae::Kind::Bifurcation);
+                counts[kind][if turn <= 30.0 { 0 } else if turn >= 150.0 { 1 } else { 2 }] += 1;
+            }
+        }
+        counts
+    });
+    println!("minutiae of touch 1 seen again in touches 2-6 (same kind within {SEEN_AGAIN} px under the true placements), {} fingers:", cli.fingers);
+    for (k, name) in ["endings", "bifurcations"].iter().enumerate() {
+        let c: [usize; 3] = [0, 1, 2].map(|j| per_finger.iter().map(|f| f[k][j]).sum());
+        let n = c.iter().sum::<usize>().max(1) as f64;
+        println!("  {name}: {} seen again; same way {:.1}%, opposite way {:.1}%, across {:.1}%", c.iter().sum::<usize>(), c[0] as f64 / n * 100.0, c[1] as f64 / n * 100.0, c[2] as f64 / n * 100.0);
+    }
 }
 
 /// The sensor's square under touch `t`, as a test of finger-canvas points (500-dpi pixels).
