@@ -12,6 +12,11 @@ const LOOSE_DISTANCE: f32 = 12.0;
 /// ... and after that correction, pairs must be this close. A pose between different fingers
 /// pairs minutiae at scattered offsets, so the correction does not bring them closer.
 const TIGHT_DISTANCE: f32 = 5.0;
+/// Skin stretches differently across a print, so each minutia is corrected by the median offset
+/// of the loose pairs within this distance of it (pixels) ...
+const LOCAL_REACH: f32 = 40.0;
+/// ... when there are at least this many; otherwise by the median offset of all pairs.
+const LOCAL_PAIRS: usize = 3;
 /// Paired minutiae also point the same way, within this (radians, 30°).
 const PAIR_ANGLE: f32 = PI / 6.0;
 /// Length of the step along a minutia's direction used to carry the direction through the pose.
@@ -74,8 +79,19 @@ pub fn agreement(probe: Marks, view_marks: Marks, pose: impl Fn(f32, f32) -> (f3
         .collect();
     let mut found = pair_up(&moved, view, LOOSE_DISTANCE);
     if found.len() >= 2 {
-        let (dx, dy) = (median(found.iter().map(|(i, j)| view[*j].x - moved[*i].0)), median(found.iter().map(|(i, j)| view[*j].y - moved[*i].1)));
+        // (where the probe minutia lies, how far its partner lies from it)
+        let offsets: Vec<((f32, f32), (f32, f32))> = found
+            .iter()
+            .map(|(i, j)| {
+                let (x, y, _) = moved[*i];
+                ((x, y), (view[*j].x - x, view[*j].y - y))
+            })
+            .collect();
+        let median_offset = |o: &[&((f32, f32), (f32, f32))]| (median(o.iter().map(|(_, d)| d.0)), median(o.iter().map(|(_, d)| d.1)));
+        let overall = median_offset(&offsets.iter().collect::<Vec<_>>());
         for m in &mut moved {
+            let near: Vec<_> = offsets.iter().filter(|((x, y), _)| (x - m.0).hypot(y - m.1) <= LOCAL_REACH).collect();
+            let (dx, dy) = if near.len() >= LOCAL_PAIRS { median_offset(&near) } else { overall };
             m.0 += dx;
             m.1 += dy;
         }
@@ -171,6 +187,15 @@ mod tests {
         let found = agreement(bare(&probe), bare(&view), |x, y| (x, y));
         assert!(found.pairs <= 2, "{found:?}");
         assert_eq!((found.probe_common, found.view_common), (4, 4));
+    }
+
+    #[test]
+    fn a_print_stretched_unevenly_still_pairs_everywhere() {
+        // Two rows of minutiae 30 px apart; the probe is stretched along x by 7%, so its offsets
+        // run from 0.7 to 11.2 px: no single correction brings both ends within the tight distance.
+        let view: Vec<Minutia> = [10.0f32, 40.0, 70.0, 100.0, 130.0, 160.0].iter().flat_map(|x| [at(*x, 10.0, 0.0), at(*x, 50.0, 0.0)]).collect();
+        let probe: Vec<Minutia> = view.iter().map(|m| at(m.x * 1.07, m.y, 0.0)).collect();
+        assert_eq!(agreement(bare(&probe), bare(&view), |x, y| (x, y)).pairs, view.len());
     }
 
     #[test]
