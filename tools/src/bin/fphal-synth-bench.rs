@@ -1,7 +1,7 @@
 //! Synthetic-finger bench: the phone protocol on `--fingers` synthetic fingers, the operating
 //! threshold chosen from impostor identification attempts, and the FRR it costs.
 //!
-//!   fphal-synth-bench [--fingers 1000] [--size 160] [--views 14] [--probes 2]
+//!   fphal-synth-bench [--fingers 1000] [--first-id 1] [--size 160] [--views 14] [--probes 2]
 //!                     [--attempts 150000] [--group 5] [--out DIR] [--views-csv FILE]
 //!   fphal-synth-bench --directions [--fingers 200]   (how consistently minutiae are oriented)
 //!
@@ -30,6 +30,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 struct Cli {
     #[arg(long, default_value_t = 1000)]
     fingers: u64,
+    /// Id of the first synthetic finger (fingers are `--first-id`, `--first-id` + 1, …): another
+    /// range gives fingers independent of those a setting was chosen on.
+    #[arg(long, default_value_t = 1)]
+    first_id: u64,
     #[arg(long, default_value_t = 160)]
     size: u32,
     /// Views per template (14: the HAL's default enrollment, `enroll.samples`).
@@ -165,7 +169,7 @@ fn main() -> Result<()> {
     if cli.fingers as usize <= cli.impostors || cli.impostors < cli.group {
         bail!("need --fingers > --impostors >= --group");
     }
-    let fingers = parallel(cli.fingers as usize, threads, &Progress::new("growing and enrolling fingers", cli.fingers), |i| build(i as u64 + 1, &cli));
+    let fingers = parallel(cli.fingers as usize, threads, &Progress::new("growing and enrolling fingers", cli.fingers), |i| build(cli.first_id + i as u64, &cli));
     let fingers: Vec<Finger> = fingers.into_iter().collect::<Result<_>>()?;
     let probes: Vec<(usize, usize, &GrayImage)> =
         fingers.iter().enumerate().flat_map(|(f, fi)| fi.probes.iter().enumerate().map(move |(k, p)| (f, k, p))).collect();
@@ -177,7 +181,7 @@ fn main() -> Result<()> {
         let mut compare = |f: usize| {
             let matches = matcher::view_matches(&features, &fingers[f].template);
             if cli.views_csv.is_some() {
-                rows.extend(view_rows(i, (own, fingers[own].probe_touches[k]), (f, &fingers[f].view_touches), &matches, cli.size));
+                rows.extend(view_rows(i, (own, fingers[own].probe_touches[k]), (f, &fingers[f].view_touches), &matches, &cli));
             }
             matcher::score_of(&matches)
         };
@@ -371,16 +375,16 @@ const VIEW_ROW_HEADER: &str = "probe,finger,genuine,view,peak,degrees,shift_x,sh
 /// The rows of `--views-csv` for probe `probe` (finger, impression) against the views of
 /// finger `finger` (index, their impressions). `true_turn` is the probe touch's rotation minus
 /// the view touch's (the right pose has `degrees` near it); both truths are empty for impostors.
-fn view_rows(probe: usize, (own, probe_touch): (usize, u32), (finger, view_touches): (usize, &[u32]), matches: &[matcher::ViewMatch], size: u32) -> Vec<String> {
+fn view_rows(probe: usize, (own, probe_touch): (usize, u32), (finger, view_touches): (usize, &[u32]), matches: &[matcher::ViewMatch], cli: &Cli) -> Vec<String> {
     let genuine = finger == own;
-    let probe_placement = Touch::nth(own as u64 + 1, probe_touch, size, 500);
+    let probe_placement = Touch::nth(cli.first_id + own as u64, probe_touch, cli.size, 500);
     matches
         .iter()
         .zip(view_touches)
         .enumerate()
         .map(|(v, (m, view_touch))| {
             let truth = if genuine {
-                let t = Touch::nth(finger as u64 + 1, *view_touch, size, 500);
+                let t = Touch::nth(cli.first_id + finger as u64, *view_touch, cli.size, 500);
                 format!("{:.1},{:.3}", probe_placement.rotation - t.rotation, share_covered(&probe_placement, 30, footprint(&t)))
             } else {
                 ",".to_string()
