@@ -77,7 +77,6 @@ fn is_unauthorized(r: &Response) -> bool {
     matches!(r, Response::Error(TaError::Unauthorized(_)))
 }
 
-/// Enrolls finger pattern `seed` with a valid token; returns the fid.
 /// A touch of synthetic finger `finger` (its `impression`-th, for noise and skin stretch) placed
 /// where the test says: offset from the finger's centre and turn.
 fn aimed(finger: u32, impression: u32, dx: f32, dy: f32, degrees: f32) -> GrayImage {
@@ -86,6 +85,7 @@ fn aimed(finger: u32, impression: u32, dx: f32, dy: f32, degrees: f32) -> GrayIm
     })
 }
 
+/// Enrolls synthetic finger `seed` with a valid token; returns the fid.
 fn enroll(ta: &mut SoftTrustlet, key: &[u8], seed: u32, user_id: u64) -> u32 {
     let c = challenge(ta);
     let hat = auth_token::mint_password_token(key, c, user_id);

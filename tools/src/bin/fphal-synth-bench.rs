@@ -268,7 +268,7 @@ fn main() -> Result<()> {
 
 fn describe(cli: &Cli, threads: usize) -> Result<()> {
     let rows = parallel(cli.fingers as usize, threads, &Progress::new("describing synthetic touches", cli.fingers), |i| {
-        let id = i as u64 + 1;
+        let id = cli.first_id + i as u64;
         let master = Master::grow(id);
         (1..=8u32)
             .filter_map(|k| {
@@ -288,11 +288,23 @@ fn describe(cli: &Cli, threads: usize) -> Result<()> {
 /// generator's placements (skin stretch aside).
 fn carry(a: &Touch, b: &Touch, x: f32, y: f32) -> (f32, f32) {
     let half = a.size as f32 / 2.0;
-    let (sa, ca) = a.rotation.to_radians().sin_cos();
-    let (u, v) = (x - half, y - half);
-    let (fx, fy) = (ca * u - sa * v + a.dx - b.dx, sa * u + ca * v + a.dy - b.dy);
-    let (sb, cb) = b.rotation.to_radians().sin_cos();
-    (cb * fx + sb * fy + half, -sb * fx + cb * fy + half)
+    let (fx, fy) = to_finger(a, x - half, y - half);
+    let (u, v) = to_sensor(b, fx, fy);
+    (u + half, v + half)
+}
+
+/// A point of touch `t`'s sensor, relative to the sensor's centre, on the finger canvas (500-dpi
+/// pixels from the finger's centre).
+fn to_finger(t: &Touch, u: f32, v: f32) -> (f32, f32) {
+    let (s, c) = t.rotation.to_radians().sin_cos();
+    (t.dx + c * u - s * v, t.dy + s * u + c * v)
+}
+
+/// The inverse of [`to_finger`]: a finger-canvas point on touch `t`'s sensor, from its centre.
+fn to_sensor(t: &Touch, x: f32, y: f32) -> (f32, f32) {
+    let (s, c) = t.rotation.to_radians().sin_cos();
+    let (x, y) = (x - t.dx, y - t.dy);
+    (c * x + s * y, -s * x + c * y)
 }
 
 /// A minutia seen again: the nearest of the same kind within this (pixels) under the true placement.
@@ -302,7 +314,7 @@ const SEEN_AGAIN: f32 = 5.0;
 /// opposite way (beyond 150°), for endings and bifurcations.
 fn directions(cli: &Cli, threads: usize) {
     let per_finger = parallel(cli.fingers as usize, threads, &Progress::new("comparing minutia directions", cli.fingers), |i| {
-        let id = i as u64 + 1;
+        let id = cli.first_id + i as u64;
         let master = Master::grow(id);
         let touches: Vec<(Touch, Vec<matcher::minutiae::Minutia>)> = (1..=6u32)
             .filter_map(|k| {
@@ -347,24 +359,23 @@ fn directions(cli: &Cli, threads: usize) {
 
 /// The sensor's square under touch `t`, as a test of finger-canvas points (500-dpi pixels).
 fn footprint(t: &Touch) -> impl Fn(f32, f32) -> bool + use<> {
-    let (s, c) = t.rotation.to_radians().sin_cos();
     let half = t.size as f32 * 500.0 / t.dpi as f32 / 2.0;
-    let (dx, dy) = (t.dx, t.dy);
+    let t = t.clone();
     move |x, y| {
-        let (x, y) = (x - dx, y - dy);
-        (c * x + s * y).abs() <= half && (-s * x + c * y).abs() <= half
+        let (u, v) = to_sensor(&t, x, y);
+        u.abs() <= half && v.abs() <= half
     }
 }
 
 /// The share of touch `t`'s area (sampled on a `steps`² grid) where `covered` holds.
 fn share_covered(t: &Touch, steps: usize, covered: impl Fn(f32, f32) -> bool) -> f32 {
-    let (s, c) = t.rotation.to_radians().sin_cos();
     let half = t.size as f32 * 500.0 / t.dpi as f32 / 2.0;
     let mut n = 0;
     for v in 0..steps {
         for u in 0..steps {
             let (u, v) = ((u as f32 + 0.5) / steps as f32 * 2.0 * half - half, (v as f32 + 0.5) / steps as f32 * 2.0 * half - half);
-            n += usize::from(covered(t.dx + c * u - s * v, t.dy + s * u + c * v));
+            let (x, y) = to_finger(t, u, v);
+            n += usize::from(covered(x, y));
         }
     }
     n as f32 / (steps * steps) as f32
@@ -411,7 +422,7 @@ fn coverage(cli: &Cli) {
     println!("enrollment touches, mean share of a later touch they cover, 5th percentile, later touches under 90% covered");
     for k in 4..=16u32 {
         let mut shares = Vec::new();
-        for finger in 1..=cli.fingers {
+        for finger in cli.first_id..cli.first_id + cli.fingers {
             let enrolled: Vec<_> = (1..=k).map(|i| footprint(&Touch::nth(finger, i, cli.size, 500))).collect();
             for later in LATER {
                 let t = Touch::nth(finger, later, cli.size, 500);
