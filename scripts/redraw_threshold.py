@@ -4,27 +4,19 @@
 fphal-synth-bench forms each probe's impostor attempts from one fixed set of comparisons (groups of
 5 of the probe's 100 other fingers), so a single high impostor comparison may fall into 2 attempts
 (allowed at 150,000 attempts) or into 4 (not allowed), and the threshold moves with that luck. This
-script re-scores the rows written by `fphal-synth-bench --views-csv FILE` (the engine's evidence per
-view, the mean of each finger's two best views) and draws the groups again with other seeds:
+script re-scores the rows written by `fphal-synth-bench --views-csv FILE` (a finger's score is the
+mean of the evidence of its two best views, as in the engine) and draws the groups again with other
+seeds:
 
     python3 scripts/redraw_threshold.py FILE [--draws 20] [--group 5] [--per-probe 75]
 
 It prints the FRR at the threshold of each draw (at most attempts/50,000 accepted) and the FRR at
-no false accept among all 1:1 impostor comparisons (the least lucky draw). Scores are recomputed
-from the rounded CSV values, so they may differ from the bench's in the last digit.
+no false accept among all 1:1 impostor comparisons (the least lucky draw). The evidence is rounded
+to 5 digits in the CSV, so a score may differ from the bench's in the last digit.
 """
 import argparse, csv
 from collections import defaultdict
 import numpy as np
-
-MINUTIAE_WEIGHT = 1.5  # as src/matcher/mod.rs
-FEWEST_COMMON = 10  # as src/matcher/verify.rs
-
-
-def evidence(row):
-    common = np.sqrt(max(int(row["probe_common"]), FEWEST_COMMON) * max(int(row["view_common"]), FEWEST_COMMON))
-    ratio = min(float(row["likeness"]) / common, 1.0)
-    return (float(row["peak"]) + MINUTIAE_WEIGHT * ratio) / (1.0 + MINUTIAE_WEIGHT)
 
 
 def main():
@@ -39,7 +31,7 @@ def main():
     with open(args.csv) as f:
         for row in csv.DictReader(f):
             key = (int(row["probe"]), int(row["finger"]))
-            views[key].append(evidence(row))
+            views[key].append(float(row["evidence"]))
             genuine_pair[key] = row["genuine"] == "1"
     score = {k: float(np.mean(sorted(v, reverse=True)[:2])) for k, v in views.items()}
     genuine = np.array([s for k, s in score.items() if genuine_pair[k]])

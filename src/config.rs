@@ -74,7 +74,7 @@ pub struct EnrollConfig {
     /// ±1/4 of the side and ±15°, 10 already cover 97.5% of a later touch on average
     /// (`fphal-synth-bench --coverage`), but more views give a touch more chances to meet one
     /// it lines up with: at FAR ≤ 1/50,000 the synthetic FRR was 7.25% with 14 against 12.8% with 10
-    /// (both measured before bifurcations were oriented by tracing; 3.05% with 14 now).
+    /// (both measured before bifurcations were oriented by tracing; 2.15% with 14 now).
     pub samples: u32,
 }
 
@@ -91,11 +91,11 @@ pub struct LockoutConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct MatcherConfig {
     /// Score at or above which a capture matches a finger. Default: the engine's operating point
-    /// (`matcher::DEFAULT_THRESHOLD`, 0.2147, derived on 150,000 synthetic impostor attempts).
+    /// (`matcher::DEFAULT_THRESHOLD`, 0.2214, derived on 150,000 synthetic impostor attempts).
     pub threshold: f32,
     /// A match scoring at least this adds its capture to the finger's template when the capture
     /// shows skin no view of it shows (template update). Default 0.30, above every impostor
-    /// measured (synthetic attempts at most 0.215, real comparisons at most 0.159).
+    /// measured (synthetic comparisons at most 0.243, real ones at most 0.159).
     pub update_score: f32,
     /// Views a template may grow to by updates; at or below `enroll.samples` no update happens.
     /// Default 20.

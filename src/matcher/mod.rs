@@ -43,10 +43,10 @@ const MINUTIAE_WEIGHT: f32 = 1.5;
 /// Derived with `fphal-synth-bench --fingers 1000 --views 14 --attempts 150000` (14 views, the
 /// default enrollment): 1,000 synthetic fingers on a 160-px sensor, 2,000 probes, 150,000 impostor
 /// identification attempts (best of 5 other fingers, from 200,000 probe–finger comparisons).
-/// 0.2147 is the lowest threshold at which at most 3 of them are accepted (FAR ≤ 1/50,000): it lies
-/// just above the highest impostor attempt, so none is, at an FRR of 3.05% per touch on those
+/// 0.2214 is the lowest threshold at which at most 3 of them are accepted (FAR ≤ 1/50,000): it lies
+/// just above the highest impostor attempt, so none is, at an FRR of 2.15% per touch on those
 /// probes. See BENCHMARKS.md.
-pub const DEFAULT_THRESHOLD: f32 = 0.2147;
+pub const DEFAULT_THRESHOLD: f32 = 0.2214;
 const BAND_SIDE: usize = 2 * BAND + 1;
 const BAND_LEN: usize = BAND_SIDE * BAND_SIDE;
 
@@ -173,7 +173,9 @@ pub fn score_of(matches: &[ViewMatch]) -> f32 {
 pub struct ViewMatch {
     /// Height of the best correlation peak over the probe's rotations.
     pub peak: f32,
-    /// How their minutiae agree under that peak's pose.
+    /// How their minutiae agree: under that peak's pose, or under one that lays a probe minutia
+    /// on a view minutia with alike surroundings, whichever pairs the larger share (see
+    /// [`verify::best_agreement`]).
     pub minutiae: verify::Agreement,
     /// That pose: how the probe lies on the view.
     pub pose: Alignment,
@@ -202,7 +204,7 @@ pub fn view_matches(probe: &Features, template: &Template) -> Vec<ViewMatch> {
         .iter()
         .map(|view| {
             let pose = best_pose(probe, &view.band, view.centre);
-            let minutiae = verify::agreement(probe.marks(), view.marks(), |x, y| pose.map(x, y));
+            let minutiae = verify::best_agreement(probe.marks(), view.marks(), |x, y| pose.map(x, y));
             ViewMatch { peak: pose.score.max(0.0), minutiae, pose }
         })
         .collect()

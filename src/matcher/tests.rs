@@ -27,6 +27,19 @@ pub(crate) fn ridges(seed: u32, w: u32, h: u32, dx: f32, dy: f32, degrees: f32) 
     GrayImage::new(w, h, 500, px).unwrap()
 }
 
+/// `len` bytes of white noise (xorshift from a nonzero `seed`): no ridge flow at all.
+pub(crate) fn noise(seed: u32, len: usize) -> Vec<u8> {
+    let mut state = seed;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            (state >> 24) as u8
+        })
+        .collect()
+}
+
 #[test]
 fn a_shifted_and_rotated_copy_scores_as_genuine_and_another_finger_does_not() {
     let enrolled = extract(&ridges(1, 160, 160, 0.0, 0.0, 0.0)).unwrap();

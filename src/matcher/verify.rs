@@ -1,6 +1,8 @@
 //! Minutiae agreement under a pose found by phase correlation. Correlation alone finds a peak
 //! between any two prints with similar ridge spacing; whether the ridge endings and forks then
 //! fall on each other, with the same ridges around them, is what tells one finger from another.
+//! Where the peak stands at the wrong pose (little overlap, stretched skin), a few minutiae with
+//! alike surroundings set the pose instead ([`best_agreement`]).
 
 use super::minutiae::Minutia;
 use super::patch::Patch;
@@ -17,6 +19,14 @@ const TIGHT_DISTANCE: f32 = 5.0;
 const LOCAL_REACH: f32 = 40.0;
 /// ... when there are at least this many; otherwise by the median offset of all pairs.
 const LOCAL_PAIRS: usize = 3;
+/// Besides the correlation pose, poses that lay one minutia on another are tried: from this many
+/// pairs of minutiae, the most alike by patch ...
+const ANCHORS: usize = 4;
+/// ... of those at least this alike ...
+const ANCHOR_LIKENESS: f32 = 0.6;
+/// ... and turned against each other by at most this (radians, 30°; a touch is seldom turned
+/// further from the one enrolled).
+const ANCHOR_TURN: f32 = PI / 6.0;
 /// Paired minutiae also point the same way, within this (radians, 30°).
 const PAIR_ANGLE: f32 = PI / 6.0;
 /// Length of the step along a minutia's direction used to carry the direction through the pose.
@@ -67,6 +77,13 @@ impl Marks<'_> {
 
 /// Carries the minutiae of `probe` by `pose` into the view's coordinates and pairs them up.
 pub fn agreement(probe: Marks, view_marks: Marks, pose: impl Fn(f32, f32) -> (f32, f32)) -> Agreement {
+    agreement_besides(probe, view_marks, pose, None)
+}
+
+/// [`agreement`], leaving out the pair (probe index, view index) `anchor` that set the pose: it
+/// was chosen for its likeness, not found by the pose, and counting it lifts every comparison
+/// (the median real impostor score rose from 0.044 to 0.070 with it counted).
+fn agreement_besides(probe: Marks, view_marks: Marks, pose: impl Fn(f32, f32) -> (f32, f32), anchor: Option<(usize, usize)>) -> Agreement {
     let view = view_marks.minutiae;
     let mut moved: Vec<(f32, f32, f32)> = probe
         .minutiae
@@ -97,6 +114,7 @@ pub fn agreement(probe: Marks, view_marks: Marks, pose: impl Fn(f32, f32) -> (f3
         }
         found = pair_up(&moved, view, TIGHT_DISTANCE);
     }
+    found.retain(|pair| Some(*pair) != anchor);
     let pairs = found.len();
     let likeness = found
         .iter()
@@ -106,6 +124,51 @@ pub fn agreement(probe: Marks, view_marks: Marks, pose: impl Fn(f32, f32) -> (f3
     let probe_common = moved.iter().filter(|(x, y, _)| view.iter().any(|v| near(*x, *y, v.x, v.y))).count();
     let view_common = view.iter().filter(|v| moved.iter().any(|(x, y, _)| near(*x, *y, v.x, v.y))).count();
     Agreement { pairs, likeness, probe_common, view_common }
+}
+
+/// The agreement under `pose`, or under a pose that lays one probe minutia on a view minutia
+/// with a patch alike to its own, whichever pairs the larger share ([`Agreement::ratio`]; the two
+/// minutiae so laid are not counted). When two captures overlap little, the correlation peak
+/// sometimes stands at the wrong rotation or shift; a few minutiae whose surrounding ridges match
+/// still show where the probe lies.
+pub fn best_agreement(probe: Marks, view: Marks, pose: impl Fn(f32, f32) -> (f32, f32)) -> Agreement {
+    let mut best = agreement(probe, view, pose);
+    for (i, j) in anchors(probe, view) {
+        let (m, v) = (&probe.minutiae[i], &view.minutiae[j]);
+        let (s, c) = (v.direction - m.direction).sin_cos();
+        let lay = |x: f32, y: f32| {
+            let (dx, dy) = (x - m.x, y - m.y);
+            (c * dx - s * dy + v.x, s * dx + c * dy + v.y)
+        };
+        let laid = agreement_besides(probe, view, lay, Some((i, j)));
+        if laid.ratio() > best.ratio() {
+            best = laid;
+        }
+    }
+    best
+}
+
+/// The pairs (probe minutia, view minutia), by index, that set the poses [`best_agreement`]
+/// tries: the `ANCHORS` most alike by patch, at least `ANCHOR_LIKENESS` alike and turned by at
+/// most `ANCHOR_TURN`. None without patches on both sides.
+fn anchors(probe: Marks, view: Marks) -> Vec<(usize, usize)> {
+    if probe.patches.len() != probe.minutiae.len() || view.patches.len() != view.minutiae.len() {
+        return Vec::new();
+    }
+    let mut alike = Vec::new();
+    for (i, (m, p)) in probe.minutiae.iter().zip(probe.patches).enumerate() {
+        for (j, (v, q)) in view.minutiae.iter().zip(view.patches).enumerate() {
+            if angle_between(m.direction, v.direction) > ANCHOR_TURN {
+                continue;
+            }
+            let likeness = p.similarity(q);
+            if likeness >= ANCHOR_LIKENESS {
+                alike.push((likeness, i, j));
+            }
+        }
+    }
+    alike.sort_by(|a, b| b.0.total_cmp(&a.0));
+    alike.into_iter().take(ANCHORS).map(|(_, i, j)| (i, j)).collect()
 }
 
 fn median(values: impl Iterator<Item = f32>) -> f32 {
@@ -176,6 +239,31 @@ mod tests {
         // Right place, opposite direction: not the same minutia.
         let flipped: Vec<Minutia> = view.iter().map(|m| at(m.x, m.y, m.direction + PI)).collect();
         assert_eq!(agreement(bare(&flipped), bare(&view), |x, y| (x, y)).pairs, 0);
+    }
+
+    /// A patch of made-up ridges, different for each `seed` (unlike patches correlate near 0).
+    fn made_up_patch(seed: u32) -> Patch {
+        let bytes = crate::matcher::tests::noise(seed.wrapping_mul(2_654_435_761) | 1, crate::matcher::patch::BYTES);
+        Patch::from_bytes(&bytes).expect("one patch of bytes")
+    }
+
+    #[test]
+    fn minutiae_with_alike_surroundings_find_the_pose_a_wrong_peak_missed() {
+        let view = vec![at(20.0, 15.0, 0.3), at(70.0, 25.0, 1.9), at(35.0, 80.0, 4.0), at(90.0, 95.0, 2.6), at(60.0, 55.0, 5.5), at(15.0, 120.0, 1.1)];
+        // The probe is the view turned by 20° about the origin and moved by (30, -25).
+        let (s, c) = 20f32.to_radians().sin_cos();
+        let probe: Vec<Minutia> = view.iter().map(|m| at(c * m.x - s * m.y + 30.0, s * m.x + c * m.y - 25.0, m.direction + 20f32.to_radians())).collect();
+        let patches: Vec<Patch> = (0..6).map(made_up_patch).collect();
+        let (probe_marks, view_marks) = (Marks { minutiae: &probe, patches: &patches }, Marks { minutiae: &view, patches: &patches });
+        let wrong_peak = |x: f32, y: f32| (x + 60.0, y - 45.0);
+        assert_eq!(agreement(probe_marks, view_marks, wrong_peak).pairs, 0, "nothing lines up under the wrong pose");
+        // An alike pair lays the probe where it lies; the other 5 then pair (the anchor itself is
+        // not evidence: it was chosen, not found).
+        assert_eq!(best_agreement(probe_marks, view_marks, wrong_peak).pairs, 5);
+        // Minutiae whose surroundings differ set no pose: the wrong one stands.
+        let unlike: Vec<Patch> = (100..106).map(made_up_patch).collect();
+        assert_eq!(best_agreement(Marks { minutiae: &probe, patches: &unlike }, view_marks, wrong_peak).pairs, 0);
+        assert_eq!(best_agreement(bare(&probe), bare(&view), wrong_peak).pairs, 0, "no patches (old templates), no anchors");
     }
 
     #[test]

@@ -368,15 +368,7 @@ fn noise_without_ridge_flow_is_insufficient() {
     let fx = Fixture::new("insufficient");
     let mut ta = fx.trustlet(fx.settings());
     let key = fx.auth_key();
-    let mut state = 0x1234_5678u32;
-    let noise: Vec<u8> = (0..160 * 160)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            (state >> 24) as u8
-        })
-        .collect();
+    let noise = crate::matcher::tests::noise(0x1234_5678, 160 * 160);
     let codes = enroll_codes(&mut ta, &key[..], vec![(GrayImage::new(160, 160, 500, noise).unwrap(), 300)]);
     assert_eq!(codes, vec![(acquired::INSUFFICIENT, false)]);
 }

@@ -56,7 +56,8 @@ struct Cli {
     out: Option<PathBuf>,
     /// Writes one row per probe and enrolled view it was compared with, for finding out why
     /// scores are what they are: the view's correlation peak and pose, minutiae pairs, patch
-    /// likeness and common-area counts, and for genuine rows the true rotation between the two
+    /// likeness and common-area counts, the view's evidence (a finger scores the mean of its two
+    /// highest), and for genuine rows the true rotation between the two
     /// touches and the share of the probe's area the view's touch covers. (Use few fingers and
     /// `--impostors`: every comparison writes a row per view.)
     #[arg(long)]
@@ -381,7 +382,7 @@ fn share_covered(t: &Touch, steps: usize, covered: impl Fn(f32, f32) -> bool) ->
     n as f32 / (steps * steps) as f32
 }
 
-const VIEW_ROW_HEADER: &str = "probe,finger,genuine,view,peak,degrees,shift_x,shift_y,pairs,likeness,probe_common,view_common,true_turn,true_cover";
+const VIEW_ROW_HEADER: &str = "probe,finger,genuine,view,peak,degrees,shift_x,shift_y,pairs,likeness,probe_common,view_common,evidence,true_turn,true_cover";
 
 /// The rows of `--views-csv` for probe `probe` (finger, impression) against the views of
 /// finger `finger` (index, their impressions). `true_turn` is the probe touch's rotation minus
@@ -402,7 +403,7 @@ fn view_rows(probe: usize, (own, probe_touch): (usize, u32), (finger, view_touch
             };
             let a = &m.minutiae;
             format!(
-                "{probe},{finger},{},{v},{:.4},{},{},{},{},{:.3},{},{},{truth}",
+                "{probe},{finger},{},{v},{:.4},{},{},{},{},{:.3},{},{},{:.5},{truth}",
                 u8::from(genuine),
                 m.peak,
                 m.pose.degrees,
@@ -411,7 +412,8 @@ fn view_rows(probe: usize, (own, probe_touch): (usize, u32), (finger, view_touch
                 a.pairs,
                 a.likeness,
                 a.probe_common,
-                a.view_common
+                a.view_common,
+                m.evidence()
             )
         })
         .collect()
