@@ -29,7 +29,10 @@ def main():
     views = defaultdict(list)
     genuine_pair = {}
     with open(args.csv) as f:
-        for row in csv.DictReader(f):
+        rows = csv.DictReader(f)
+        if "evidence" not in (rows.fieldnames or []):
+            raise SystemExit(f"{args.csv} has no evidence column: write it again with fphal-synth-bench --views-csv")
+        for row in rows:
             key = (int(row["probe"]), int(row["finger"]))
             views[key].append(float(row["evidence"]))
             genuine_pair[key] = row["genuine"] == "1"
