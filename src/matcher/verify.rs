@@ -204,7 +204,7 @@ fn pair_up(moved: &[(f32, f32, f32)], view: &[Minutia], distance: f32) -> Vec<(u
 }
 
 /// The absolute difference of two directions, in [0, π].
-fn angle_between(a: f32, b: f32) -> f32 {
+pub fn angle_between(a: f32, b: f32) -> f32 {
     let d = (a - b).rem_euclid(TAU);
     d.min(TAU - d)
 }

@@ -154,8 +154,7 @@ fn pair(a: &GrayImage, b: &GrayImage, out: &PathBuf) -> Result<()> {
         let (x, y) = al.map(m.x, m.y);
         let turned = m.direction + al.degrees.to_radians();
         let hit = rb.minutiae.iter().find(|o| {
-            let d = (o.direction - turned).rem_euclid(std::f32::consts::TAU);
-            (o.x - x).hypot(o.y - y) < 10.0 && d.min(std::f32::consts::TAU - d) < 0.7
+            (o.x - x).hypot(o.y - y) < 10.0 && matcher::verify::angle_between(o.direction, turned) < 0.7
         });
         if let Some(o) = hit {
             paired += 1;

@@ -342,8 +342,7 @@ fn directions(cli: &Cli, threads: usize) {
                     .filter(|n| n.kind == m.kind && (n.x - x).hypot(n.y - y) < SEEN_AGAIN)
                     .min_by(|a, b| (a.x - x).hypot(a.y - y).total_cmp(&(b.x - x).hypot(b.y - y)));
                 let Some(n) = near else { continue };
-                let turn = (direction - n.direction).rem_euclid(std::f32::consts::TAU);
-                let turn = turn.min(std::f32::consts::TAU - turn).to_degrees();
+                let turn = matcher::verify::angle_between(direction, n.direction).to_degrees();
                 let kind = usize::from(m.kind == matcher::minutiae::Kind::Bifurcation);
                 counts[kind][if turn <= 30.0 { 0 } else if turn >= 150.0 { 1 } else { 2 }] += 1;
             }
