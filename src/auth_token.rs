@@ -5,6 +5,7 @@
 //! bytes, exactly as AOSP's gatekeeper computes it, with the auth-token key shared with keymaster.
 
 use hmac::{Hmac, KeyInit, Mac};
+use rustix::time::{ClockId, clock_gettime};
 use sha2::Sha256;
 
 pub const HAT_LEN: usize = 69;
@@ -79,21 +80,17 @@ fn compute_hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
 
 /// Milliseconds of `CLOCK_BOOTTIME`, the clock gatekeeper stamps enroll tokens with.
 pub fn boottime_ms() -> u64 {
-    clock_ms(libc::CLOCK_BOOTTIME)
+    clock_ms(ClockId::Boottime)
 }
 
 /// Milliseconds of `CLOCK_MONOTONIC`, the clock fingerprint tokens carry.
 pub fn monotonic_ms() -> u64 {
-    clock_ms(libc::CLOCK_MONOTONIC)
+    clock_ms(ClockId::Monotonic)
 }
 
-fn clock_ms(clock: libc::clockid_t) -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `ts` is a valid, writable timespec; both clocks exist on every Linux kernel we target.
-    let rc = unsafe { libc::clock_gettime(clock, &mut ts) };
-    if rc != 0 {
-        return 0;
-    }
+/// Both clocks exist on every Linux and Android kernel fphal runs on.
+fn clock_ms(clock: ClockId) -> u64 {
+    let ts = clock_gettime(clock);
     ts.tv_sec as u64 * 1000 + ts.tv_nsec as u64 / 1_000_000
 }
 

@@ -268,8 +268,7 @@ impl Config {
         if let Some(h) = abs(std::env::var_os("HOME")) {
             return h.join(".local/state/fphal");
         }
-        // SAFETY: geteuid has no preconditions and cannot fail.
-        let uid = unsafe { libc::geteuid() };
+        let uid = rustix::process::geteuid().as_raw();
         PathBuf::from(format!("/tmp/fphal-{uid}"))
     }
 

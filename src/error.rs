@@ -53,12 +53,7 @@ mod tests {
 
     #[test]
     fn every_error_maps_into_the_hidl_error_filter() {
-        for e in [
-            HalError::InvalidArgument("x".into()),
-            HalError::Busy,
-            HalError::Io("x".into()),
-            HalError::NoMemory,
-        ] {
+        for e in [HalError::InvalidArgument("x".into()), HalError::Busy, HalError::Io("x".into()), HalError::NoMemory] {
             assert!(ERROR_FILTER_ERRNOS.contains(&e.errno()), "{e} -> {}", e.errno());
         }
     }

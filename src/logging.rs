@@ -1,7 +1,7 @@
 //! Library logging through the `log` facade: stderr on Linux, logcat on Android.
 //! The level comes from `FPHAL_LOG` when set, else from the configuration (`log.level`).
 
-use std::sync::OnceLock;
+use std::sync::{Once, OnceLock};
 
 struct Logger;
 
@@ -9,11 +9,7 @@ static INSTALLED: OnceLock<bool> = OnceLock::new();
 
 #[cfg(target_os = "android")]
 mod sink {
-    use std::ffi::{c_char, c_int, CString};
-    #[link(name = "log")]
-    unsafe extern "C" {
-        fn __android_log_write(prio: c_int, tag: *const c_char, text: *const c_char) -> c_int;
-    }
+    use std::ffi::CString;
     pub fn write(level: log::Level, text: &str) {
         let prio = match level {
             log::Level::Error => 6,
@@ -23,8 +19,7 @@ mod sink {
             log::Level::Trace => 2,
         };
         let Ok(text) = CString::new(text.replace('\0', " ")) else { return };
-        // SAFETY: tag and text are valid NUL-terminated strings for the call.
-        unsafe { __android_log_write(prio, c"fphal".as_ptr(), text.as_ptr()) };
+        crate::sys::android_log_write(prio, c"fphal", &text);
     }
 }
 
@@ -53,6 +48,32 @@ impl log::Log for Logger {
 pub fn init(configured: Option<&str>) {
     INSTALLED.get_or_init(|| log::set_logger(&Logger).is_ok());
     let env = std::env::var("FPHAL_LOG").ok();
-    let level = env.as_deref().and_then(crate::config::log_level).or_else(|| configured.and_then(crate::config::log_level)).unwrap_or(log::LevelFilter::Info);
+    let level = env
+        .as_deref()
+        .and_then(crate::config::log_level)
+        .or_else(|| configured.and_then(crate::config::log_level))
+        .unwrap_or(log::LevelFilter::Info);
     log::set_max_level(level);
+}
+
+static PANIC_HOOK: Once = Once::new();
+
+/// Makes every panic in this library's code log its message, thread and location once, at ERROR
+/// (so in logcat on Android, where stderr goes nowhere), before the panic boundary turns it into
+/// an error code. Installed by the module's `open`; a library that only links fphal keeps its own
+/// hook.
+pub fn install_panic_hook() {
+    PANIC_HOOK.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            let message = info
+                .payload()
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| info.payload().downcast_ref::<String>().map(String::as_str))
+                .unwrap_or("(no message)");
+            let location = info.location().map_or_else(|| "an unknown place".into(), |l| l.to_string());
+            let thread = std::thread::current();
+            log::error!("panic in thread {}: {message}, at {location}", thread.name().unwrap_or("unnamed"));
+        }));
+    });
 }

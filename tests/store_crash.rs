@@ -46,9 +46,9 @@ fn op(rng: &mut Lcg, round: u64, k: usize) -> Op {
 }
 
 fn paths() -> (PathBuf, PathBuf) {
-    let root = std::env::var(CHILD_ENV).map(PathBuf::from).unwrap_or_else(|_| {
-        std::env::temp_dir().join(format!("fphal-store-crash-{}", std::process::id()))
-    });
+    let root = std::env::var(CHILD_ENV)
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| std::env::temp_dir().join(format!("fphal-store-crash-{}", std::process::id())));
     (root.join("keys/device.key"), root.join("group"))
 }
 
@@ -146,6 +146,9 @@ fn a_store_killed_at_random_points_is_never_torn_and_loses_nothing_reported() {
         completed += reported;
         round += 1;
     }
-    eprintln!("{completed} reported operations over {} kills; {kills_mid_write} in-flight operations had landed", round - 1);
+    eprintln!(
+        "{completed} reported operations over {} kills; {kills_mid_write} in-flight operations had landed",
+        round - 1
+    );
     std::fs::remove_dir_all(&root).unwrap();
 }

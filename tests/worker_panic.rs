@@ -1,6 +1,7 @@
 //! A trustlet double that panics: the worker must turn that into ERROR(HW_UNAVAILABLE), answer the
 //! waiting caller with an error, and keep serving.
 
+use fphal::codes::ErrorKind;
 use fphal::config::Config;
 use fphal::hal::{Device, Message};
 use fphal::tee::{Transport, TransportError};
@@ -31,7 +32,10 @@ fn a_panic_in_the_worker_is_reported_and_the_worker_keeps_serving() {
     while seen.lock().unwrap().len() < 2 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(5));
     }
-    assert_eq!(*seen.lock().unwrap(), vec![Message::Error(1), Message::Error(5)]);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec![Message::Error(ErrorKind::HwUnavailable), Message::Error(ErrorKind::Canceled)]
+    );
     drop(dev);
     std::fs::remove_dir_all(&dir).unwrap();
 }

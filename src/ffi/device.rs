@@ -5,12 +5,13 @@
 //! NULL, garbage or already-closed device pointer gets `-EINVAL` instead of a crash.
 
 use super::boundary;
+use super::codes;
 use super::sys::*;
 use crate::auth_token::HAT_LEN;
 use crate::error::HalError;
 use crate::hal::{Device, Message, Sink};
 use parking_lot::Mutex;
-use std::ffi::{c_char, c_int, CStr};
+use std::ffi::{CStr, c_char, c_int};
 use std::sync::Arc;
 
 /// The box `open` hands out: the C struct first, so a `fingerprint_device_t *` is an `FpDevice *`.
@@ -123,13 +124,20 @@ pub fn to_c(m: &Message) -> fingerprint_msg_t {
     let id = |gid: u32, fid: u32| fingerprint_finger_id_t { gid, fid };
     let iter = |gid, fid, remaining| fingerprint_iterator_t { finger: id(gid, fid), remaining_templates: remaining };
     let (type_, data) = match *m {
-        Message::Error(e) => (FINGERPRINT_ERROR, fingerprint_msg_data_t { error: e }),
-        Message::Acquired(a) => (FINGERPRINT_ACQUIRED, fingerprint_msg_data_t { acquired: fingerprint_acquired_t { acquired_info: a } }),
+        Message::Error(e) => (FINGERPRINT_ERROR, fingerprint_msg_data_t { error: codes::error(e) }),
+        Message::Acquired(a) => (
+            FINGERPRINT_ACQUIRED,
+            fingerprint_msg_data_t { acquired: fingerprint_acquired_t { acquired_info: codes::acquired_info(a) } },
+        ),
         Message::Enrolling { gid, fid, remaining } => (
             FINGERPRINT_TEMPLATE_ENROLLING,
-            fingerprint_msg_data_t { enroll: fingerprint_enroll_t { finger: id(gid, fid), samples_remaining: remaining, msg: 0 } },
+            fingerprint_msg_data_t {
+                enroll: fingerprint_enroll_t { finger: id(gid, fid), samples_remaining: remaining, msg: 0 },
+            },
         ),
-        Message::Removed { gid, fid, remaining } => (FINGERPRINT_TEMPLATE_REMOVED, fingerprint_msg_data_t { removed: iter(gid, fid, remaining) }),
+        Message::Removed { gid, fid, remaining } => {
+            (FINGERPRINT_TEMPLATE_REMOVED, fingerprint_msg_data_t { removed: iter(gid, fid, remaining) })
+        }
         Message::Enumerating { gid, fid, remaining } => {
             (FINGERPRINT_TEMPLATE_ENUMERATING, fingerprint_msg_data_t { enumerated: iter(gid, fid, remaining) })
         }
@@ -137,7 +145,10 @@ pub fn to_c(m: &Message) -> fingerprint_msg_t {
             let hat_bytes: [u8; HAT_LEN] = hat;
             // SAFETY: hw_auth_token_t is a packed 69-byte plain-data struct; any bytes are valid.
             let hat: hw_auth_token_t = unsafe { std::mem::transmute(hat_bytes) };
-            (FINGERPRINT_AUTHENTICATED, fingerprint_msg_data_t { authenticated: fingerprint_authenticated_t { finger: id(gid, fid), hat } })
+            (
+                FINGERPRINT_AUTHENTICATED,
+                fingerprint_msg_data_t { authenticated: fingerprint_authenticated_t { finger: id(gid, fid), hat } },
+            )
         }
     };
     // Zero first so padding bytes never carry stale memory to the client.
@@ -171,7 +182,12 @@ unsafe extern "C" fn pre_enroll(dev: *mut fingerprint_device_t) -> u64 {
     u64_call("pre_enroll", dev, |d| d.pre_enroll())
 }
 
-unsafe extern "C" fn enroll(dev: *mut fingerprint_device_t, hat: *const hw_auth_token_t, gid: u32, timeout_sec: u32) -> c_int {
+unsafe extern "C" fn enroll(
+    dev: *mut fingerprint_device_t,
+    hat: *const hw_auth_token_t,
+    gid: u32,
+    timeout_sec: u32,
+) -> c_int {
     int_call("enroll", dev, |d| {
         // A NULL token is reported like any bad token: ERROR(UNABLE_TO_PROCESS) through notify.
         let bytes = if hat.is_null() {

@@ -17,7 +17,11 @@ use std::os::unix::ffi::OsStrExt;
 /// # Safety
 /// `buf` must be NULL or valid for writes of `len` bytes.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn fphal_device_sensor_path(dev: *const fingerprint_device_t, buf: *mut c_char, len: usize) -> c_int {
+pub unsafe extern "C" fn fphal_device_sensor_path(
+    dev: *const fingerprint_device_t,
+    buf: *mut c_char,
+    len: usize,
+) -> c_int {
     boundary("fphal_device_sensor_path", || {
         let Ok(device) = lookup(dev) else { return -libc::EINVAL };
         if buf.is_null() {
@@ -43,7 +47,14 @@ pub unsafe extern "C" fn fphal_device_sensor_path(dev: *const fingerprint_device
 /// # Safety
 /// `key` must be valid for `key_len` bytes and `token` for `token_len` bytes, or be NULL.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn fphal_auth_token_mint(key: *const u8, key_len: usize, challenge: u64, user_id: u64, token: *mut u8, token_len: usize) -> c_int {
+pub unsafe extern "C" fn fphal_auth_token_mint(
+    key: *const u8,
+    key_len: usize,
+    challenge: u64,
+    user_id: u64,
+    token: *mut u8,
+    token_len: usize,
+) -> c_int {
     boundary("fphal_auth_token_mint", || {
         if key.is_null() || key_len == 0 || token.is_null() || token_len != HAT_LEN {
             return -libc::EINVAL;
@@ -63,7 +74,12 @@ pub unsafe extern "C" fn fphal_auth_token_mint(key: *const u8, key_len: usize, c
 /// # Safety
 /// `key` must be valid for `key_len` bytes and `token` for `token_len` bytes, or be NULL.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn fphal_auth_token_sign(key: *const u8, key_len: usize, token: *mut u8, token_len: usize) -> c_int {
+pub unsafe extern "C" fn fphal_auth_token_sign(
+    key: *const u8,
+    key_len: usize,
+    token: *mut u8,
+    token_len: usize,
+) -> c_int {
     boundary("fphal_auth_token_sign", || {
         if key.is_null() || key_len == 0 || token.is_null() || token_len != HAT_LEN {
             return -libc::EINVAL;
@@ -83,7 +99,12 @@ pub unsafe extern "C" fn fphal_auth_token_sign(key: *const u8, key_len: usize, t
 /// # Safety
 /// `key` must be valid for `key_len` bytes and `token` for `token_len` bytes, or be NULL.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn fphal_auth_token_verify(key: *const u8, key_len: usize, token: *const u8, token_len: usize) -> c_int {
+pub unsafe extern "C" fn fphal_auth_token_verify(
+    key: *const u8,
+    key_len: usize,
+    token: *const u8,
+    token_len: usize,
+) -> c_int {
     boundary("fphal_auth_token_verify", || {
         if key.is_null() || key_len == 0 || token.is_null() || token_len != HAT_LEN {
             return -libc::EINVAL;

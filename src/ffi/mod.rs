@@ -3,12 +3,13 @@
 //! Every entry point runs its body through [`boundary`], which catches panics and maps them to a
 //! per-type fallback, so nothing unwinds into C and the host process never aborts.
 
+mod codes;
 mod device;
 pub mod ext;
 pub mod module;
 pub mod sys;
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// What an entry point returns when its body panicked.
 pub trait PanicFallback {
@@ -49,5 +50,15 @@ mod tests {
         assert_eq!(boundary::<i32>("t", || panic!("boom")), -libc::EIO);
         assert_eq!(boundary::<u64>("t", || panic!("boom")), 0);
         assert_eq!(boundary::<i32>("t", || 7), 7);
+    }
+
+    #[test]
+    fn the_committed_header_is_the_one_the_build_generates() {
+        let generated = include_str!(concat!(env!("OUT_DIR"), "/fphal.h"));
+        let committed = include_str!("../../include/fphal.h");
+        assert!(
+            generated == committed,
+            "include/fphal.h differs from what cbindgen generates; run scripts/refresh-header.sh and commit it"
+        );
     }
 }

@@ -1,8 +1,8 @@
 //! The module symbol `HMI` and `open`, as libhardware finds and calls them.
 
+use super::boundary;
 use super::device::{self, FpDevice};
 use super::sys::*;
-use super::boundary;
 use crate::config::Config;
 use crate::error::HalError;
 use crate::hal::Device;
@@ -46,6 +46,7 @@ unsafe extern "C" fn open(module: *const hw_module_t, _id: *const c_char, device
             return -libc::EINVAL;
         }
         crate::logging::init(None);
+        crate::logging::install_panic_hook();
         let config = match Config::load() {
             Ok(c) => c,
             Err(e) => {

@@ -30,11 +30,7 @@ pub type fingerprint_acquired_info_t = c_int;
 #[repr(C)]
 pub struct hw_module_methods_t {
     pub open: Option<
-        unsafe extern "C" fn(
-            module: *const hw_module_t,
-            id: *const c_char,
-            device: *mut *mut hw_device_t,
-        ) -> c_int,
+        unsafe extern "C" fn(module: *const hw_module_t, id: *const c_char, device: *mut *mut hw_device_t) -> c_int,
     >,
 }
 
@@ -137,8 +133,7 @@ pub type fingerprint_notify_t = Option<unsafe extern "C" fn(msg: *const fingerpr
 pub struct fingerprint_device_t {
     pub common: hw_device_t,
     pub notify: fingerprint_notify_t,
-    pub set_notify:
-        Option<unsafe extern "C" fn(dev: *mut fingerprint_device_t, notify: fingerprint_notify_t) -> c_int>,
+    pub set_notify: Option<unsafe extern "C" fn(dev: *mut fingerprint_device_t, notify: fingerprint_notify_t) -> c_int>,
     pub pre_enroll: Option<unsafe extern "C" fn(dev: *mut fingerprint_device_t) -> u64>,
     pub enroll: Option<
         unsafe extern "C" fn(
@@ -153,9 +148,8 @@ pub struct fingerprint_device_t {
     pub cancel: Option<unsafe extern "C" fn(dev: *mut fingerprint_device_t) -> c_int>,
     pub enumerate: Option<unsafe extern "C" fn(dev: *mut fingerprint_device_t) -> c_int>,
     pub remove: Option<unsafe extern "C" fn(dev: *mut fingerprint_device_t, gid: u32, fid: u32) -> c_int>,
-    pub set_active_group: Option<
-        unsafe extern "C" fn(dev: *mut fingerprint_device_t, gid: u32, store_path: *const c_char) -> c_int,
-    >,
+    pub set_active_group:
+        Option<unsafe extern "C" fn(dev: *mut fingerprint_device_t, gid: u32, store_path: *const c_char) -> c_int>,
     pub authenticate:
         Option<unsafe extern "C" fn(dev: *mut fingerprint_device_t, operation_id: u64, gid: u32) -> c_int>,
     pub reserved: [*mut c_void; 4],

@@ -10,36 +10,26 @@ mod worker;
 
 pub(crate) use worker::panic_text;
 
+use crate::codes::{Acquired, ErrorKind};
 use crate::config::Config;
 use crate::error::HalError;
 use crate::sensor::VirtualSensor;
 use crate::tee::soft::{SoftSettings, SoftTrustlet};
-use crate::tee::{InProcess, Transport, HAT_LEN};
+use crate::tee::{HAT_LEN, InProcess, Transport};
 use eventfd::EventFd;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
-use std::ffi::CString;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, OnceLock};
 use std::thread::{JoinHandle, ThreadId};
 
-/// `fingerprint_error_t` values the HAL sends.
-pub mod errors {
-    pub const HW_UNAVAILABLE: i32 = 1;
-    pub const UNABLE_TO_PROCESS: i32 = 2;
-    pub const TIMEOUT: i32 = 3;
-    pub const NO_SPACE: i32 = 4;
-    pub const CANCELED: i32 = 5;
-    pub const LOCKOUT: i32 = 7;
-}
-
 /// A message for the client, in Rust terms; `ffi` turns it into a `fingerprint_msg_t`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
-    Error(i32),
-    Acquired(i32),
+    Error(ErrorKind),
+    Acquired(Acquired),
     Enrolling { gid: u32, fid: u32, remaining: u32 },
     Removed { gid: u32, fid: u32, remaining: u32 },
     Enumerating { gid: u32, fid: u32, remaining: u32 },
@@ -116,12 +106,15 @@ impl Device {
     pub fn open_with(config: &Config, transport: Box<dyn Transport>) -> Result<Device, HalError> {
         let n = OPEN_COUNTER.fetch_add(1, Ordering::Relaxed);
         let dir = config.runtime_dir();
-        std::fs::create_dir_all(&dir).map_err(|e| HalError::InvalidArgument(format!("runtime directory {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| HalError::InvalidArgument(format!("runtime directory {}: {e}", dir.display())))?;
         let sensor_path = dir.join(format!("fphal-sensor-{}-{n}.sock", std::process::id()));
-        let sensor = VirtualSensor::bind(&sensor_path, std::time::Duration::from_millis(config.sensor.min_contact_ms as u64)).map_err(|e| {
-            log::error!("virtual sensor: {e}");
-            HalError::InvalidArgument(e)
-        })?;
+        let sensor =
+            VirtualSensor::bind(&sensor_path, std::time::Duration::from_millis(config.sensor.min_contact_ms as u64))
+                .map_err(|e| {
+                    log::error!("virtual sensor: {e}");
+                    HalError::InvalidArgument(e)
+                })?;
         let wake = EventFd::new().map_err(|e| HalError::Io(format!("eventfd: {e}")))?;
         let shared = Arc::new(Shared {
             queue: Mutex::new(VecDeque::new()),
@@ -253,9 +246,7 @@ pub fn normalise_group_path(path: &str) -> Result<String, HalError> {
         Ok(m) if !m.is_dir() => return bad("not a directory"),
         Ok(_) => {}
     }
-    let c = CString::new(normalised).map_err(|_| HalError::InvalidArgument("group path contains NUL".into()))?;
-    // SAFETY: c is a valid NUL-terminated string for the duration of the call.
-    if unsafe { libc::access(c.as_ptr(), libc::W_OK) } != 0 {
+    if rustix::fs::access(normalised, rustix::fs::Access::WRITE_OK).is_err() {
         return bad("not writable");
     }
     Ok(normalised.to_string())

@@ -1,13 +1,15 @@
 //! The worker thread: one loop, one `poll()` on the wake eventfd and the sensor.
 
-use super::{errors, Command, Message, Operation, Query, Shared};
+use super::{Command, Message, Operation, Query, Shared};
+use crate::auth_token::HAT_LEN;
+use crate::codes::ErrorKind;
 use crate::error::HalError;
 use crate::sensor::{SensorEvent, VirtualSensor};
 use crate::tee::{AuthOutcome, Request, Response, TaError, Transport, TransportError, TrustletClient};
-use std::os::fd::AsRawFd;
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::Ordering;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// What the worker is doing now.
@@ -26,18 +28,11 @@ struct Worker {
     active_gid: Option<u32>,
 }
 
-fn now_ns() -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: ts is a valid, writable timespec.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
-}
-
 pub(super) fn run(shared: Arc<Shared>, sensor: VirtualSensor, transport: Box<dyn Transport>) {
     let mut w = Worker { shared, sensor, ta: TrustletClient::new(transport), current: Current::Idle, active_gid: None };
     loop {
         let ready = w.wait();
-        w.shared.last_wake_ns.store(now_ns(), Ordering::Release);
+        w.shared.last_wake_ns.store(crate::sys::monotonic_ns(), Ordering::Release);
         // Each step runs behind a panic boundary: a bug becomes ERROR(HW_UNAVAILABLE), never a
         // dead worker or an aborted host.
         match catch_unwind(AssertUnwindSafe(|| w.step(&ready))) {
@@ -46,23 +41,23 @@ pub(super) fn run(shared: Arc<Shared>, sensor: VirtualSensor, transport: Box<dyn
             Err(panic) => {
                 log::error!("worker step panicked: {}", panic_text(&panic));
                 w.current = Current::Idle;
-                w.shared.emit(&Message::Error(errors::HW_UNAVAILABLE));
+                w.shared.emit(&Message::Error(ErrorKind::HwUnavailable));
             }
         }
     }
 }
 
 pub(crate) fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
-    p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned()).unwrap_or_else(|| "unknown panic".into())
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
 }
 
 impl Worker {
     /// Blocks in one `poll()` until a command, a sensor packet or the enroll deadline.
-    fn wait(&self) -> Vec<i32> {
-        let mut fds: Vec<libc::pollfd> = std::iter::once(self.shared.wake.as_raw_fd())
-            .chain(self.sensor.fds())
-            .map(|fd| libc::pollfd { fd, events: libc::POLLIN, revents: 0 })
-            .collect();
+    fn wait(&self) -> Vec<RawFd> {
+        let fds: Vec<BorrowedFd<'_>> = std::iter::once(self.shared.wake.as_fd()).chain(self.sensor.fds()).collect();
         let deadline = match self.current {
             Current::Enroll { deadline: Some(d), .. } => Some(d.saturating_duration_since(Instant::now())),
             _ => None,
@@ -72,21 +67,16 @@ impl Worker {
             (a, b) => a.or(b),
         };
         // Round up, so the wait does not end a little before the settle time and spin.
-        let timeout = timeout.map_or(-1, |t| t.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32);
-        // SAFETY: fds is a valid array of fds.len() pollfd structs for the duration of the call.
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
-        if n <= 0 {
-            return Vec::new();
-        }
-        fds.iter().filter(|p| p.revents != 0).map(|p| p.fd).collect()
+        let timeout = timeout.map(|t| Duration::from_millis(t.as_micros().div_ceil(1000).min(i32::MAX as u128) as u64));
+        crate::sys::wait_readable(&fds, timeout)
     }
 
     /// One round of work after a wake. Returns false when the device is closing.
-    fn step(&mut self, ready: &[i32]) -> bool {
+    fn step(&mut self, ready: &[RawFd]) -> bool {
         if let Current::Enroll { deadline: Some(d), .. } = self.current {
             if Instant::now() >= d {
                 self.end_session();
-                self.finish_with(errors::TIMEOUT);
+                self.finish_with(ErrorKind::Timeout);
             }
         }
         let wake = self.shared.wake.as_raw_fd();
@@ -107,7 +97,7 @@ impl Worker {
                         self.end_session();
                         self.current = Current::Idle;
                     }
-                    self.shared.emit(&Message::Error(errors::CANCELED));
+                    self.shared.emit(&Message::Error(ErrorKind::Canceled));
                 }
                 Command::Query(q, reply) => {
                     let _ = reply.send(self.answer(q));
@@ -142,7 +132,7 @@ impl Worker {
     }
 
     /// Ends the running operation with an error message.
-    fn finish_with(&mut self, error: i32) {
+    fn finish_with(&mut self, error: ErrorKind) {
         self.current = Current::Idle;
         self.shared.emit(&Message::Error(error));
     }
@@ -181,12 +171,12 @@ impl Worker {
     }
 
     /// The error message for a trustlet refusal at the start of an operation.
-    fn refusal(e: &TaError) -> i32 {
+    fn refusal(e: &TaError) -> ErrorKind {
         match e {
-            TaError::NoSpace => errors::NO_SPACE,
-            TaError::Lockout { .. } => errors::LOCKOUT,
-            TaError::Internal(_) => errors::HW_UNAVAILABLE,
-            _ => errors::UNABLE_TO_PROCESS,
+            TaError::NoSpace => ErrorKind::NoSpace,
+            TaError::Lockout { .. } => ErrorKind::Lockout,
+            TaError::Internal(_) => ErrorKind::HwUnavailable,
+            _ => ErrorKind::UnableToProcess,
         }
     }
 
@@ -210,52 +200,65 @@ impl Worker {
         self.current = Current::Idle;
         match op {
             Operation::Enroll { hat, gid, timeout_sec } => {
-                let Some(gid) = self.group_for(gid, "enroll") else { return self.finish_with(errors::UNABLE_TO_PROCESS) };
+                let Some(gid) = self.group_for(gid, "enroll") else {
+                    return self.finish_with(ErrorKind::UnableToProcess);
+                };
                 match self.call(&Request::EnrollBegin { hat }) {
                     Ok(Response::Ok) => {
-                        let deadline = (timeout_sec > 0).then(|| Instant::now() + Duration::from_secs(timeout_sec as u64));
+                        let deadline =
+                            (timeout_sec > 0).then(|| Instant::now() + Duration::from_secs(timeout_sec as u64));
                         self.current = Current::Enroll { gid, deadline };
                     }
                     Ok(Response::Error(e)) => {
                         log::warn!("enroll refused: {e}");
                         self.finish_with(Self::refusal(&e));
                     }
-                    _ => self.finish_with(errors::HW_UNAVAILABLE),
+                    _ => self.finish_with(ErrorKind::HwUnavailable),
                 }
             }
             Operation::Authenticate { operation_id, gid } => {
-                let Some(gid) = self.group_for(gid, "authenticate") else { return self.finish_with(errors::UNABLE_TO_PROCESS) };
+                let Some(gid) = self.group_for(gid, "authenticate") else {
+                    return self.finish_with(ErrorKind::UnableToProcess);
+                };
                 match self.call(&Request::AuthenticateBegin { operation_id }) {
                     Ok(Response::Ok) => self.current = Current::Authenticate { gid },
                     Ok(Response::Error(e)) => {
                         log::info!("authenticate refused: {e}");
                         self.finish_with(Self::refusal(&e));
                     }
-                    _ => self.finish_with(errors::HW_UNAVAILABLE),
+                    _ => self.finish_with(ErrorKind::HwUnavailable),
                 }
             }
             Operation::Enumerate => {
-                let Some(gid) = self.active_gid else { return self.finish_with(errors::UNABLE_TO_PROCESS) };
+                let Some(gid) = self.active_gid else { return self.finish_with(ErrorKind::UnableToProcess) };
                 match self.call(&Request::Enumerate) {
-                    Ok(Response::Fingers(fids)) => self.count_down(&fids, |fid, remaining| Message::Enumerating { gid, fid, remaining }),
+                    Ok(Response::Fingers(fids)) => {
+                        self.count_down(&fids, |fid, remaining| Message::Enumerating { gid, fid, remaining })
+                    }
                     Ok(Response::Error(e)) => {
                         log::error!("enumerate: {e}");
                         self.finish_with(Self::refusal(&e));
                     }
-                    _ => self.finish_with(errors::HW_UNAVAILABLE),
+                    _ => self.finish_with(ErrorKind::HwUnavailable),
                 }
             }
             Operation::Remove { gid, fid } => {
-                let Some(gid) = self.group_for(gid, "remove") else { return self.finish_with(errors::UNABLE_TO_PROCESS) };
+                let Some(gid) = self.group_for(gid, "remove") else {
+                    return self.finish_with(ErrorKind::UnableToProcess);
+                };
                 match self.call(&Request::Remove { fid }) {
                     // One finger: `{fid, gid, 0}` whether or not it existed (VTS: no error).
-                    Ok(Response::Removed(_)) if fid != 0 => self.shared.emit(&Message::Removed { gid, fid, remaining: 0 }),
-                    Ok(Response::Removed(fids)) => self.count_down(&fids, |fid, remaining| Message::Removed { gid, fid, remaining }),
+                    Ok(Response::Removed(_)) if fid != 0 => {
+                        self.shared.emit(&Message::Removed { gid, fid, remaining: 0 })
+                    }
+                    Ok(Response::Removed(fids)) => {
+                        self.count_down(&fids, |fid, remaining| Message::Removed { gid, fid, remaining })
+                    }
                     Ok(Response::Error(e)) => {
                         log::error!("remove: {e}");
                         self.finish_with(Self::refusal(&e));
                     }
-                    _ => self.finish_with(errors::HW_UNAVAILABLE),
+                    _ => self.finish_with(ErrorKind::HwUnavailable),
                 }
             }
         }
@@ -280,7 +283,7 @@ impl Worker {
                     self.shared.emit(&Message::Acquired(step.acquired));
                     if let Some(code) = step.vendor_error {
                         self.current = Current::Idle;
-                        return self.shared.emit(&Message::Error(code));
+                        return self.shared.emit(&Message::Error(ErrorKind::Vendor(code)));
                     }
                     if step.counted {
                         if step.remaining == 0 {
@@ -293,21 +296,23 @@ impl Worker {
                     log::error!("enroll capture: {e}");
                     self.finish_with(Self::refusal(&e));
                 }
-                _ => self.finish_with(errors::HW_UNAVAILABLE),
+                _ => self.finish_with(ErrorKind::HwUnavailable),
             },
             Current::Authenticate { gid } => match self.call(&Request::AuthenticateCapture { image, contact_ms }) {
                 Ok(Response::Auth { acquired, outcome }) => {
                     self.shared.emit(&Message::Acquired(acquired));
                     match outcome {
                         AuthOutcome::NotCounted => {}
-                        AuthOutcome::NoMatch => self.shared.emit(&Message::Authenticated { gid, fid: 0, hat: [0; 69] }),
+                        AuthOutcome::NoMatch => {
+                            self.shared.emit(&Message::Authenticated { gid, fid: 0, hat: [0; HAT_LEN] })
+                        }
                         AuthOutcome::Match { fid, hat } => {
                             self.current = Current::Idle;
                             self.shared.emit(&Message::Authenticated { gid, fid, hat });
                         }
                         AuthOutcome::LockedOut => {
-                            self.shared.emit(&Message::Authenticated { gid, fid: 0, hat: [0; 69] });
-                            self.finish_with(errors::LOCKOUT);
+                            self.shared.emit(&Message::Authenticated { gid, fid: 0, hat: [0; HAT_LEN] });
+                            self.finish_with(ErrorKind::Lockout);
                         }
                     }
                 }
@@ -315,7 +320,7 @@ impl Worker {
                     log::info!("authenticate capture: {e}");
                     self.finish_with(Self::refusal(&e));
                 }
-                _ => self.finish_with(errors::HW_UNAVAILABLE),
+                _ => self.finish_with(ErrorKind::HwUnavailable),
             },
         }
     }

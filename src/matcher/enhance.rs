@@ -2,7 +2,7 @@
 //! direction and period, which joins broken ridges and suppresses pores, scratches and noise
 //! that do not follow the flow.
 
-use super::ridge_flow::{RidgeFlow, MAX_PERIOD, MIN_PERIOD};
+use super::ridge_flow::{MAX_PERIOD, MIN_PERIOD, RidgeFlow};
 use std::f32::consts::PI;
 use std::sync::OnceLock;
 
@@ -29,8 +29,12 @@ fn bank() -> &'static [[f32; SIDE * SIDE]] {
                 for dy in -RADIUS..=RADIUS {
                     for dx in -RADIUS..=RADIUS {
                         let (along, across) = (dx as f32 * c + dy as f32 * s, -(dx as f32) * s + dy as f32 * c);
-                        let envelope = (-0.5 * (along * along / (SIGMA_ALONG * SIGMA_ALONG) + across * across / (SIGMA_ACROSS * SIGMA_ACROSS))).exp();
-                        k[(dy + RADIUS) as usize * SIDE + (dx + RADIUS) as usize] = envelope * (2.0 * PI * across / period).cos();
+                        let envelope = (-0.5
+                            * (along * along / (SIGMA_ALONG * SIGMA_ALONG)
+                                + across * across / (SIGMA_ACROSS * SIGMA_ACROSS)))
+                            .exp();
+                        k[(dy + RADIUS) as usize * SIDE + (dx + RADIUS) as usize] =
+                            envelope * (2.0 * PI * across / period).cos();
                     }
                 }
                 let mean = k.iter().sum::<f32>() / k.len() as f32;
@@ -62,7 +66,8 @@ pub fn enhance(v: &[f32], mask: &[f32], flow: &RidgeFlow) -> Vec<f32> {
             }
             let k = &bank[kernel_index(flow.theta[i], flow.period_at(x, y))];
             let mut acc = 0.0;
-            let interior = x as isize >= RADIUS && y as isize >= RADIUS && x + (RADIUS as usize) < w && y + (RADIUS as usize) < h;
+            let interior =
+                x as isize >= RADIUS && y as isize >= RADIUS && x + (RADIUS as usize) < w && y + (RADIUS as usize) < h;
             for ky in 0..SIDE {
                 let sy = y as isize + ky as isize - RADIUS;
                 let row = &k[ky * SIDE..(ky + 1) * SIDE];

@@ -1,6 +1,6 @@
 //! Spectra of prepared images and the phase-only correlation between two of them.
 
-use super::{BAND, BAND_LEN, BAND_SIDE, GRID, DISC, SURFACE};
+use super::{BAND, BAND_LEN, BAND_SIDE, DISC, GRID, SURFACE};
 use rustfft::num_complex::Complex32;
 use rustfft::{Fft, FftPlanner};
 use std::cell::RefCell;

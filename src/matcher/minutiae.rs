@@ -110,7 +110,8 @@ fn stem(ridge: &[bool], w: usize, h: usize, x: isize, y: isize) -> Option<(f32, 
         .iter()
         .enumerate()
         .map(|(r, run)| {
-            let mut banned: Vec<(isize, isize)> = runs.iter().enumerate().filter(|(o, _)| *o != r).flat_map(|(_, p)| p.iter().copied()).collect();
+            let mut banned: Vec<(isize, isize)> =
+                runs.iter().enumerate().filter(|(o, _)| *o != r).flat_map(|(_, p)| p.iter().copied()).collect();
             banned.push((x, y));
             let (ex, ey) = trace(ridge, w, h, run[0], &banned);
             let (dx, dy) = ((ex - x) as f32, (ey - y) as f32);
@@ -118,7 +119,14 @@ fn stem(ridge: &[bool], w: usize, h: usize, x: isize, y: isize) -> Option<(f32, 
             (dx / n, dy / n)
         })
         .collect();
-    let alignment = |k: usize| unit_ends.iter().enumerate().filter(|(o, _)| *o != k).map(|(_, e)| unit_ends[k].0 * e.0 + unit_ends[k].1 * e.1).sum::<f32>();
+    let alignment = |k: usize| {
+        unit_ends
+            .iter()
+            .enumerate()
+            .filter(|(o, _)| *o != k)
+            .map(|(_, e)| unit_ends[k].0 * e.0 + unit_ends[k].1 * e.1)
+            .sum::<f32>()
+    };
     (0..unit_ends.len()).min_by(|a, b| alignment(*a).total_cmp(&alignment(*b))).map(|k| unit_ends[k])
 }
 
@@ -215,7 +223,11 @@ fn thin(img: &mut [bool], w: usize, h: usize) {
                     let (p2, p4, p6, p8) = (n[0], n[2], n[4], n[6]);
                     // The two sub-iterations' conditions as Zhang and Suen state them.
                     #[allow(clippy::nonminimal_bool)]
-                    let ok = if pass == 0 { !(p2 && p4 && p6) && !(p4 && p6 && p8) } else { !(p2 && p4 && p8) && !(p2 && p6 && p8) };
+                    let ok = if pass == 0 {
+                        !(p2 && p4 && p6) && !(p4 && p6 && p8)
+                    } else {
+                        !(p2 && p4 && p8) && !(p2 && p6 && p8)
+                    };
                     if ok {
                         remove.push(y * w + x);
                     }

@@ -21,7 +21,7 @@ use patch::Patch;
 use std::fmt;
 use zeroize::Zeroize;
 
-pub use prepare::{assess, normalise, repeats_static_pattern, static_blocks, Normalised, Quality, StaticBlocks};
+pub use prepare::{Normalised, Quality, StaticBlocks, assess, normalise, repeats_static_pattern, static_blocks};
 pub use ridge_flow::RidgeFlow;
 pub use template::{MAX_VIEWS, Template};
 
@@ -252,7 +252,13 @@ pub struct Alignment {
 
 impl Alignment {
     /// The pose a correlation peak at surface cell `at` stands for.
-    fn from_peak(score: f32, degrees: f32, at: (usize, usize), centre_a: (f32, f32), centre_b: (f32, f32)) -> Alignment {
+    fn from_peak(
+        score: f32,
+        degrees: f32,
+        at: (usize, usize),
+        centre_a: (f32, f32),
+        centre_b: (f32, f32),
+    ) -> Alignment {
         let cell = (GRID / SURFACE) as f32;
         let wrap = |v: usize| {
             let p = v as f32 * cell;

@@ -108,7 +108,9 @@ pub fn static_blocks(now: &GrayImage, before: &GrayImage) -> StaticBlocks {
     let mut out = StaticBlocks::default();
     for by in 0..h / BLOCK {
         for bx in 0..w / BLOCK {
-            let index = || (by * BLOCK..(by + 1) * BLOCK).flat_map(move |y| (bx * BLOCK..(bx + 1) * BLOCK).map(move |x| y * w + x));
+            let index = || {
+                (by * BLOCK..(by + 1) * BLOCK).flat_map(move |y| (bx * BLOCK..(bx + 1) * BLOCK).map(move |x| y * w + x))
+            };
             let n = (BLOCK * BLOCK) as f32;
             let (ma, mb) = index().fold((0f32, 0f32), |(sa, sb), i| (sa + a[i] / n, sb + b[i] / n));
             let (mut sab, mut saa, mut sbb) = (0f32, 0f32, 0f32);
@@ -169,7 +171,8 @@ fn resample(img: &GrayImage) -> Result<(Vec<f32>, usize, usize), EngineError> {
             let (x0, fx) = (sx.floor() as usize, sx.fract());
             let x1 = (x0 + 1).min(w as usize - 1);
             let p = |x, y| img.get(x, y) as f32;
-            out[y * nw + x] = (p(x0, y0) * (1.0 - fx) + p(x1, y0) * fx) * (1.0 - fy) + (p(x0, y1) * (1.0 - fx) + p(x1, y1) * fx) * fy;
+            out[y * nw + x] =
+                (p(x0, y0) * (1.0 - fx) + p(x1, y0) * fx) * (1.0 - fy) + (p(x0, y1) * (1.0 - fx) + p(x1, y1) * fx) * fy;
         }
     }
     Ok((out, nw, nh))
@@ -184,7 +187,10 @@ pub(super) fn sample(image: &[f32], w: usize, h: usize, x: f32, y: f32) -> Optio
     let (x0, y0) = (x as usize, y as usize);
     let (fx, fy) = (x - x0 as f32, y - y0 as f32);
     let p = |x: usize, y: usize| image[y * w + x];
-    Some((p(x0, y0) * (1.0 - fx) + p(x0 + 1, y0) * fx) * (1.0 - fy) + (p(x0, y0 + 1) * (1.0 - fx) + p(x0 + 1, y0 + 1) * fx) * fy)
+    Some(
+        (p(x0, y0) * (1.0 - fx) + p(x0 + 1, y0) * fx) * (1.0 - fy)
+            + (p(x0, y0 + 1) * (1.0 - fx) + p(x0 + 1, y0 + 1) * fx) * fy,
+    )
 }
 
 /// Box sums over a (2r+1)² window, clamped at the borders, through an integral image.
@@ -300,7 +306,8 @@ impl Prepared {
     pub fn rotated(&self, degrees: f32) -> Vec<f32> {
         let (s, c) = degrees.to_radians().sin_cos();
         let mid = (GRID as f32 - 1.0) / 2.0;
-        let hann: Vec<f32> = (0..GRID).map(|i| 0.5 - 0.5 * (std::f32::consts::TAU * (i as f32 + 0.5) / GRID as f32).cos()).collect();
+        let hann: Vec<f32> =
+            (0..GRID).map(|i| 0.5 - 0.5 * (std::f32::consts::TAU * (i as f32 + 0.5) / GRID as f32).cos()).collect();
         let mut out = vec![0f32; GRID * GRID];
         for y in 0..GRID {
             for x in 0..GRID {

@@ -51,7 +51,8 @@ pub fn estimate(v: &[f32], mask: &[f32], w: usize, h: usize) -> RidgeFlow {
             gxy[i] = gx * gy;
         }
     }
-    let (sxx, syy, sxy) = (box_mean(&gxx, w, h, ORIENT_RADIUS), box_mean(&gyy, w, h, ORIENT_RADIUS), box_mean(&gxy, w, h, ORIENT_RADIUS));
+    let (sxx, syy, sxy) =
+        (box_mean(&gxx, w, h, ORIENT_RADIUS), box_mean(&gyy, w, h, ORIENT_RADIUS), box_mean(&gxy, w, h, ORIENT_RADIUS));
     let mut theta = vec![0f32; w * h];
     let mut coherence = vec![0f32; w * h];
     for i in 0..w * h {
@@ -75,7 +76,8 @@ fn ridge_periods(v: &[f32], mask: &[f32], theta: &[f32], w: usize, h: usize) -> 
     let mut found = vec![f32::NAN; bw * bh];
     for by in 0..bh {
         for bx in 0..bw {
-            let (cx, cy) = ((bx * PERIOD_BLOCK + PERIOD_BLOCK / 2).min(w - 1), (by * PERIOD_BLOCK + PERIOD_BLOCK / 2).min(h - 1));
+            let (cx, cy) =
+                ((bx * PERIOD_BLOCK + PERIOD_BLOCK / 2).min(w - 1), (by * PERIOD_BLOCK + PERIOD_BLOCK / 2).min(h - 1));
             if mask[cy * w + cx] < 0.5 {
                 continue;
             }

@@ -65,7 +65,12 @@ impl Template {
         if self.views.len() >= MAX_VIEWS {
             return false;
         }
-        self.views.push(View { band: f.rotations.swap_remove(ANGLES.len() / 2), centre: f.centre, minutiae: std::mem::take(&mut f.minutiae), patches: std::mem::take(&mut f.patches) });
+        self.views.push(View {
+            band: f.rotations.swap_remove(ANGLES.len() / 2),
+            centre: f.centre,
+            minutiae: std::mem::take(&mut f.minutiae),
+            patches: std::mem::take(&mut f.patches),
+        });
         true
     }
 
@@ -116,7 +121,15 @@ impl Template {
                 if b.len() != 8 + n * BAND_LEN {
                     return Err(bad(format!("{n} views in {} bytes", b.len())));
                 }
-                let views = b[8..].chunks_exact(BAND_LEN).map(|q| View { band: Spectrum::from_quantised(q), centre: (0.0, 0.0), minutiae: Vec::new(), patches: Vec::new() }).collect();
+                let views = b[8..]
+                    .chunks_exact(BAND_LEN)
+                    .map(|q| View {
+                        band: Spectrum::from_quantised(q),
+                        centre: (0.0, 0.0),
+                        minutiae: Vec::new(),
+                        patches: Vec::new(),
+                    })
+                    .collect();
                 Ok(Template { views })
             }
             m if m == MAGIC_V2 || m == MAGIC_V3 => {
@@ -124,8 +137,12 @@ impl Template {
                 let mut reader = Reader { b, at: 8 };
                 let mut views = Vec::with_capacity(n);
                 for k in 0..n {
-                    let band = Spectrum::from_quantised(reader.take(BAND_LEN).ok_or_else(|| bad(format!("view {k} is cut short")))?);
-                    let view = reader.view_tail(band, with_patches).ok_or_else(|| bad(format!("view {k} is cut short or has too many minutiae")))?;
+                    let band = Spectrum::from_quantised(
+                        reader.take(BAND_LEN).ok_or_else(|| bad(format!("view {k} is cut short")))?,
+                    );
+                    let view = reader
+                        .view_tail(band, with_patches)
+                        .ok_or_else(|| bad(format!("view {k} is cut short or has too many minutiae")))?;
                     views.push(view);
                 }
                 if reader.at != b.len() {
@@ -181,7 +198,10 @@ impl<'a> Reader<'a> {
             })
             .collect();
         let patches = if with_patches {
-            self.take(count * patch::BYTES)?.chunks_exact(patch::BYTES).map(Patch::from_bytes).collect::<Option<Vec<Patch>>>()?
+            self.take(count * patch::BYTES)?
+                .chunks_exact(patch::BYTES)
+                .map(Patch::from_bytes)
+                .collect::<Option<Vec<Patch>>>()?
         } else {
             Vec::new()
         };

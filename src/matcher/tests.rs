@@ -235,11 +235,16 @@ fn correlation(a: &[f32], b: &[f32]) -> f32 {
 fn enhancement_recovers_ridges_from_heavy_noise() {
     let clean = analyse(&straight_ridges(160, 60.0, 9.0, 0.0)).unwrap();
     let noisy = analyse(&straight_ridges(160, 60.0, 9.0, 220.0)).unwrap();
-    let interior = |v: &[f32]| -> Vec<f32> { (20..140).flat_map(|y| (20..140).map(move |x| (y, x))).map(|(y, x)| v[y * 160 + x]).collect() };
+    let interior = |v: &[f32]| -> Vec<f32> {
+        (20..140).flat_map(|y| (20..140).map(move |x| (y, x))).map(|(y, x)| v[y * 160 + x]).collect()
+    };
     let truth = interior(&clean.normalised.pixels);
     let before = correlation(&interior(&noisy.normalised.pixels), &truth);
     let after = correlation(&interior(&noisy.enhanced), &truth);
-    assert!(after > 0.8 && after > before + 0.3, "correlation with the clean ridges: noisy {before:.2}, enhanced {after:.2}");
+    assert!(
+        after > 0.8 && after > before + 0.3,
+        "correlation with the clean ridges: noisy {before:.2}, enhanced {after:.2}"
+    );
 }
 
 #[test]

@@ -75,54 +75,84 @@ impl Marks<'_> {
     }
 }
 
+/// A probe minutia carried by a pose into the view's coordinates.
+#[derive(Debug, Clone, Copy)]
+struct Placed {
+    x: f32,
+    y: f32,
+    direction: f32,
+}
+
+/// Where a loosely paired probe minutia lies, and how far its partner lies from it.
+#[derive(Debug, Clone, Copy)]
+struct Offset {
+    x: f32,
+    y: f32,
+    dx: f32,
+    dy: f32,
+}
+
+/// A probe minutia and a view minutia taken for the same one, by index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Pair {
+    probe: usize,
+    view: usize,
+}
+
+/// The median shift of `offsets`, per axis.
+fn median_offset(offsets: &[&Offset]) -> (f32, f32) {
+    (median(offsets.iter().map(|o| o.dx)), median(offsets.iter().map(|o| o.dy)))
+}
+
 /// Carries the minutiae of `probe` by `pose` into the view's coordinates and pairs them up.
 pub fn agreement(probe: Marks, view_marks: Marks, pose: impl Fn(f32, f32) -> (f32, f32)) -> Agreement {
     agreement_besides(probe, view_marks, pose, None)
 }
 
-/// [`agreement`], leaving out the pair (probe index, view index) `anchor` that set the pose: it
+/// [`agreement`], leaving out the pair `anchor` that set the pose: it
 /// was chosen for its likeness, not found by the pose, and counting it lifts every comparison
 /// (the median real impostor score rose from 0.044 to 0.070 with it counted).
-fn agreement_besides(probe: Marks, view_marks: Marks, pose: impl Fn(f32, f32) -> (f32, f32), anchor: Option<(usize, usize)>) -> Agreement {
+fn agreement_besides(
+    probe: Marks,
+    view_marks: Marks,
+    pose: impl Fn(f32, f32) -> (f32, f32),
+    anchor: Option<Pair>,
+) -> Agreement {
     let view = view_marks.minutiae;
-    let mut moved: Vec<(f32, f32, f32)> = probe
+    let mut moved: Vec<Placed> = probe
         .minutiae
         .iter()
         .map(|m| {
             let (x, y) = pose(m.x, m.y);
             let (ax, ay) = pose(m.x + DIRECTION_STEP * m.direction.cos(), m.y + DIRECTION_STEP * m.direction.sin());
-            (x, y, (ay - y).atan2(ax - x))
+            Placed { x, y, direction: (ay - y).atan2(ax - x) }
         })
         .collect();
     let mut found = pair_up(&moved, view, LOOSE_DISTANCE);
     if found.len() >= 2 {
-        // (where the probe minutia lies, how far its partner lies from it)
-        let offsets: Vec<((f32, f32), (f32, f32))> = found
+        let offsets: Vec<Offset> = found
             .iter()
-            .map(|(i, j)| {
-                let (x, y, _) = moved[*i];
-                ((x, y), (view[*j].x - x, view[*j].y - y))
+            .map(|p| {
+                let (m, v) = (moved[p.probe], &view[p.view]);
+                Offset { x: m.x, y: m.y, dx: v.x - m.x, dy: v.y - m.y }
             })
             .collect();
-        let median_offset = |o: &[&((f32, f32), (f32, f32))]| (median(o.iter().map(|(_, d)| d.0)), median(o.iter().map(|(_, d)| d.1)));
         let overall = median_offset(&offsets.iter().collect::<Vec<_>>());
         for m in &mut moved {
-            let near: Vec<_> = offsets.iter().filter(|((x, y), _)| (x - m.0).hypot(y - m.1) <= LOCAL_REACH).collect();
+            let near: Vec<&Offset> = offsets.iter().filter(|o| (o.x - m.x).hypot(o.y - m.y) <= LOCAL_REACH).collect();
             let (dx, dy) = if near.len() >= LOCAL_PAIRS { median_offset(&near) } else { overall };
-            m.0 += dx;
-            m.1 += dy;
+            m.x += dx;
+            m.y += dy;
         }
         found = pair_up(&moved, view, TIGHT_DISTANCE);
     }
     found.retain(|pair| Some(*pair) != anchor);
     let pairs = found.len();
-    let likeness = found
-        .iter()
-        .filter_map(|(i, j)| Some(probe.patch(*i)?.similarity(view_marks.patch(*j)?).max(0.0)))
-        .sum();
-    let near = |ax: f32, ay: f32, bx: f32, by: f32| (ax - bx).powi(2) + (ay - by).powi(2) <= OVERLAP_REACH * OVERLAP_REACH;
-    let probe_common = moved.iter().filter(|(x, y, _)| view.iter().any(|v| near(*x, *y, v.x, v.y))).count();
-    let view_common = view.iter().filter(|v| moved.iter().any(|(x, y, _)| near(*x, *y, v.x, v.y))).count();
+    let likeness =
+        found.iter().filter_map(|p| Some(probe.patch(p.probe)?.similarity(view_marks.patch(p.view)?).max(0.0))).sum();
+    let near = |m: &Placed, v: &Minutia| (m.x - v.x).powi(2) + (m.y - v.y).powi(2) <= OVERLAP_REACH * OVERLAP_REACH;
+    let probe_common = moved.iter().filter(|m| view.iter().any(|v| near(m, v))).count();
+    let view_common = view.iter().filter(|v| moved.iter().any(|m| near(m, v))).count();
     Agreement { pairs, likeness, probe_common, view_common }
 }
 
@@ -133,14 +163,14 @@ fn agreement_besides(probe: Marks, view_marks: Marks, pose: impl Fn(f32, f32) ->
 /// still show where the probe lies.
 pub fn best_agreement(probe: Marks, view: Marks, pose: impl Fn(f32, f32) -> (f32, f32)) -> Agreement {
     let mut best = agreement(probe, view, pose);
-    for (i, j) in anchors(probe, view) {
-        let (m, v) = (&probe.minutiae[i], &view.minutiae[j]);
+    for anchor in anchors(probe, view) {
+        let (m, v) = (&probe.minutiae[anchor.probe], &view.minutiae[anchor.view]);
         let (s, c) = (v.direction - m.direction).sin_cos();
         let lay = |x: f32, y: f32| {
             let (dx, dy) = (x - m.x, y - m.y);
             (c * dx - s * dy + v.x, s * dx + c * dy + v.y)
         };
-        let laid = agreement_besides(probe, view, lay, Some((i, j)));
+        let laid = agreement_besides(probe, view, lay, Some(anchor));
         if laid.ratio() > best.ratio() {
             best = laid;
         }
@@ -148,10 +178,10 @@ pub fn best_agreement(probe: Marks, view: Marks, pose: impl Fn(f32, f32) -> (f32
     best
 }
 
-/// The pairs (probe minutia, view minutia), by index, that set the poses [`best_agreement`]
+/// The pairs of minutiae that set the poses [`best_agreement`]
 /// tries: the `ANCHORS` most alike by patch, at least `ANCHOR_LIKENESS` alike and turned by at
 /// most `ANCHOR_TURN`. None without patches on both sides.
-fn anchors(probe: Marks, view: Marks) -> Vec<(usize, usize)> {
+fn anchors(probe: Marks, view: Marks) -> Vec<Pair> {
     if probe.patches.len() != probe.minutiae.len() || view.patches.len() != view.minutiae.len() {
         return Vec::new();
     }
@@ -168,7 +198,7 @@ fn anchors(probe: Marks, view: Marks) -> Vec<(usize, usize)> {
         }
     }
     alike.sort_by(|a, b| b.0.total_cmp(&a.0));
-    alike.into_iter().take(ANCHORS).map(|(_, i, j)| (i, j)).collect()
+    alike.into_iter().take(ANCHORS).map(|(_, probe, view)| Pair { probe, view }).collect()
 }
 
 fn median(values: impl Iterator<Item = f32>) -> f32 {
@@ -179,13 +209,13 @@ fn median(values: impl Iterator<Item = f32>) -> f32 {
 
 /// Pairs of (moved probe minutia, view minutia) within `distance` and `PAIR_ANGLE`, each
 /// minutia used once, closest pairs first.
-fn pair_up(moved: &[(f32, f32, f32)], view: &[Minutia], distance: f32) -> Vec<(usize, usize)> {
+fn pair_up(moved: &[Placed], view: &[Minutia], distance: f32) -> Vec<Pair> {
     let mut candidates = Vec::new();
-    for (i, (x, y, d)) in moved.iter().enumerate() {
+    for (i, m) in moved.iter().enumerate() {
         for (j, v) in view.iter().enumerate() {
-            let (dx, dy) = (x - v.x, y - v.y);
+            let (dx, dy) = (m.x - v.x, m.y - v.y);
             let dist2 = dx * dx + dy * dy;
-            if dist2 <= distance * distance && angle_between(*d, v.direction) <= PAIR_ANGLE {
+            if dist2 <= distance * distance && angle_between(m.direction, v.direction) <= PAIR_ANGLE {
                 candidates.push((dist2, i, j));
             }
         }
@@ -197,7 +227,7 @@ fn pair_up(moved: &[(f32, f32, f32)], view: &[Minutia], distance: f32) -> Vec<(u
         if !probe_used[i] && !view_used[j] {
             probe_used[i] = true;
             view_used[j] = true;
-            out.push((i, j));
+            out.push(Pair { probe: i, view: j });
         }
     }
     out
@@ -227,13 +257,18 @@ mod tests {
         let view = vec![at(10.0, 10.0, 0.0), at(50.0, 20.0, 1.0), at(30.0, 70.0, 2.0), at(80.0, 80.0, 3.0)];
         // The probe is the view rotated by 30° about the origin and moved by (5, -3).
         let (s, c) = (PI / 6.0).sin_cos();
-        let probe: Vec<Minutia> = view.iter().map(|m| at(c * m.x - s * m.y + 5.0, s * m.x + c * m.y - 3.0, m.direction + PI / 6.0)).collect();
+        let probe: Vec<Minutia> =
+            view.iter().map(|m| at(c * m.x - s * m.y + 5.0, s * m.x + c * m.y - 3.0, m.direction + PI / 6.0)).collect();
         let undo = |x: f32, y: f32| {
             let (x, y) = (x - 5.0, y + 3.0);
             (c * x + s * y, -s * x + c * y)
         };
         assert_eq!(agreement(bare(&probe), bare(&view), undo).pairs, 4);
-        assert_eq!(agreement(bare(&probe), bare(&view), |x, y| undo(x + 40.0, y)).pairs, 0, "under a wrong pose nothing lines up");
+        assert_eq!(
+            agreement(bare(&probe), bare(&view), |x, y| undo(x + 40.0, y)).pairs,
+            0,
+            "under a wrong pose nothing lines up"
+        );
         // A pose 7 px off (skin stretch, a coarse peak) is corrected by the loose pairs.
         assert_eq!(agreement(bare(&probe), bare(&view), |x, y| undo(x + 7.0, y - 3.0)).pairs, 4);
         // Right place, opposite direction: not the same minutia.
@@ -249,12 +284,23 @@ mod tests {
 
     #[test]
     fn minutiae_with_alike_surroundings_find_the_pose_a_wrong_peak_missed() {
-        let view = vec![at(20.0, 15.0, 0.3), at(70.0, 25.0, 1.9), at(35.0, 80.0, 4.0), at(90.0, 95.0, 2.6), at(60.0, 55.0, 5.5), at(15.0, 120.0, 1.1)];
+        let view = vec![
+            at(20.0, 15.0, 0.3),
+            at(70.0, 25.0, 1.9),
+            at(35.0, 80.0, 4.0),
+            at(90.0, 95.0, 2.6),
+            at(60.0, 55.0, 5.5),
+            at(15.0, 120.0, 1.1),
+        ];
         // The probe is the view turned by 20° about the origin and moved by (30, -25).
         let (s, c) = 20f32.to_radians().sin_cos();
-        let probe: Vec<Minutia> = view.iter().map(|m| at(c * m.x - s * m.y + 30.0, s * m.x + c * m.y - 25.0, m.direction + 20f32.to_radians())).collect();
+        let probe: Vec<Minutia> = view
+            .iter()
+            .map(|m| at(c * m.x - s * m.y + 30.0, s * m.x + c * m.y - 25.0, m.direction + 20f32.to_radians()))
+            .collect();
         let patches: Vec<Patch> = (0..6).map(made_up_patch).collect();
-        let (probe_marks, view_marks) = (Marks { minutiae: &probe, patches: &patches }, Marks { minutiae: &view, patches: &patches });
+        let (probe_marks, view_marks) =
+            (Marks { minutiae: &probe, patches: &patches }, Marks { minutiae: &view, patches: &patches });
         let wrong_peak = |x: f32, y: f32| (x + 60.0, y - 45.0);
         assert_eq!(agreement(probe_marks, view_marks, wrong_peak).pairs, 0, "nothing lines up under the wrong pose");
         // An alike pair lays the probe where it lies; the other 5 then pair (the anchor itself is
@@ -263,7 +309,11 @@ mod tests {
         // Minutiae whose surroundings differ set no pose: the wrong one stands.
         let unlike: Vec<Patch> = (100..106).map(made_up_patch).collect();
         assert_eq!(best_agreement(Marks { minutiae: &probe, patches: &unlike }, view_marks, wrong_peak).pairs, 0);
-        assert_eq!(best_agreement(bare(&probe), bare(&view), wrong_peak).pairs, 0, "no patches (old templates), no anchors");
+        assert_eq!(
+            best_agreement(bare(&probe), bare(&view), wrong_peak).pairs,
+            0,
+            "no patches (old templates), no anchors"
+        );
     }
 
     #[test]
@@ -281,7 +331,10 @@ mod tests {
     fn a_print_stretched_unevenly_still_pairs_everywhere() {
         // Two rows of minutiae 30 px apart; the probe is stretched along x by 7%, so its offsets
         // run from 0.7 to 11.2 px: no single correction brings both ends within the tight distance.
-        let view: Vec<Minutia> = [10.0f32, 40.0, 70.0, 100.0, 130.0, 160.0].iter().flat_map(|x| [at(*x, 10.0, 0.0), at(*x, 50.0, 0.0)]).collect();
+        let view: Vec<Minutia> = [10.0f32, 40.0, 70.0, 100.0, 130.0, 160.0]
+            .iter()
+            .flat_map(|x| [at(*x, 10.0, 0.0), at(*x, 50.0, 0.0)])
+            .collect();
         let probe: Vec<Minutia> = view.iter().map(|m| at(m.x * 1.07, m.y, 0.0)).collect();
         assert_eq!(agreement(bare(&probe), bare(&view), |x, y| (x, y)).pairs, view.len());
     }
@@ -296,7 +349,10 @@ mod tests {
     /// A patch of its own for each `seed` (different seeds are nearly uncorrelated).
     fn patch(seed: u32) -> Patch {
         let bytes: Vec<u8> = (0..crate::matcher::patch::BYTES as u32)
-            .map(|k| (((k.wrapping_mul(2_654_435_761) ^ seed.wrapping_mul(40_503)).rotate_left(seed % 31) >> 7) as u8).wrapping_sub(128))
+            .map(|k| {
+                (((k.wrapping_mul(2_654_435_761) ^ seed.wrapping_mul(40_503)).rotate_left(seed % 31) >> 7) as u8)
+                    .wrapping_sub(128)
+            })
             .collect();
         Patch::from_bytes(&bytes).unwrap()
     }
@@ -306,8 +362,14 @@ mod tests {
         let view = vec![at(10.0, 10.0, 0.0), at(60.0, 15.0, 1.0), at(20.0, 70.0, 2.0), at(70.0, 80.0, 3.0)];
         let own: Vec<Patch> = (0..4).map(patch).collect();
         let others: Vec<Patch> = (10..14).map(patch).collect();
-        let same = agreement(Marks { minutiae: &view, patches: &own }, Marks { minutiae: &view, patches: &own }, |x, y| (x, y));
-        let unlike = agreement(Marks { minutiae: &view, patches: &others }, Marks { minutiae: &view, patches: &own }, |x, y| (x, y));
+        let same =
+            agreement(Marks { minutiae: &view, patches: &own }, Marks { minutiae: &view, patches: &own }, |x, y| {
+                (x, y)
+            });
+        let unlike =
+            agreement(Marks { minutiae: &view, patches: &others }, Marks { minutiae: &view, patches: &own }, |x, y| {
+                (x, y)
+            });
         assert_eq!((same.pairs, unlike.pairs), (4, 4), "the geometry pairs them all either way");
         assert!(same.likeness > 3.9, "{same:?}");
         assert!(unlike.likeness < 1.0, "chance pairs with other ridges around them: {unlike:?}");

@@ -26,7 +26,12 @@ impl SensorClient {
 
     /// Puts a finger carrying `image` on the sensor; returns the sensor's final status and reason.
     pub fn touch(&self, image: &GrayImage) -> Result<(Status, String), String> {
-        let packets = protocol::finger_down_packets(image.width() as u16, image.height() as u16, image.dpi().min(u16::MAX as u32) as u16, image.pixels());
+        let packets = protocol::finger_down_packets(
+            image.width() as u16,
+            image.height() as u16,
+            image.dpi().min(u16::MAX as u32) as u16,
+            image.pixels(),
+        );
         let mut last = (Status::Refused, "nothing sent".to_string());
         for p in packets {
             last = self.exchange(&p)?;

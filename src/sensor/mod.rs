@@ -13,7 +13,7 @@ mod socket;
 use crate::image::GrayImage;
 use protocol::Status;
 use socket::SeqpacketSocket;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -95,10 +95,10 @@ impl VirtualSensor {
     }
 
     /// The descriptors the worker's `poll()` must watch.
-    pub fn fds(&self) -> Vec<RawFd> {
-        let mut v = vec![self.listener.as_raw_fd()];
+    pub fn fds(&self) -> Vec<BorrowedFd<'_>> {
+        let mut v = vec![self.listener.as_fd()];
         if let Some(c) = &self.client {
-            v.push(c.as_raw_fd());
+            v.push(c.as_fd());
         }
         v
     }
@@ -129,7 +129,10 @@ impl VirtualSensor {
                 if let Some(early) = self.lifted_while_settling() {
                     return Some(early);
                 }
-                return self.down_since.take().map(|t| SensorEvent::FingerUp { held_ms: t.elapsed().as_millis() as u32 });
+                return self
+                    .down_since
+                    .take()
+                    .map(|t| SensorEvent::FingerUp { held_ms: t.elapsed().as_millis() as u32 });
             }
         };
         let packet = self.buf[..n].to_vec();
@@ -184,7 +187,11 @@ impl VirtualSensor {
                     return (Status::Taken, String::new(), Some(early));
                 }
                 match self.down_since.take() {
-                    Some(t) => (Status::Taken, String::new(), Some(SensorEvent::FingerUp { held_ms: t.elapsed().as_millis() as u32 })),
+                    Some(t) => (
+                        Status::Taken,
+                        String::new(),
+                        Some(SensorEvent::FingerUp { held_ms: t.elapsed().as_millis() as u32 }),
+                    ),
                     None => (Status::Ignored, "no finger was down".into(), None),
                 }
             }
@@ -233,11 +240,8 @@ mod tests {
         let mut out = Vec::new();
         let until = Instant::now() + Duration::from_secs(3);
         while Instant::now() < until && !(driving.is_finished() && sensor.due_in().is_none()) {
-            let mut fds: Vec<libc::pollfd> = sensor.fds().into_iter().map(|fd| libc::pollfd { fd, events: libc::POLLIN, revents: 0 }).collect();
-            let timeout = sensor.due_in().map_or(20, |d| d.as_millis() as i32 + 1);
-            // SAFETY: fds is a valid array of fds.len() pollfd structs for the duration of the call.
-            unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
-            let ready: Vec<RawFd> = fds.iter().filter(|p| p.revents != 0).map(|p| p.fd).collect();
+            let timeout = sensor.due_in().map_or(Duration::from_millis(20), |d| d + Duration::from_millis(1));
+            let ready = crate::sys::wait_readable(&sensor.fds(), Some(timeout));
             for fd in ready {
                 if let Some(SensorEvent::FingerDown { contact_ms, .. }) = sensor.service(fd, true) {
                     out.push(contact_ms);

@@ -7,7 +7,7 @@
 pub mod soft;
 pub mod wire;
 
-pub use wire::{AuthOutcome, EnrollStep, Request, Response, TaError, WireError, HAT_LEN};
+pub use wire::{AuthOutcome, EnrollStep, HAT_LEN, Request, Response, TaError, WireError};
 
 use std::fmt;
 

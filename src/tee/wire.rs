@@ -4,14 +4,15 @@
 //! The in-process soft trustlet receives exactly these bytes, so a real TEE transport carries the
 //! same thing and the decoder is the fuzzing surface. Decoding checks every length before reading.
 
+pub use crate::auth_token::HAT_LEN;
+use crate::codes::{Acquired, VendorAcquired, VendorError};
 use crate::image::GrayImage;
 use std::fmt;
 
-pub const WIRE_VERSION: u16 = 1;
+/// 2: acquired codes and vendor errors travel as the protocol's own tags, not C numbers.
+pub const WIRE_VERSION: u16 = 2;
 /// Largest message either side accepts: a 1024×1024 image plus headers fits with room to spare.
 pub const MAX_MESSAGE: usize = 2 * 1024 * 1024;
-/// Size of a hardware auth token.
-pub const HAT_LEN: usize = 69;
 const HEADER_LEN: usize = 8;
 
 /// Why a message could not be decoded.
@@ -21,6 +22,11 @@ pub enum WireError {
     TooLarge(usize),
     BadVersion(u16),
     UnknownOpcode(u16),
+    /// A tag byte (acquired code, outcome, error kind) that the protocol does not define.
+    UnknownTag {
+        what: &'static str,
+        tag: u8,
+    },
     LengthMismatch,
     TrailingBytes,
     BadString,
@@ -34,6 +40,7 @@ impl fmt::Display for WireError {
             WireError::TooLarge(n) => write!(f, "message of {n} bytes exceeds {MAX_MESSAGE}"),
             WireError::BadVersion(v) => write!(f, "wire version {v}, expected {WIRE_VERSION}"),
             WireError::UnknownOpcode(op) => write!(f, "unknown opcode {op:#06x}"),
+            WireError::UnknownTag { what, tag } => write!(f, "unknown {what} tag {tag}"),
             WireError::LengthMismatch => write!(f, "payload length does not match the header"),
             WireError::TrailingBytes => write!(f, "trailing bytes after the payload"),
             WireError::BadString => write!(f, "string is not valid UTF-8"),
@@ -47,21 +54,36 @@ impl std::error::Error for WireError {}
 /// What the HAL asks of the trustlet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
-    SetActiveGroup { gid: u32, path: String },
+    SetActiveGroup {
+        gid: u32,
+        path: String,
+    },
     PreEnroll,
     PostEnroll,
     GetAuthenticatorId,
     /// Starts an enrollment session authorised by a password auth token.
-    EnrollBegin { hat: [u8; HAT_LEN] },
+    EnrollBegin {
+        hat: [u8; HAT_LEN],
+    },
     /// One captured touch for the running enrollment; `contact_ms` is how long the finger stayed.
-    EnrollCapture { image: GrayImage, contact_ms: u32 },
-    AuthenticateBegin { operation_id: u64 },
-    AuthenticateCapture { image: GrayImage, contact_ms: u32 },
+    EnrollCapture {
+        image: GrayImage,
+        contact_ms: u32,
+    },
+    AuthenticateBegin {
+        operation_id: u64,
+    },
+    AuthenticateCapture {
+        image: GrayImage,
+        contact_ms: u32,
+    },
     /// Ends whatever enrollment or authentication session is open, keeping the challenge.
     EndSession,
     Enumerate,
     /// `fid == 0` removes every finger of the active group.
-    Remove { fid: u32 },
+    Remove {
+        fid: u32,
+    },
 }
 
 /// Why the trustlet refused a request. Log text only: no secret ever goes in here.
@@ -72,7 +94,9 @@ pub enum TaError {
     NoActiveGroup,
     NoSession,
     NoSpace,
-    Lockout { remaining_ms: u64 },
+    Lockout {
+        remaining_ms: u64,
+    },
     /// Storage, key or other internal failure; the text says what.
     Internal(String),
     BadRequest(String),
@@ -95,16 +119,16 @@ impl fmt::Display for TaError {
 /// The result of one enrollment touch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnrollStep {
-    /// A `fingerprint_acquired_info_t` value (GOOD, PARTIAL, ... or a vendor code).
-    pub acquired: i32,
+    /// How the touch went.
+    pub acquired: Acquired,
     /// True when the touch counted towards the enrollment.
     pub counted: bool,
     /// Touches still needed; 0 with `fid != 0` means the finger is stored.
     pub remaining: u32,
     /// The finger id being enrolled (known from the first touch on).
     pub fid: u32,
-    /// A vendor error (>= 1000) that ends the enrollment, e.g. a finger already enrolled.
-    pub vendor_error: Option<i32>,
+    /// A vendor error that ends the enrollment, e.g. a finger already enrolled.
+    pub vendor_error: Option<VendorError>,
 }
 
 /// The result of one authentication touch.
@@ -113,7 +137,10 @@ pub enum AuthOutcome {
     /// The capture was not good enough to count as a trial.
     NotCounted,
     NoMatch,
-    Match { fid: u32, hat: [u8; HAT_LEN] },
+    Match {
+        fid: u32,
+        hat: [u8; HAT_LEN],
+    },
     /// This touch was the last false trial allowed; the group is now locked out.
     LockedOut,
 }
@@ -124,7 +151,10 @@ pub enum Response {
     Challenge(u64),
     AuthenticatorId(u64),
     Enroll(EnrollStep),
-    Auth { acquired: i32, outcome: AuthOutcome },
+    Auth {
+        acquired: Acquired,
+        outcome: AuthOutcome,
+    },
     /// Finger ids in the active group, in a stable order.
     Fingers(Vec<u32>),
     /// Finger ids actually removed, in removal order.
@@ -175,10 +205,6 @@ impl Writer {
         self.buf.extend_from_slice(&v.to_le_bytes());
         self
     }
-    fn i32(&mut self, v: i32) -> &mut Self {
-        self.buf.extend_from_slice(&v.to_le_bytes());
-        self
-    }
     fn u64(&mut self, v: u64) -> &mut Self {
         self.buf.extend_from_slice(&v.to_le_bytes());
         self
@@ -223,9 +249,6 @@ impl<'a> Reader<'a> {
     }
     fn u32(&mut self) -> Result<u32, WireError> {
         Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
-    }
-    fn i32(&mut self) -> Result<i32, WireError> {
-        Ok(i32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
     }
     fn u64(&mut self) -> Result<u64, WireError> {
         Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
@@ -362,6 +385,45 @@ const AUTH_NO_MATCH: u8 = 1;
 const AUTH_MATCH: u8 = 2;
 const AUTH_LOCKED_OUT: u8 = 3;
 
+/// The protocol's tags for acquired codes (its own numbers: the C ones belong to `ffi`).
+const ACQUIRED_TAGS: [(Acquired, u8); 7] = [
+    (Acquired::Good, 0),
+    (Acquired::Partial, 1),
+    (Acquired::Insufficient, 2),
+    (Acquired::ImagerDirty, 3),
+    (Acquired::TooSlow, 4),
+    (Acquired::TooFast, 5),
+    (Acquired::Vendor(VendorAcquired::MoveFinger), 0x81),
+];
+
+fn acquired_tag(a: Acquired) -> u8 {
+    ACQUIRED_TAGS.iter().find(|(code, _)| *code == a).map(|(_, tag)| *tag).expect("every acquired code has a tag")
+}
+
+fn acquired_from_tag(tag: u8) -> Result<Acquired, WireError> {
+    ACQUIRED_TAGS
+        .iter()
+        .find(|(_, t)| *t == tag)
+        .map(|(code, _)| *code)
+        .ok_or(WireError::UnknownTag { what: "acquired", tag })
+}
+
+/// 0: no vendor error.
+fn vendor_error_tag(e: Option<VendorError>) -> u8 {
+    match e {
+        None => 0,
+        Some(VendorError::FingerAlreadyEnrolled) => 1,
+    }
+}
+
+fn vendor_error_from_tag(tag: u8) -> Result<Option<VendorError>, WireError> {
+    match tag {
+        0 => Ok(None),
+        1 => Ok(Some(VendorError::FingerAlreadyEnrolled)),
+        tag => Err(WireError::UnknownTag { what: "vendor error", tag }),
+    }
+}
+
 impl Response {
     pub fn encode(&self) -> Vec<u8> {
         match self {
@@ -378,16 +440,13 @@ impl Response {
             }
             Response::Enroll(s) => {
                 let mut w = Writer::new(op::RSP_ENROLL);
-                w.i32(s.acquired).u8(s.counted as u8).u32(s.remaining).u32(s.fid);
-                match s.vendor_error {
-                    Some(code) => w.u8(1).i32(code),
-                    None => w.u8(0),
-                };
+                w.u8(acquired_tag(s.acquired)).u8(s.counted as u8).u32(s.remaining).u32(s.fid);
+                w.u8(vendor_error_tag(s.vendor_error));
                 w.finish()
             }
             Response::Auth { acquired, outcome } => {
                 let mut w = Writer::new(op::RSP_AUTH);
-                w.i32(*acquired);
+                w.u8(acquired_tag(*acquired));
                 match outcome {
                     AuthOutcome::NotCounted => w.u8(AUTH_NOT_COUNTED),
                     AuthOutcome::NoMatch => w.u8(AUTH_NO_MATCH),
@@ -433,21 +492,21 @@ impl Response {
             op::RSP_CHALLENGE => Response::Challenge(r.u64()?),
             op::RSP_AUTHENTICATOR_ID => Response::AuthenticatorId(r.u64()?),
             op::RSP_ENROLL => {
-                let acquired = r.i32()?;
+                let acquired = acquired_from_tag(r.u8()?)?;
                 let counted = r.bool()?;
                 let remaining = r.u32()?;
                 let fid = r.u32()?;
-                let vendor_error = if r.bool()? { Some(r.i32()?) } else { None };
+                let vendor_error = vendor_error_from_tag(r.u8()?)?;
                 Response::Enroll(EnrollStep { acquired, counted, remaining, fid, vendor_error })
             }
             op::RSP_AUTH => {
-                let acquired = r.i32()?;
+                let acquired = acquired_from_tag(r.u8()?)?;
                 let outcome = match r.u8()? {
                     AUTH_NOT_COUNTED => AuthOutcome::NotCounted,
                     AUTH_NO_MATCH => AuthOutcome::NoMatch,
                     AUTH_LOCKED_OUT => AuthOutcome::LockedOut,
                     AUTH_MATCH => AuthOutcome::Match { fid: r.u32()?, hat: r.hat()? },
-                    other => return Err(WireError::UnknownOpcode(other as u16)),
+                    tag => return Err(WireError::UnknownTag { what: "auth outcome", tag }),
                 };
                 Response::Auth { acquired, outcome }
             }
@@ -463,7 +522,7 @@ impl Response {
                     ERR_LOCKOUT => TaError::Lockout { remaining_ms: r.u64()? },
                     ERR_INTERNAL => TaError::Internal(text(&mut r)?),
                     ERR_BAD_REQUEST => TaError::BadRequest(text(&mut r)?),
-                    other => return Err(WireError::UnknownOpcode(other as u16)),
+                    tag => return Err(WireError::UnknownTag { what: "error", tag }),
                 })
             }
             other => return Err(WireError::UnknownOpcode(other)),
@@ -522,9 +581,16 @@ mod tests {
             Response::Ok,
             Response::Challenge(9),
             Response::AuthenticatorId(10),
-            Response::Enroll(EnrollStep { acquired: 1001, counted: false, remaining: 3, fid: 5, vendor_error: Some(1001) }),
-            Response::Auth { acquired: 0, outcome: AuthOutcome::Match { fid: 4, hat: [1; HAT_LEN] } },
-            Response::Auth { acquired: 2, outcome: AuthOutcome::NotCounted },
+            Response::Enroll(EnrollStep {
+                acquired: Acquired::Vendor(VendorAcquired::MoveFinger),
+                counted: false,
+                remaining: 3,
+                fid: 5,
+                vendor_error: Some(VendorError::FingerAlreadyEnrolled),
+            }),
+            Response::Auth { acquired: Acquired::Good, outcome: AuthOutcome::Match { fid: 4, hat: [1; HAT_LEN] } },
+            Response::Auth { acquired: Acquired::Insufficient, outcome: AuthOutcome::NotCounted },
+            Response::Auth { acquired: Acquired::TooFast, outcome: AuthOutcome::LockedOut },
             Response::Fingers(vec![1, 2, 3]),
             Response::Removed(vec![]),
             Response::Error(TaError::Unauthorized("hmac".into())),

@@ -8,6 +8,7 @@
 //! *impression* is what a sensor sees of a master on one touch: placement (offset, rotation),
 //! elastic skin distortion, pressure (ridge width), dryness (broken ridges), cuts, noise, partial
 //! contact, sensor dirt, and resampling to the sensor's size and resolution.
+#![forbid(unsafe_code)]
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -103,7 +104,10 @@ struct Flow {
 
 impl Flow {
     fn new(pattern: Pattern, rng: &mut ChaCha8Rng) -> Flow {
-        let (cx, cy) = (MASTER_W as f32 / 2.0 + rng.random_range(-20.0..20.0f32), MASTER_H as f32 * rng.random_range(0.38..0.5f32));
+        let (cx, cy) = (
+            MASTER_W as f32 / 2.0 + rng.random_range(-20.0..20.0f32),
+            MASTER_H as f32 * rng.random_range(0.38..0.5f32),
+        );
         let j = |rng: &mut ChaCha8Rng| rng.random_range(-12.0..12.0f32);
         let (cores, deltas) = match pattern {
             Pattern::Arch => (vec![], vec![]),
@@ -159,7 +163,8 @@ fn bank() -> &'static [[f32; SIDE * SIDE]] {
                     for dx in -RADIUS..=RADIUS {
                         let across = -(dx as f32) * s + dy as f32 * c;
                         let r2 = (dx * dx + dy * dy) as f32;
-                        k[(dy + RADIUS) as usize * SIDE + (dx + RADIUS) as usize] = (-r2 / (2.0 * 3.5 * 3.5)).exp() * (2.0 * PI * across / period).cos();
+                        k[(dy + RADIUS) as usize * SIDE + (dx + RADIUS) as usize] =
+                            (-r2 / (2.0 * 3.5 * 3.5)).exp() * (2.0 * PI * across / period).cos();
                     }
                 }
                 let mean = k.iter().sum::<f32>() / k.len() as f32;
@@ -233,7 +238,10 @@ impl Master {
         let (x0, y0) = (x as usize, y as usize);
         let (fx, fy) = (x - x0 as f32, y - y0 as f32);
         let p = |x: usize, y: usize| self.ridges[y * MASTER_W + x];
-        Some((p(x0, y0) * (1.0 - fx) + p(x0 + 1, y0) * fx) * (1.0 - fy) + (p(x0, y0 + 1) * (1.0 - fx) + p(x0 + 1, y0 + 1) * fx) * fy)
+        Some(
+            (p(x0, y0) * (1.0 - fx) + p(x0 + 1, y0) * fx) * (1.0 - fy)
+                + (p(x0, y0 + 1) * (1.0 - fx) + p(x0 + 1, y0 + 1) * fx) * fy,
+        )
     }
 
     /// The whole master rendered as a 500-dpi image (ridges dark), for pictures.
@@ -250,7 +258,10 @@ impl Master {
 
 /// The finger's outline on the canvas: an ellipse filling most of it.
 fn on_finger(x: f32, y: f32) -> bool {
-    let (u, v) = ((x - MASTER_W as f32 / 2.0) / (MASTER_W as f32 * 0.49), (y - MASTER_H as f32 * 0.47) / (MASTER_H as f32 * 0.52));
+    let (u, v) = (
+        (x - MASTER_W as f32 / 2.0) / (MASTER_W as f32 * 0.49),
+        (y - MASTER_H as f32 * 0.47) / (MASTER_H as f32 * 0.52),
+    );
     u * u + v * v <= 1.0
 }
 
@@ -288,7 +299,9 @@ impl Touch {
     /// within ±size/4 of the finger's centre, ±15° rotation, moderate pressure, dryness, noise and
     /// distortion, all drawn from the (finger, impression) seed.
     pub fn nth(finger: u64, impression: u32, size: u32, dpi: u32) -> Touch {
-        let seed = finger.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ (impression as u64).wrapping_mul(0x9e37_79b9) ^ 0x0074_6f75_6368;
+        let seed = finger.wrapping_mul(0x2545_f491_4f6c_dd1d)
+            ^ (impression as u64).wrapping_mul(0x9e37_79b9)
+            ^ 0x0074_6f75_6368;
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let reach = size as f32 * 500.0 / dpi as f32 / 4.0;
         Touch {

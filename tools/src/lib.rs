@@ -1,4 +1,5 @@
 //! Shared pieces of the fphal command-line tools: reading capture images from files.
+#![forbid(unsafe_code)]
 
 use anyhow::{Context, Result, bail};
 use fphal::image::GrayImage;
@@ -28,6 +29,7 @@ pub fn load_capture(path: &Path, dpi: u32) -> Result<GrayImage> {
     GrayImage::new(w, h, dpi, luma.into_raw()).with_context(|| format!("{}: not a usable capture", path.display()))
 }
 
+pub mod synth_bench;
 pub mod touch;
 
 /// A progress bar on a terminal, plain progress lines (every 10%) when stderr is not one.
@@ -79,9 +81,8 @@ impl Progress {
     }
 }
 
-/// A tool's exit: success, or the error chain on one stderr line prefixed with the tool's name.
 /// Header of the per-capture description that `fphal-eval describe` and `fphal-synth-bench
-/// --describe` print, so that real and synthetic captures can be compared line for line.
+/// describe` print, so that real and synthetic captures can be compared line for line.
 pub const DESCRIBE_HEADER: &str = "path,foreground,period_px,minutiae,mean_quality";
 
 /// One description line: foreground share, median ridge period, minutiae count, mean quality.
@@ -92,6 +93,22 @@ pub fn describe_row(name: &str, a: &fphal::matcher::RidgeAnalysis) -> String {
     format!("{name},{foreground:.3},{:.2},{},{quality:.2}", a.flow.median_period, a.minutiae.len())
 }
 
+/// Exit status of a usage error (`EX_USAGE` of sysexits.h). clap's own 2 would collide with the
+/// tools whose 2 means something (`fphal-host`: a contract was broken; `fphal-token`: the token
+/// does not verify).
+pub const EXIT_USAGE: i32 = 64;
+
+/// Parses the command line like `clap::Parser::parse`, except that a usage error exits with
+/// [`EXIT_USAGE`]. `--help` and `--version` print and exit 0.
+pub fn parse_args<P: clap::Parser>() -> P {
+    P::try_parse().unwrap_or_else(|e| {
+        let _ = e.print();
+        std::process::exit(if e.use_stderr() { EXIT_USAGE } else { 0 })
+    })
+}
+
+/// A tool's exit: 0 on success; on an error, the error chain on one stderr line prefixed with
+/// the tool's name, and 1.
 pub fn exit_with(tool: &str, result: Result<()>) -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

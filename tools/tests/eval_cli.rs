@@ -95,7 +95,8 @@ fn bad_inputs_get_a_clear_error_and_a_failure_status() {
         (vec!["missing.pgm".into()], "cannot open"),
     ];
     for (images, why) in cases {
-        let out = eval().current_dir(&d).args(["enroll", "--dpi", "500", "--out", "t.tpl"]).args(&images).output().unwrap();
+        let out =
+            eval().current_dir(&d).args(["enroll", "--dpi", "500", "--out", "t.tpl"]).args(&images).output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{images:?} was accepted");
         assert!(err.contains(why), "{images:?}: stderr lacks {why:?}: {err}");

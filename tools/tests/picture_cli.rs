@@ -33,9 +33,11 @@ fn pictures_of_a_touch_a_pair_and_a_coverage_map_are_written() {
     assert!(paired.contains("(match)"), "two touches of one finger: {paired}");
 
     let cov = run(picture, &["coverage", "--finger", "9", "--touches", "12", "--out", &p("cov.png")]);
-    let percent: f32 = cov.split(" cover ").nth(1).and_then(|r| r.split('%').next()).and_then(|v| v.parse().ok()).expect(&cov);
+    let percent: f32 =
+        cov.split(" cover ").nth(1).and_then(|r| r.split('%').next()).and_then(|v| v.parse().ok()).expect(&cov);
     let few = run(picture, &["coverage", "--finger", "9", "--touches", "2", "--out", &p("cov2.png")]);
-    let few_percent: f32 = few.split(" cover ").nth(1).and_then(|r| r.split('%').next()).and_then(|v| v.parse().ok()).expect(&few);
+    let few_percent: f32 =
+        few.split(" cover ").nth(1).and_then(|r| r.split('%').next()).and_then(|v| v.parse().ok()).expect(&few);
     assert!(percent > few_percent && percent <= 100.0, "12 touches {percent}%, 2 touches {few_percent}%");
     std::fs::remove_dir_all(&d).unwrap();
 }

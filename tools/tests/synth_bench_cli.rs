@@ -1,4 +1,5 @@
-//! fphal-synth-bench's diagnostics: the per-view rows someone looking for why a score is low reads, and how consistently minutiae are oriented.
+//! fphal-synth-bench's diagnostics: the per-view rows someone looking for why a score is low reads,
+//! and how consistently minutiae are oriented.
 
 use std::process::Command;
 
@@ -7,7 +8,21 @@ fn views_csv_has_a_row_per_probe_and_view_compared_with_the_truth_on_genuine_row
     let path = std::env::temp_dir().join(format!("fphal-synth-bench-views-{}.csv", std::process::id()));
     let scores = std::env::temp_dir().join(format!("fphal-synth-bench-scores-{}", std::process::id()));
     let out = Command::new(env!("CARGO_BIN_EXE_fphal-synth-bench"))
-        .args(["--fingers", "8", "--views", "3", "--impostors", "3", "--group", "2", "--attempts", "48", "--threads", "2", "--views-csv"])
+        .args([
+            "--fingers",
+            "8",
+            "--views",
+            "3",
+            "--impostors",
+            "3",
+            "--group",
+            "2",
+            "--attempts",
+            "48",
+            "--threads",
+            "2",
+            "--views-csv",
+        ])
         .arg(&path)
         .arg("--out")
         .arg(&scores)
@@ -62,11 +77,17 @@ fn views_csv_has_a_row_per_probe_and_view_compared_with_the_truth_on_genuine_row
 
 #[test]
 fn minutiae_seen_again_point_the_same_way() {
-    let out = Command::new(env!("CARGO_BIN_EXE_fphal-synth-bench")).args(["--directions", "--fingers", "6", "--threads", "2"]).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_fphal-synth-bench"))
+        .args(["directions", "--fingers", "6", "--threads", "2"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
     for kind in ["endings", "bifurcations"] {
-        let line = text.lines().find(|l| l.trim_start().starts_with(kind)).unwrap_or_else(|| panic!("no {kind} line in {text}"));
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(kind))
+            .unwrap_or_else(|| panic!("no {kind} line in {text}"));
         let seen: usize = line.split_whitespace().nth(1).unwrap().parse().unwrap();
         let same: f32 = line.split("same way ").nth(1).unwrap().split('%').next().unwrap().parse().unwrap();
         assert!(seen >= 50, "{line}");

@@ -42,10 +42,13 @@ pub fn load(path: &Path) -> Result<Key, String> {
     if !meta.file_type().is_file() {
         return Err(format!("key file {} is not a regular file", path.display()));
     }
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let uid = unsafe { libc::geteuid() };
+    let uid = rustix::process::geteuid().as_raw();
     if meta.uid() != uid {
-        return Err(format!("key file {} is owned by uid {}, not by this process (uid {uid})", path.display(), meta.uid()));
+        return Err(format!(
+            "key file {} is owned by uid {}, not by this process (uid {uid})",
+            path.display(),
+            meta.uid()
+        ));
     }
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {

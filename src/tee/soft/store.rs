@@ -133,10 +133,9 @@ impl GroupStore {
         let nonce: [u8; NONCE_LEN] = data[5..5 + NONCE_LEN].try_into().expect("nonce length checked");
         let nonce = &XNonce::from(nonce);
         let aad = self.aad(kind);
-        self.cipher
-            .decrypt(nonce, Payload { msg: &data[5 + NONCE_LEN..], aad: &aad })
-            .map(Zeroizing::new)
-            .map_err(|_| "authentication failed (tampered, or copied from another path, group, finger or device)".into())
+        self.cipher.decrypt(nonce, Payload { msg: &data[5 + NONCE_LEN..], aad: &aad }).map(Zeroizing::new).map_err(
+            |_| "authentication failed (tampered, or copied from another path, group, finger or device)".into(),
+        )
     }
 
     fn read_file(&self, name: &str) -> Result<Option<Vec<u8>>, String> {
@@ -153,7 +152,8 @@ impl GroupStore {
 
     fn write_sealed(&self, kind: Kind, name: &str, plain: &[u8]) -> Result<(), String> {
         let sealed = self.seal(kind, plain)?;
-        fsutil::write_atomic(&self.dir, name, &sealed).map_err(|e| format!("cannot write {}/{name}: {e}", self.dir.display()))
+        fsutil::write_atomic(&self.dir, name, &sealed)
+            .map_err(|e| format!("cannot write {}/{name}: {e}", self.dir.display()))
     }
 
     /// Finger ids whose files are present and open correctly, ascending.

@@ -1,6 +1,7 @@
 //! The trustlet's security properties, driven through its request interface as the HAL drives it.
 
 use super::*;
+use crate::auth_token::{self, AuthToken, HW_AUTH_FINGERPRINT, HW_AUTH_TOKEN_VERSION};
 use crate::matcher::tests::{ridges, synthetic};
 use std::time::Duration;
 
@@ -110,7 +111,7 @@ fn authenticate(ta: &mut SoftTrustlet, operation_id: u64, seed: u32) -> AuthOutc
     let image = aimed(seed, 10, 6.0, 5.0, 4.0);
     match ta.dispatch(Request::AuthenticateCapture { image, contact_ms: 300 }) {
         Response::Auth { acquired, outcome } => {
-            assert_eq!(acquired, acquired::GOOD);
+            assert_eq!(acquired, Acquired::Good);
             outcome
         }
         other => panic!("authenticate capture answered {other:?}"),
@@ -186,7 +187,9 @@ fn a_match_carries_a_signed_fingerprint_token_with_the_right_fields_and_byte_ord
     let auth_id = authenticator_id(&mut ta);
     let before = auth_token::monotonic_ms();
     let op = 0x1122_3344_5566_7788;
-    let AuthOutcome::Match { fid: got, hat } = authenticate(&mut ta, op, 1) else { panic!("genuine touch did not match") };
+    let AuthOutcome::Match { fid: got, hat } = authenticate(&mut ta, op, 1) else {
+        panic!("genuine touch did not match")
+    };
     let after = auth_token::monotonic_ms();
     assert_eq!(got, fid);
     let t = AuthToken::from_bytes(&hat);
@@ -197,9 +200,14 @@ fn a_match_carries_a_signed_fingerprint_token_with_the_right_fields_and_byte_ord
     assert_eq!(hat[9..17], 0x0102_0304_0506_0708u64.to_le_bytes(), "user id recorded at enrollment");
     assert_eq!(hat[17..25], auth_id.to_le_bytes());
     assert_eq!(hat[25..29], [0, 0, 0, 2], "authenticator_type FINGERPRINT, big-endian");
-    assert!((before..=after).contains(&u64::from_be_bytes(hat[29..37].try_into().unwrap())), "timestamp: monotonic ms, big-endian");
+    assert!(
+        (before..=after).contains(&u64::from_be_bytes(hat[29..37].try_into().unwrap())),
+        "timestamp: monotonic ms, big-endian"
+    );
     // operation_id 0 is signed as well.
-    let AuthOutcome::Match { hat, .. } = authenticate(&mut ta, 0, 1) else { panic!("second genuine touch did not match") };
+    let AuthOutcome::Match { hat, .. } = authenticate(&mut ta, 0, 1) else {
+        panic!("second genuine touch did not match")
+    };
     assert!(AuthToken::from_bytes(&hat).verify(&key[..]));
 }
 
@@ -259,7 +267,10 @@ fn five_false_trials_lock_out_across_a_restart_until_the_configured_time_passes(
         assert_eq!(authenticate(&mut ta, 1, 4), AuthOutcome::NoMatch);
     }
     assert_eq!(authenticate(&mut ta, 1, 4), AuthOutcome::LockedOut, "the fifth false trial in a row locks");
-    assert!(matches!(ta.dispatch(Request::AuthenticateBegin { operation_id: 1 }), Response::Error(TaError::Lockout { .. })));
+    assert!(matches!(
+        ta.dispatch(Request::AuthenticateBegin { operation_id: 1 }),
+        Response::Error(TaError::Lockout { .. })
+    ));
 
     // A restarted trustlet (close/open, process restart) reads the lockout from the group dir.
     drop(ta);
@@ -269,7 +280,10 @@ fn five_false_trials_lock_out_across_a_restart_until_the_configured_time_passes(
         other => panic!("lockout did not survive a restart: {other:?}"),
     }
     std::thread::sleep(Duration::from_millis(450));
-    assert!(matches!(authenticate(&mut ta, 1, 1), AuthOutcome::Match { .. }), "lockout must end after the configured time");
+    assert!(
+        matches!(authenticate(&mut ta, 1, 1), AuthOutcome::Match { .. }),
+        "lockout must end after the configured time"
+    );
 }
 
 #[test]
@@ -296,11 +310,14 @@ fn a_finger_already_enrolled_is_refused_with_the_vendor_code() {
     let key = fx.auth_key();
     enroll(&mut ta, &key[..], 1, 5);
     let c = challenge(&mut ta);
-    assert_eq!(ta.dispatch(Request::EnrollBegin { hat: auth_token::mint_password_token(&key[..], c, 5) }), Response::Ok);
+    assert_eq!(
+        ta.dispatch(Request::EnrollBegin { hat: auth_token::mint_password_token(&key[..], c, 5) }),
+        Response::Ok
+    );
     let image = aimed(1, 11, -5.0, 7.0, 3.0);
     match ta.dispatch(Request::EnrollCapture { image, contact_ms: 300 }) {
         Response::Enroll(step) => {
-            assert_eq!(step.vendor_error, Some(vendor::FINGER_ALREADY_ENROLLED));
+            assert_eq!(step.vendor_error, Some(VendorError::FingerAlreadyEnrolled));
             assert!(!step.counted);
         }
         other => panic!("{other:?}"),
@@ -314,7 +331,7 @@ fn a_finger_already_enrolled_is_refused_with_the_vendor_code() {
 }
 
 /// Starts an enrollment and returns the acquired code (and the vendor error) of each capture.
-fn enroll_codes(ta: &mut SoftTrustlet, key: &[u8], captures: Vec<(GrayImage, u32)>) -> Vec<(i32, bool)> {
+fn enroll_codes(ta: &mut SoftTrustlet, key: &[u8], captures: Vec<(GrayImage, u32)>) -> Vec<(Acquired, bool)> {
     let c = challenge(ta);
     assert_eq!(ta.dispatch(Request::EnrollBegin { hat: auth_token::mint_password_token(key, c, 5) }), Response::Ok);
     captures
@@ -331,11 +348,15 @@ fn a_touch_shorter_than_the_minimum_contact_is_too_fast_and_not_counted() {
     let fx = Fixture::new("too-fast");
     let mut ta = fx.trustlet(fx.settings());
     let key = fx.auth_key();
-    let codes = enroll_codes(&mut ta, &key[..], vec![(ridges(3, 160, 160, 0.0, 0.0, 0.0), 12), (ridges(3, 160, 160, 0.0, 0.0, 0.0), 41)]);
-    assert_eq!(codes, vec![(acquired::TOO_FAST, false), (acquired::GOOD, true)]);
+    let codes = enroll_codes(
+        &mut ta,
+        &key[..],
+        vec![(ridges(3, 160, 160, 0.0, 0.0, 0.0), 12), (ridges(3, 160, 160, 0.0, 0.0, 0.0), 41)],
+    );
+    assert_eq!(codes, vec![(Acquired::TooFast, false), (Acquired::Good, true)]);
     // A sensor that does not measure contact (0) is not judged on it.
     let codes = enroll_codes(&mut ta, &key[..], vec![(ridges(3, 160, 160, 0.0, 0.0, 0.0), 0)]);
-    assert_eq!(codes, vec![(acquired::GOOD, true)]);
+    assert_eq!(codes, vec![(Acquired::Good, true)]);
 }
 
 #[test]
@@ -346,9 +367,16 @@ fn a_touch_where_an_earlier_one_lay_asks_to_move_the_finger_and_is_not_counted()
     let codes = enroll_codes(
         &mut ta,
         &key[..],
-        vec![(ridges(3, 160, 160, 0.0, 0.0, 0.0), 300), (ridges(3, 160, 160, 3.0, -2.0, 1.0), 300), (ridges(3, 160, 160, 20.0, 16.0, 0.0), 300)],
+        vec![
+            (ridges(3, 160, 160, 0.0, 0.0, 0.0), 300),
+            (ridges(3, 160, 160, 3.0, -2.0, 1.0), 300),
+            (ridges(3, 160, 160, 20.0, 16.0, 0.0), 300),
+        ],
     );
-    assert_eq!(codes, vec![(acquired::GOOD, true), (vendor::MOVE_FINGER, false), (acquired::GOOD, true)]);
+    assert_eq!(
+        codes,
+        vec![(Acquired::Good, true), (Acquired::Vendor(VendorAcquired::MoveFinger), false), (Acquired::Good, true)]
+    );
 }
 
 #[test]
@@ -357,10 +385,14 @@ fn a_smudge_that_stays_while_the_finger_moves_is_a_dirty_imager() {
     let mut ta = fx.trustlet(SoftSettings { enroll_samples: 8, ..fx.settings() });
     let key = fx.auth_key();
     let dirty = |k| synthetic(21, k, |t| t.dirt = Some(5));
-    let codes = enroll_codes(&mut ta, &key[..], vec![(dirty(2), 300), (dirty(3), 300), (dirty(4), 300), (synthetic(21, 5, |_| {}), 300)]);
+    let codes = enroll_codes(
+        &mut ta,
+        &key[..],
+        vec![(dirty(2), 300), (dirty(3), 300), (dirty(4), 300), (synthetic(21, 5, |_| {}), 300)],
+    );
     // The first two touches have too little to compare with; the third shows the smudge of both
     // in the same place; a clean touch after it is fine again.
-    assert_eq!(codes[2..], [(acquired::IMAGER_DIRTY, false), (acquired::GOOD, true)]);
+    assert_eq!(codes[2..], [(Acquired::ImagerDirty, false), (Acquired::Good, true)]);
 }
 
 #[test]
@@ -370,7 +402,7 @@ fn noise_without_ridge_flow_is_insufficient() {
     let key = fx.auth_key();
     let noise = crate::matcher::tests::noise(0x1234_5678, 160 * 160);
     let codes = enroll_codes(&mut ta, &key[..], vec![(GrayImage::new(160, 160, 500, noise).unwrap(), 300)]);
-    assert_eq!(codes, vec![(acquired::INSUFFICIENT, false)]);
+    assert_eq!(codes, vec![(Acquired::Insufficient, false)]);
 }
 
 #[test]
@@ -380,7 +412,10 @@ fn a_confident_match_on_new_skin_grows_the_template_up_to_its_bound_and_keeps_th
     let mut ta = fx.trustlet(settings.clone());
     let key = fx.auth_key();
     let c = challenge(&mut ta);
-    assert_eq!(ta.dispatch(Request::EnrollBegin { hat: auth_token::mint_password_token(&key[..], c, 5) }), Response::Ok);
+    assert_eq!(
+        ta.dispatch(Request::EnrollBegin { hat: auth_token::mint_password_token(&key[..], c, 5) }),
+        Response::Ok
+    );
     let mut impression = 1;
     loop {
         impression += 1;
@@ -396,7 +431,9 @@ fn a_confident_match_on_new_skin_grows_the_template_up_to_its_bound_and_keeps_th
     let mut matched = 0;
     for impression in impression + 1..=impression + 30 {
         assert_eq!(ta.dispatch(Request::AuthenticateBegin { operation_id: 1 }), Response::Ok);
-        if let Response::Auth { outcome: AuthOutcome::Match { .. }, .. } = ta.dispatch(Request::AuthenticateCapture { image: synthetic(21, impression, |_| {}), contact_ms: 300 }) {
+        if let Response::Auth { outcome: AuthOutcome::Match { .. }, .. } =
+            ta.dispatch(Request::AuthenticateCapture { image: synthetic(21, impression, |_| {}), contact_ms: 300 })
+        {
             matched += 1;
         }
     }

@@ -2,6 +2,7 @@
 //! encrypted template store writing and loading a full group of 5 fingers (fsync included).
 //!
 //!   fphal-bench [--iterations N] [--dir DIR]
+#![forbid(unsafe_code)]
 
 use anyhow::{Context, Result};
 use clap::Parser;
@@ -12,7 +13,12 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 #[derive(Parser)]
-#[command(name = "fphal-bench", about = "Time auth tokens and the template store")]
+#[command(
+    name = "fphal-bench",
+    version,
+    about = "Time auth tokens and the template store",
+    after_help = "Exit status: 0 measured, 1 error, 64 usage error."
+)]
 struct Cli {
     #[arg(long, default_value_t = 200)]
     iterations: usize,
@@ -41,7 +47,7 @@ fn time<F: FnMut()>(n: usize, mut f: F) -> Vec<f64> {
 }
 
 fn main() -> Result<()> {
-    let cli = Cli::parse();
+    let cli = fphal_tools::parse_args::<Cli>();
     let root = cli.dir.unwrap_or_else(std::env::temp_dir).join(format!("fphal-bench-{}", std::process::id()));
     std::fs::create_dir_all(root.join("group")).context("bench directory")?;
     let key = keys::load_or_create(&root.join("device.key"), true).map_err(anyhow::Error::msg)?;
@@ -49,28 +55,44 @@ fn main() -> Result<()> {
     let n = cli.iterations;
 
     println!("| what (µs) | p50 | p99 |\n|---|---:|---:|");
-    println!("| mint enroll token (HMAC-SHA256) | {} |", stats(time(n, || {
-        std::hint::black_box(auth_token::mint_password_token(&auth_key, 42, 1));
-    })));
+    println!(
+        "| mint enroll token (HMAC-SHA256) | {} |",
+        stats(time(n, || {
+            std::hint::black_box(auth_token::mint_password_token(&auth_key, 42, 1));
+        }))
+    );
     let token = AuthToken::from_bytes(&auth_token::mint_password_token(&auth_key, 42, 1));
-    println!("| verify token (constant-time) | {} |", stats(time(n, || {
-        assert!(std::hint::black_box(&token).verify(&auth_key));
-    })));
+    println!(
+        "| verify token (constant-time) | {} |",
+        stats(time(n, || {
+            assert!(std::hint::black_box(&token).verify(&auth_key));
+        }))
+    );
 
     let store = GroupStore::open(&root.join("group"), 9, &key);
     let template: Vec<u8> = (0..cli.template_bytes).map(|i| (i * 31) as u8).collect();
-    println!("| store: write 5 templates ({} B each, atomic + fsync) | {} |", cli.template_bytes, stats(time(n.min(50), || {
-        for fid in 1..=5 {
-            store.write_template(fid, 1, &template).expect("write");
-        }
-    })));
-    println!("| store: load a group of 5 (decrypt + authenticate) | {} |", stats(time(n, || {
-        assert_eq!(store.load_all().len(), 5);
-    })));
-    println!("| store: remove + rewrite one template | {} |", stats(time(n.min(50), || {
-        store.remove_template(3).expect("remove");
-        store.write_template(3, 1, &template).expect("write");
-    })));
+    println!(
+        "| store: write 5 templates ({} B each, atomic + fsync) | {} |",
+        cli.template_bytes,
+        stats(time(n.min(50), || {
+            for fid in 1..=5 {
+                store.write_template(fid, 1, &template).expect("write");
+            }
+        }))
+    );
+    println!(
+        "| store: load a group of 5 (decrypt + authenticate) | {} |",
+        stats(time(n, || {
+            assert_eq!(store.load_all().len(), 5);
+        }))
+    );
+    println!(
+        "| store: remove + rewrite one template | {} |",
+        stats(time(n.min(50), || {
+            store.remove_template(3).expect("remove");
+            store.write_template(3, 1, &template).expect("write");
+        }))
+    );
     std::fs::remove_dir_all(&root)?;
     Ok(())
 }

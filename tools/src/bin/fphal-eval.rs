@@ -5,6 +5,7 @@
 //!
 //! `score` prints `template_path,probe_image_path,score,match` in input order; `match` is 1 when
 //! the score reaches the threshold the HAL uses by default.
+#![forbid(unsafe_code)]
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -16,7 +17,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(name = "fphal-eval", about = "Build finger templates and score probe images with fphal's engine")]
+#[command(
+    name = "fphal-eval",
+    version,
+    about = "Build finger templates and score probe images with fphal's engine",
+    after_help = "Exit status: 0 done, 1 error, 64 usage error."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -66,7 +72,7 @@ enum Command {
 }
 
 fn main() -> std::process::ExitCode {
-    fphal_tools::exit_with("fphal-eval", run(Cli::parse()))
+    fphal_tools::exit_with("fphal-eval", run(fphal_tools::parse_args::<Cli>()))
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -116,7 +122,11 @@ fn score(dpi: u32, pairs: &Path, threads: Option<usize>) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut block: Vec<(String, String)> = Vec::new();
-    let total = std::io::BufReader::new(std::fs::File::open(pairs)?).lines().map_while(Result::ok).filter(|l| !l.trim().is_empty()).count();
+    let total = std::io::BufReader::new(std::fs::File::open(pairs)?)
+        .lines()
+        .map_while(Result::ok)
+        .filter(|l| !l.trim().is_empty())
+        .count();
     let progress = fphal_tools::Progress::new("scoring pairs", total as u64);
     for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
         let line = line.with_context(|| format!("{}: read error", pairs.display()))?;
@@ -159,17 +169,18 @@ fn score_block(
     probes.sort_unstable();
     probes.dedup();
     // An unusable probe scores 0 (it would be rejected), with its reason on stderr.
-    let features: HashMap<&str, Option<Features>> = parallel_map(&probes, threads, |p| match features_of(Path::new(p), dpi) {
-        Ok(f) => Some(f),
-        Err(e) => {
-            eprintln!("fphal-eval: {e:#}");
-            None
-        }
-    })
-    .into_iter()
-    .zip(&probes)
-    .map(|(f, p)| (*p, f))
-    .collect();
+    let features: HashMap<&str, Option<Features>> =
+        parallel_map(&probes, threads, |p| match features_of(Path::new(p), dpi) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                eprintln!("fphal-eval: {e:#}");
+                None
+            }
+        })
+        .into_iter()
+        .zip(&probes)
+        .map(|(f, p)| (*p, f))
+        .collect();
     let scores = parallel_map(block, threads, |(t, p)| match &features[p.as_str()] {
         Some(f) => matcher::score(f, &templates[t]),
         None => 0.0,
@@ -223,8 +234,17 @@ fn time(dpi: u32, fingers: usize, views: usize, images: &[PathBuf]) -> Result<()
     extract_ms.sort_by(f64::total_cmp);
     identify_ms.sort_by(f64::total_cmp);
     let size = templates[0].to_bytes().len();
-    println!("probes: {} ({}x{} px at {dpi} dpi), one thread", identify_ms.len(), captures[enrolled].width(), captures[enrolled].height());
-    println!("feature extraction: median {:.2} ms, p90 {:.2} ms", percentile(&extract_ms, 0.5), percentile(&extract_ms, 0.9));
+    println!(
+        "probes: {} ({}x{} px at {dpi} dpi), one thread",
+        identify_ms.len(),
+        captures[enrolled].width(),
+        captures[enrolled].height()
+    );
+    println!(
+        "feature extraction: median {:.2} ms, p90 {:.2} ms",
+        percentile(&extract_ms, 0.5),
+        percentile(&extract_ms, 0.9)
+    );
     println!(
         "identification against {fingers} fingers x {views} views (extraction included): median {:.2} ms, p90 {:.2} ms",
         percentile(&identify_ms, 0.5),

@@ -9,6 +9,7 @@
 //! Legend: blue tint = background (outside the mask); green strokes = ridge orientation; red
 //! circles = ridge endings, cyan squares = bifurcations, each with a stroke in its direction;
 //! yellow lines = minutiae that coincide once the first capture is aligned on the second.
+#![forbid(unsafe_code)]
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -26,7 +27,12 @@ use std::path::PathBuf;
 const ZOOM: f32 = 2.0;
 
 #[derive(Parser)]
-#[command(name = "fphal-picture", about = "Render what fphal's engine sees in a capture")]
+#[command(
+    name = "fphal-picture",
+    version,
+    about = "Render what fphal's engine sees in a capture",
+    after_help = "Exit status: 0 written, 1 error, 64 usage error."
+)]
 struct Cli {
     #[command(subcommand)]
     what: What,
@@ -69,7 +75,7 @@ enum What {
 }
 
 fn main() -> std::process::ExitCode {
-    fphal_tools::exit_with("fphal-picture", run(Cli::parse()))
+    fphal_tools::exit_with("fphal-picture", run(fphal_tools::parse_args::<Cli>()))
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -119,7 +125,12 @@ fn draw_analysis(a: &RidgeAnalysis) -> RgbImage {
             }
             let (s, c) = a.flow.theta[i].sin_cos();
             let r = 4.5;
-            draw_line_segment_mut(&mut img, (z(x as f32 - r * c), z(y as f32 - r * s)), (z(x as f32 + r * c), z(y as f32 + r * s)), Rgb([40, 200, 60]));
+            draw_line_segment_mut(
+                &mut img,
+                (z(x as f32 - r * c), z(y as f32 - r * s)),
+                (z(x as f32 + r * c), z(y as f32 + r * s)),
+                Rgb([40, 200, 60]),
+            );
         }
     }
     for m in &a.minutiae {
@@ -132,7 +143,11 @@ fn draw_analysis(a: &RidgeAnalysis) -> RgbImage {
                 draw_line_segment_mut(&mut img, (cx, cy), tip, Rgb([230, 40, 40]));
             }
             Kind::Bifurcation => {
-                draw_hollow_rect_mut(&mut img, Rect::at(cx as i32 - 5, cy as i32 - 5).of_size(11, 11), Rgb([40, 210, 230]));
+                draw_hollow_rect_mut(
+                    &mut img,
+                    Rect::at(cx as i32 - 5, cy as i32 - 5).of_size(11, 11),
+                    Rgb([40, 210, 230]),
+                );
                 draw_line_segment_mut(&mut img, (cx, cy), tip, Rgb([40, 210, 230]));
             }
         }
@@ -145,7 +160,8 @@ fn pair(a: &GrayImage, b: &GrayImage, out: &PathBuf) -> Result<()> {
     let al = matcher::align(a, b).context("alignment")?;
     let (ia, ib) = (draw_analysis(&ra), draw_analysis(&rb));
     let gap = 16;
-    let mut img = RgbImage::from_pixel(ia.width() + gap + ib.width(), ia.height().max(ib.height()), Rgb([255, 255, 255]));
+    let mut img =
+        RgbImage::from_pixel(ia.width() + gap + ib.width(), ia.height().max(ib.height()), Rgb([255, 255, 255]));
     image::imageops::replace(&mut img, &ia, 0, 0);
     let offset = (ia.width() + gap) as f32;
     image::imageops::replace(&mut img, &ib, offset as i64, 0);
@@ -153,9 +169,10 @@ fn pair(a: &GrayImage, b: &GrayImage, out: &PathBuf) -> Result<()> {
     for m in &ra.minutiae {
         let (x, y) = al.map(m.x, m.y);
         let turned = m.direction + al.degrees.to_radians();
-        let hit = rb.minutiae.iter().find(|o| {
-            (o.x - x).hypot(o.y - y) < 10.0 && matcher::verify::angle_between(o.direction, turned) < 0.7
-        });
+        let hit = rb
+            .minutiae
+            .iter()
+            .find(|o| (o.x - x).hypot(o.y - y) < 10.0 && matcher::verify::angle_between(o.direction, turned) < 0.7);
         if let Some(o) = hit {
             paired += 1;
             draw_line_segment_mut(&mut img, (z(m.x), z(m.y)), (offset + z(o.x), z(o.y)), Rgb([250, 220, 0]));

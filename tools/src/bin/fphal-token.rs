@@ -3,6 +3,7 @@
 //!
 //!   fphal-token --key FILE --challenge N [--user-id U]
 //!   fphal-token --key FILE --verify HEX
+#![forbid(unsafe_code)]
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
@@ -10,7 +11,12 @@ use fphal::auth_token::{self, AuthToken, HAT_LEN};
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "fphal-token", about = "Mint or verify a 69-byte hardware auth token with the auth-token key")]
+#[command(
+    name = "fphal-token",
+    version,
+    about = "Mint or verify a 69-byte hardware auth token with the auth-token key",
+    after_help = "Exit status: 0 token printed or verified, 1 error, 2 the token does not verify, 64 usage error."
+)]
 struct Cli {
     /// The 32-byte auth-token key file (mode 0600, owned by this user).
     #[arg(long)]
@@ -35,7 +41,7 @@ fn parse_u64(s: &str) -> Result<u64, String> {
 }
 
 fn main() -> std::process::ExitCode {
-    match run(Cli::parse()) {
+    match run(fphal_tools::parse_args::<Cli>()) {
         Ok(true) => std::process::ExitCode::SUCCESS,
         Ok(false) => std::process::ExitCode::from(2),
         Err(e) => {

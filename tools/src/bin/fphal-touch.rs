@@ -6,17 +6,24 @@
 //!   fphal-touch [--socket PATH] image print.png --dpi 500
 //!   fphal-touch [--socket PATH] lift
 //!   fphal-touch synthetic --finger 7 --save touch.png      (no sensor: write the image)
+#![forbid(unsafe_code)]
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use fphal::sensor::client::SensorClient;
 use fphal::sensor::protocol::Status;
-use fphal_tools::touch::{SyntheticTouch, newest_socket, press, default_runtime_dir, save_png};
+use fphal_tools::touch::{SyntheticTouch, default_runtime_dir, newest_socket, press, save_png};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "fphal-touch", about = "Touch and lift fphal's virtual sensor")]
+#[command(
+    name = "fphal-touch",
+    version,
+    about = "Touch and lift fphal's virtual sensor",
+    after_help = "Exit status: 0 taken (or written with --save), 1 error, \
+                  3 ignored (nothing waits for a finger), 4 refused, 64 usage error."
+)]
 struct Cli {
     /// The sensor socket (`fphal_device_sensor_path`); default: the newest fphal-sensor-*.sock in
     /// $XDG_RUNTIME_DIR or /tmp.
@@ -52,7 +59,7 @@ enum What {
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    match run(fphal_tools::parse_args::<Cli>()) {
         Ok(Status::Taken) | Ok(Status::Continue) => ExitCode::SUCCESS,
         Ok(Status::Ignored) => ExitCode::from(3),
         Ok(Status::Refused) => ExitCode::from(4),
@@ -78,7 +85,11 @@ fn report((status, reason): (Status, String)) -> Status {
         Status::Refused => "refused",
         Status::Continue => "incomplete",
     };
-    if reason.is_empty() { println!("{word}") } else { println!("{word}: {reason}") }
+    if reason.is_empty() {
+        println!("{word}")
+    } else {
+        println!("{word}: {reason}")
+    }
     status
 }
 

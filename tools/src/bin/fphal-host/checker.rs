@@ -91,7 +91,9 @@ impl Checker {
         }
         match msg {
             Msg::Unknown(t) => self.fail(format!("unknown message type {t}")),
-            Msg::Acquired(6) => self.fail("ACQUIRED_DETECTED (6) is not part of HAL 2.1; the service reports it as INSUFFICIENT".into()),
+            Msg::Acquired(6) => {
+                self.fail("ACQUIRED_DETECTED (6) is not part of HAL 2.1; the service reports it as INSUFFICIENT".into())
+            }
             Msg::Acquired(c) if !(0..=5).contains(c) && *c < 1000 => self.fail(format!("unknown acquired code {c}")),
             Msg::Error(c) if !(1..=7).contains(c) && *c < 1000 => self.fail(format!("unknown error code {c}")),
             Msg::Error(CANCELED) => {
@@ -113,7 +115,9 @@ impl Checker {
                     let seen = seen + 1;
                     self.enumerating_empty = Some(seen);
                     if *fid != 0 || *remaining != 0 || seen > 1 {
-                        self.fail(format!("empty group enumerated as fid={fid} remaining={remaining} (message {seen})"));
+                        self.fail(format!(
+                            "empty group enumerated as fid={fid} remaining={remaining} (message {seen})"
+                        ));
                     }
                 }
             }

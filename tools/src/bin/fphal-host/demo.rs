@@ -24,7 +24,12 @@ pub fn run(module: &Path, dir: &Path) -> Result<bool> {
     std::fs::create_dir_all(&group)?;
     let mut s = Session::open(module)?;
     let key_file = dir.join("keys").join("auth_token.key");
-    s.key = Some(fphal::tee::soft::keys::load(&key_file).map_err(anyhow::Error::msg).context("the auth-token key fphal created")?.to_vec());
+    s.key = Some(
+        fphal::tee::soft::keys::load(&key_file)
+            .map_err(anyhow::Error::msg)
+            .context("the auth-token key fphal created")?
+            .to_vec(),
+    );
 
     s.say(&format!("set_active_group({GID}, {})", group.display()));
     let rc = s.device()?.set_active_group(GID, &group).map_err(anyhow::Error::msg)?;
@@ -56,14 +61,35 @@ pub fn run(module: &Path, dir: &Path) -> Result<bool> {
     s.touch(&partial.render_with(&a)?, 150)?;
     s.wait_for(STEP, |m| matches!(m, Msg::Acquired(_)));
     // Then the user moves the finger around the sensor, as a guided enrollment asks.
-    let spots = [(0.0, 0.0), (-30.0, -25.0), (30.0, -25.0), (-30.0, 25.0), (30.0, 25.0), (0.0, -40.0), (0.0, 40.0), (-40.0, 0.0), (40.0, 0.0), (15.0, 10.0), (-15.0, -10.0), (20.0, -5.0), (-20.0, 35.0), (20.0, -35.0), (35.0, 10.0), (-35.0, -10.0), (10.0, 30.0), (-10.0, -30.0)];
+    let spots = [
+        (0.0, 0.0),
+        (-30.0, -25.0),
+        (30.0, -25.0),
+        (-30.0, 25.0),
+        (30.0, 25.0),
+        (0.0, -40.0),
+        (0.0, 40.0),
+        (-40.0, 0.0),
+        (40.0, 0.0),
+        (15.0, 10.0),
+        (-15.0, -10.0),
+        (20.0, -5.0),
+        (-20.0, 35.0),
+        (20.0, -35.0),
+        (35.0, 10.0),
+        (-35.0, -10.0),
+        (10.0, 30.0),
+        (-10.0, -30.0),
+    ];
     let mut enrolled_fid = 0;
     for (n, (dx, dy)) in spots.iter().enumerate() {
         s.say(&format!("touch: finger A, placement {} of the enrollment", n + 1));
         s.touch(&aimed(FINGER_A, 2 + n as u32, *dx, *dy).render_with(&a)?, 150)?;
         match s.wait_for(STEP, |m| matches!(m, Msg::Acquired(_) | Msg::Error(_))) {
             Some(Msg::Acquired(0)) => {
-                if let Some(Msg::Enrolling { fid, remaining: 0, .. }) = s.wait_for(STEP, |m| matches!(m, Msg::Enrolling { .. } | Msg::Error(_))) {
+                if let Some(Msg::Enrolling { fid, remaining: 0, .. }) =
+                    s.wait_for(STEP, |m| matches!(m, Msg::Enrolling { .. } | Msg::Error(_)))
+                {
                     enrolled_fid = fid;
                     break;
                 }
@@ -180,7 +206,10 @@ fn summary(s: &Session, fid: u32, matched: Option<&Msg>, latency: Option<Duratio
             _ => "NOT matched".into(),
         },
     );
-    row("finger B", format!("{rejected} touches rejected; {}", if locked { "LOCKOUT after the 5th" } else { "no lockout" }));
+    row(
+        "finger B",
+        format!("{rejected} touches rejected; {}", if locked { "LOCKOUT after the 5th" } else { "no lockout" }),
+    );
     row(
         "messages",
         ["ACQUIRED", "TEMPLATE_ENROLLING", "AUTHENTICATED", "ERROR", "TEMPLATE_ENUMERATING", "TEMPLATE_REMOVED"]

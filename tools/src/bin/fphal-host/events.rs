@@ -1,7 +1,6 @@
 //! Callbacks from the module: decoded into owned events with their arrival time, and named.
 
 use fphal::auth_token::{AuthToken, HAT_LEN};
-use fphal::ffi::sys::{self, fingerprint_msg_t};
 use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::Instant;
@@ -31,41 +30,10 @@ pub fn collect() -> Receiver<Event> {
     rx
 }
 
-/// The `notify` the host hands to the module. Copies the message out and returns at once.
-pub unsafe extern "C" fn on_notify(msg: *const fingerprint_msg_t) {
-    let at = Instant::now();
-    if msg.is_null() {
-        return;
-    }
-    // SAFETY: the module passes a valid message for the duration of the call (checked non-NULL).
-    let m = unsafe { &*msg };
-    // SAFETY: each arm reads the union member that the message type selects.
-    let decoded = unsafe {
-        match m.type_ {
-            sys::FINGERPRINT_ERROR => Msg::Error(m.data.error),
-            sys::FINGERPRINT_ACQUIRED => Msg::Acquired(m.data.acquired.acquired_info),
-            sys::FINGERPRINT_TEMPLATE_ENROLLING => {
-                let e = m.data.enroll;
-                Msg::Enrolling { gid: e.finger.gid, fid: e.finger.fid, remaining: e.samples_remaining }
-            }
-            sys::FINGERPRINT_TEMPLATE_REMOVED => {
-                let r = m.data.removed;
-                Msg::Removed { gid: r.finger.gid, fid: r.finger.fid, remaining: r.remaining_templates }
-            }
-            sys::FINGERPRINT_AUTHENTICATED => {
-                let a = m.data.authenticated;
-                let raw: [u8; HAT_LEN] = std::mem::transmute(a.hat);
-                Msg::Authenticated { gid: a.finger.gid, fid: a.finger.fid, hat: raw }
-            }
-            sys::FINGERPRINT_TEMPLATE_ENUMERATING => {
-                let e = m.data.enumerated;
-                Msg::Enumerating { gid: e.finger.gid, fid: e.finger.fid, remaining: e.remaining_templates }
-            }
-            other => Msg::Unknown(other),
-        }
-    };
+/// Hands one decoded callback to the collector (called from the module's `notify`).
+pub fn deliver(at: Instant, msg: Msg) {
     if let Some(tx) = SINK.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
-        let _ = tx.send(Event { at, msg: decoded });
+        let _ = tx.send(Event { at, msg });
     }
 }
 
@@ -116,7 +84,9 @@ impl Msg {
             Msg::Error(c) => error_name(*c),
             Msg::Acquired(c) => acquired_name(*c),
             Msg::Enrolling { gid, fid, remaining } => format!("gid={gid} fid={fid} remaining={remaining}"),
-            Msg::Removed { gid, fid, remaining } | Msg::Enumerating { gid, fid, remaining } => format!("gid={gid} fid={fid} remaining={remaining}"),
+            Msg::Removed { gid, fid, remaining } | Msg::Enumerating { gid, fid, remaining } => {
+                format!("gid={gid} fid={fid} remaining={remaining}")
+            }
             Msg::Authenticated { gid, fid: 0, .. } => format!("gid={gid} fid=0 (not recognised)"),
             Msg::Authenticated { gid, fid, hat } => {
                 let t = AuthToken::from_bytes(hat);
@@ -131,7 +101,8 @@ impl Msg {
                     other => format!("{other:#x}"),
                 };
                 format!(
-                    "gid={gid} fid={fid} token: v{} challenge={:#x} user={:#x} auth_id={:#018x} type={kind} t={}ms {hmac}",
+                    "gid={gid} fid={fid} token: v{} challenge={:#x} user={:#x} \
+                     auth_id={:#018x} type={kind} t={}ms {hmac}",
                     t.version, t.challenge, t.user_id, t.authenticator_id, t.timestamp
                 )
             }

@@ -7,10 +7,13 @@
 //!
 //! Exit status: 0 when the session ran and no contract rule was broken, 1 on an error, 2 when
 //! the module broke a rule.
+// Unsafe code is confined to the module loader (`module.rs`): dlopen, the C function table, notify.
+#![deny(unsafe_code)]
 
 mod checker;
 mod demo;
 mod events;
+#[allow(unsafe_code)]
 mod module;
 mod script;
 mod session;
@@ -21,7 +24,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "fphal-host", about = "Load a fingerprint HAL module like fingerprintd and check it")]
+#[command(
+    name = "fphal-host",
+    version,
+    about = "Load a fingerprint HAL module like fingerprintd and check it",
+    after_help = "Exit status: 0 the session ran and no contract rule was broken, \
+                  1 error, 2 the module broke a contract rule, 64 usage error."
+)]
 struct Cli {
     /// The module: libfphal.so, a vendor fingerprint.<board>.so, or any other legacy module.
     module: PathBuf,
@@ -37,7 +46,7 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = fphal_tools::parse_args::<Cli>();
     match run(cli) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(2),
@@ -63,8 +72,7 @@ fn run(cli: Cli) -> Result<bool> {
                 dir.join("keys").display()
             ),
         )?;
-        // SAFETY (set_var): called before any thread of this process exists (the module is not loaded yet).
-        unsafe { std::env::set_var("FPHAL_CONFIG", &config) };
+        module::use_config(&config);
         let result = demo::run(&cli.module, &dir);
         let _ = std::fs::remove_dir_all(&dir);
         return result;

@@ -1,9 +1,14 @@
 //! Loading a legacy fingerprint module the way libhardware does, and a thin safe face over the
 //! device's function table. Nothing here judges the module: the checker does.
 
-use fphal::ffi::sys::{self, fingerprint_device_t, fingerprint_notify_t, hw_auth_token_t, hw_device_t, hw_module_t};
+use crate::events::{self, Msg};
+use fphal::auth_token::HAT_LEN;
+use fphal::ffi::sys::{
+    self, fingerprint_device_t, fingerprint_msg_t, fingerprint_notify_t, hw_auth_token_t, hw_device_t, hw_module_t,
+};
 use std::ffi::{CStr, CString, c_char, c_int, c_void};
 use std::path::Path;
+use std::time::Instant;
 
 type SensorPathFn = unsafe extern "C" fn(*const fingerprint_device_t, *mut c_char, usize) -> c_int;
 
@@ -26,7 +31,8 @@ fn dlerror() -> String {
 impl Module {
     /// `dlopen(RTLD_NOW)`, `dlsym("HMI")`, tag and id checks, `hmi->dso = handle`.
     pub fn load(path: &Path) -> Result<Module, String> {
-        let c = CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| "path contains a NUL byte".to_string())?;
+        let c =
+            CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| "path contains a NUL byte".to_string())?;
         // SAFETY: c is a valid NUL-terminated path; loading runs the library's constructors, which is the point.
         let handle = unsafe { libc::dlopen(c.as_ptr(), libc::RTLD_NOW) };
         if handle.is_null() {
@@ -64,8 +70,16 @@ impl Module {
         // SAFETY: hmi was validated in load; name/author may be NULL and are checked.
         unsafe {
             let m = &*self.hmi;
-            let s = |p: *const c_char| if p.is_null() { "?".to_string() } else { CStr::from_ptr(p).to_string_lossy().into_owned() };
-            format!("{} by {} (module API {:#06x}, HAL API {:#06x})", s(m.name), s(m.author), m.module_api_version, m.hal_api_version)
+            let s = |p: *const c_char| {
+                if p.is_null() { "?".to_string() } else { CStr::from_ptr(p).to_string_lossy().into_owned() }
+            };
+            format!(
+                "{} by {} (module API {:#06x}, HAL API {:#06x})",
+                s(m.name),
+                s(m.author),
+                m.module_api_version,
+                m.hal_api_version
+            )
         }
     }
 
@@ -206,4 +220,49 @@ impl Device {
         // SAFETY: closing the device we opened, once (self is consumed).
         Ok(unsafe { f(self.dev as *mut hw_device_t) })
     }
+}
+
+/// The `notify` the host hands to the module. Copies the message out and returns at once.
+///
+/// # Safety
+/// `msg` is NULL or a valid message for the duration of the call (the module's promise).
+pub unsafe extern "C" fn on_notify(msg: *const fingerprint_msg_t) {
+    let at = Instant::now();
+    if msg.is_null() {
+        return;
+    }
+    // SAFETY: the module passes a valid message for the duration of the call (checked non-NULL).
+    let m = unsafe { &*msg };
+    // SAFETY: each arm reads the union member that the message type selects.
+    let decoded = unsafe {
+        match m.type_ {
+            sys::FINGERPRINT_ERROR => Msg::Error(m.data.error),
+            sys::FINGERPRINT_ACQUIRED => Msg::Acquired(m.data.acquired.acquired_info),
+            sys::FINGERPRINT_TEMPLATE_ENROLLING => {
+                let e = m.data.enroll;
+                Msg::Enrolling { gid: e.finger.gid, fid: e.finger.fid, remaining: e.samples_remaining }
+            }
+            sys::FINGERPRINT_TEMPLATE_REMOVED => {
+                let r = m.data.removed;
+                Msg::Removed { gid: r.finger.gid, fid: r.finger.fid, remaining: r.remaining_templates }
+            }
+            sys::FINGERPRINT_AUTHENTICATED => {
+                let a = m.data.authenticated;
+                let raw: [u8; HAT_LEN] = std::mem::transmute(a.hat);
+                Msg::Authenticated { gid: a.finger.gid, fid: a.finger.fid, hat: raw }
+            }
+            sys::FINGERPRINT_TEMPLATE_ENUMERATING => {
+                let e = m.data.enumerated;
+                Msg::Enumerating { gid: e.finger.gid, fid: e.finger.fid, remaining: e.remaining_templates }
+            }
+            other => Msg::Unknown(other),
+        }
+    };
+    events::deliver(at, decoded);
+}
+
+/// Points the fphal module at a configuration file: `FPHAL_CONFIG`, read by its `open`.
+pub fn use_config(path: &Path) {
+    // SAFETY (set_var): called before the module is loaded, while this process has one thread.
+    unsafe { std::env::set_var("FPHAL_CONFIG", path) };
 }

@@ -108,7 +108,10 @@ impl Runner {
             }
             "enroll" => {
                 let Some(key) = s.key.clone() else {
-                    bail!("enrollment cannot be authorised without the auth-token key (--key FILE), as the gatekeeper would sign it");
+                    bail!(
+                        "enrollment cannot be authorised without the auth-token key \
+                         (--key FILE), as the gatekeeper would sign it"
+                    );
                 };
                 let timeout: u32 = number(args.first(), "timeout")?.unwrap_or(60);
                 let challenge = s.device()?.pre_enroll().map_err(anyhow::Error::msg)?;

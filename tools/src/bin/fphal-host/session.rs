@@ -51,7 +51,7 @@ impl Session {
         };
         s.say(&format!("open: {}; device version {:#06x}", s._module.describe(), device.version()));
         s.checker.opened(device.version());
-        let (rc, stored) = device.set_notify(Some(events::on_notify)).map_err(|e| anyhow!(e))?;
+        let (rc, stored) = device.set_notify(Some(crate::module::on_notify)).map_err(|e| anyhow!(e))?;
         s.say(&format!("set_notify = {rc}"));
         s.checker.notify_set(rc, stored);
         if let Some(path) = device.sensor_path() {
