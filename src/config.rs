@@ -307,7 +307,8 @@ mod tests {
 
     #[test]
     fn keys_are_read_and_bad_ones_named() {
-        let c = Config::from_toml("[enroll]\nsamples = 3\n[lockout]\nduration_ms = 50\n").unwrap();
+        let c =
+            Config::from_toml("[enroll]\nsamples = 3\n[lockout]\nduration_ms = 50\ninsecure_weak = true\n").unwrap();
         assert_eq!(c.enroll.samples, 3);
         assert_eq!(c.lockout.duration_ms, 50);
         let e = Config::from_toml("[enroll]\nsampels = 3\n").unwrap_err();
@@ -317,5 +318,143 @@ mod tests {
         let e = Config::from_toml("[trustlet]\nkey_dir = \"relative\"\n").unwrap_err();
         assert!(e.0.contains("trustlet.key_dir"), "{e}");
         assert!(Config::from_toml("not toml [").is_err());
+    }
+
+    /// Accepted, or refused with an error naming `key`.
+    fn verdict(toml: &str, key: &str) -> Result<Config, String> {
+        Config::from_toml(toml).map_err(|ConfigError(e)| {
+            assert!(e.contains(key), "the error for {toml:?} must name {key}: {e}");
+            e
+        })
+    }
+
+    #[test]
+    fn recognition_cannot_be_disarmed_by_the_threshold() {
+        let min = crate::matcher::MIN_THRESHOLD;
+        for refused in ["-1.0", "1e30", "1.01", "nan", "inf"] {
+            assert!(verdict(&format!("[matcher]\nthreshold = {refused}\n"), "matcher.threshold").is_err(), "{refused}");
+        }
+        // Below the floor: only with the insecure switch, and never outside the score range.
+        let below = format!("[matcher]\nthreshold = {}\n", min - 0.01);
+        assert!(verdict(&below, "matcher.threshold").is_err());
+        let c = verdict(&format!("{below}insecure_low_threshold = true\n"), "").unwrap();
+        assert!((c.matcher.threshold - (min - 0.01)).abs() < 1e-6);
+        assert!(verdict("[matcher]\nthreshold = -0.5\ninsecure_low_threshold = true\n", "matcher.threshold").is_err());
+        assert!(verdict(&format!("[matcher]\nthreshold = {min}\n"), "").is_ok());
+        assert!(verdict("[matcher]\nthreshold = 1.0\nupdate_score = 1.0\n", "").is_ok());
+    }
+
+    #[test]
+    fn the_insecure_switches_are_logged_loudly() {
+        crate::test_log::capture();
+        let min = crate::matcher::MIN_THRESHOLD;
+        Config::from_toml(&format!("[matcher]\nthreshold = {}\ninsecure_low_threshold = true\n", min / 2.0)).unwrap();
+        crate::test_log::assert_logged(log::Level::Warn, &["INSECURE", "matcher.threshold"]);
+        Config::from_toml("[lockout]\nmax_false_trials = 9\ninsecure_weak = true\n").unwrap();
+        crate::test_log::assert_logged(log::Level::Warn, &["INSECURE", "lockout.max_false_trials"]);
+    }
+
+    #[test]
+    fn template_update_needs_a_score_at_least_the_threshold() {
+        for refused in ["-5", "0.1", "1.5", "nan"] {
+            assert!(verdict(&format!("[matcher]\nupdate_score = {refused}\n"), "matcher.update_score").is_err());
+        }
+        assert!(verdict("[matcher]\nupdate_score = 0.3\n", "").is_ok());
+    }
+
+    #[test]
+    fn lockout_cannot_be_disarmed() {
+        for (toml, key) in [
+            ("[lockout]\nmax_false_trials = 0\n", "lockout.max_false_trials"),
+            ("[lockout]\nmax_false_trials = 6\n", "lockout.max_false_trials"),
+            ("[lockout]\nmax_false_trials = 21\ninsecure_weak = true\n", "lockout.max_false_trials"),
+            ("[lockout]\nmax_false_trials = 4294967295\ninsecure_weak = true\n", "lockout.max_false_trials"),
+            ("[lockout]\nduration_ms = 29999\n", "lockout.duration_ms"),
+            ("[lockout]\nduration_ms = 86400001\ninsecure_weak = true\n", "lockout.duration_ms"),
+            ("[lockout]\nduration_ms = 18446744073709551615\n", "lockout.duration_ms"),
+        ] {
+            assert!(verdict(toml, key).is_err(), "{toml:?} must be refused");
+        }
+        for accepted in [
+            "[lockout]\nmax_false_trials = 1\n",
+            "[lockout]\nmax_false_trials = 5\n",
+            "[lockout]\nmax_false_trials = 20\ninsecure_weak = true\n",
+            "[lockout]\nduration_ms = 30000\n",
+            "[lockout]\nduration_ms = 86400000\n",
+            "[lockout]\nduration_ms = 0\ninsecure_weak = true\n",
+        ] {
+            assert!(verdict(accepted, "").is_ok(), "{accepted:?} must be accepted");
+        }
+    }
+
+    #[test]
+    fn every_other_key_has_a_range() {
+        for (toml, key) in [
+            ("[trustlet]\nmax_fingers = 0\n", "trustlet.max_fingers"),
+            ("[trustlet]\nmax_fingers = 21\n", "trustlet.max_fingers"),
+            ("[trustlet]\ntoken_max_age_sec = 0\n", "trustlet.token_max_age_sec"),
+            ("[trustlet]\ntoken_max_age_sec = 3601\n", "trustlet.token_max_age_sec"),
+            ("[enroll]\nsamples = 65\n", "enroll.samples"),
+            ("[sensor]\nmin_contact_ms = 5001\n", "sensor.min_contact_ms"),
+            ("[quality]\nmin_clarity = 1.5\n", "quality.min_clarity"),
+            ("[matcher]\nupdate_max_views = 65\n", "matcher.update_max_views"),
+        ] {
+            assert!(verdict(toml, key).is_err(), "{toml:?} must be refused");
+        }
+        for accepted in [
+            "[trustlet]\nmax_fingers = 1\n",
+            "[trustlet]\nmax_fingers = 20\n",
+            "[trustlet]\ntoken_max_age_sec = 1\n",
+            "[trustlet]\ntoken_max_age_sec = 3600\n",
+            "[enroll]\nsamples = 3\n",
+            "[enroll]\nsamples = 64\n",
+            "[sensor]\nmin_contact_ms = 0\n",
+            "[sensor]\nmin_contact_ms = 5000\n",
+            "[quality]\nmin_clarity = 0\n",
+            "[matcher]\nupdate_max_views = 64\n",
+        ] {
+            assert!(verdict(accepted, "").is_ok(), "{accepted:?} must be accepted");
+        }
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("fphal-config-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    /// Runs `from_file` on another thread: a read that blocks forever fails the test instead of
+    /// hanging it.
+    fn load_soon(path: &Path) -> Result<Config, ConfigError> {
+        let path = path.to_path_buf();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(Config::from_file(&path));
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(20)).expect("reading the configuration blocked")
+    }
+
+    #[test]
+    fn a_fifo_a_device_a_link_or_a_huge_file_is_not_a_configuration() {
+        let d = scratch("hostile");
+        let fifo = d.join("fifo.toml");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        let e = load_soon(&fifo).unwrap_err();
+        assert!(e.0.contains("not a regular file"), "{e}");
+        let e = load_soon(Path::new("/dev/zero")).unwrap_err();
+        assert!(e.0.contains("not a regular file"), "{e}");
+        let real = d.join("real.toml");
+        std::fs::write(&real, "[enroll]\nsamples = 3\n").unwrap();
+        assert!(load_soon(&real).is_ok());
+        let link = d.join("link.toml");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let e = load_soon(&link).unwrap_err();
+        assert!(e.0.contains("symbolic link"), "{e}");
+        let huge = d.join("huge.toml");
+        std::fs::File::create(&huge).unwrap().set_len(1 << 30).unwrap();
+        let e = load_soon(&huge).unwrap_err();
+        assert!(e.0.contains("larger than"), "{e}");
+        std::fs::remove_dir_all(&d).unwrap();
     }
 }

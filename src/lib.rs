@@ -35,3 +35,5 @@ pub mod sensor;
 pub mod sys;
 #[forbid(unsafe_code)]
 pub mod tee;
+#[cfg(test)]
+mod test_log;

@@ -288,4 +288,30 @@ mod tests {
         });
         assert_eq!(got, vec![0]);
     }
+
+    #[test]
+    fn an_empty_packet_is_answered_and_the_driver_stays_connected() {
+        let got = contacts("empty", 0, |c| {
+            assert_eq!(c.send_raw(&[]).unwrap().0, protocol::Status::Refused, "an empty packet is refused");
+            assert_eq!(c.touch(&image()).unwrap().0, protocol::Status::Taken, "and the connection still works");
+        });
+        assert_eq!(got, vec![0]);
+    }
+
+    #[test]
+    fn captures_beyond_the_sensor_limits_are_refused() {
+        let got = contacts("limits", 0, |c| {
+            let big = GrayImage::new(1024, 1024, 300, vec![128; 1024 * 1024]).unwrap();
+            let (status, reason) = c.touch(&big).unwrap();
+            assert_eq!(status, protocol::Status::Refused);
+            assert!(reason.contains("larger than"), "{reason}");
+            let dense = GrayImage::new(64, 64, 5000, vec![128; 64 * 64]).unwrap();
+            let (status, reason) = c.touch(&dense).unwrap();
+            assert_eq!(status, protocol::Status::Refused);
+            assert!(reason.contains("dpi"), "{reason}");
+            let fine = GrayImage::new(1024, 1024, 800, vec![128; 1024 * 1024]).unwrap();
+            assert_eq!(c.touch(&fine).unwrap().0, protocol::Status::Taken);
+        });
+        assert_eq!(got, vec![0]);
+    }
 }

@@ -83,4 +83,43 @@ mod tests {
         assert!(load_or_create(&dir.join("missing.key"), false).is_err());
         fs::remove_dir_all(&dir).unwrap();
     }
+
+    #[test]
+    fn a_huge_linked_or_special_key_file_is_refused_without_reading_it() {
+        let dir = std::env::temp_dir().join(format!("fphal-keys-hostile-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir).unwrap();
+        let huge = dir.join("huge.key");
+        fs::File::create(&huge).unwrap().set_len(1 << 30).unwrap();
+        fs::set_permissions(&huge, fs::Permissions::from_mode(0o600)).unwrap();
+        let e = load(&huge).unwrap_err();
+        assert!(e.contains("larger than"), "{e}");
+        let real = load_or_create(&dir.join("real.key"), true).unwrap();
+        let link = dir.join("link.key");
+        std::os::unix::fs::symlink(dir.join("real.key"), &link).unwrap();
+        assert!(load(&link).unwrap_err().contains("symbolic link"));
+        let fifo = dir.join("fifo.key");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        assert!(load(&fifo).unwrap_err().contains("not a regular file"));
+        assert_eq!(*load(&dir.join("real.key")).unwrap(), *real);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_key_directory_others_can_write_is_refused() {
+        let dir = std::env::temp_dir().join(format!("fphal-keys-open-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("device.key");
+        load_or_create(&path, true).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).unwrap();
+        let e = load_or_create(&path, true).unwrap_err();
+        assert!(e.contains("key directory") && e.contains("0777"), "{e}");
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).unwrap();
+        assert!(load_or_create(&path, true).is_ok());
+        let fresh = dir.join("fresh/device.key");
+        load_or_create(&fresh, true).unwrap();
+        assert_eq!(fs::metadata(dir.join("fresh")).unwrap().permissions().mode() & 0o777, 0o700);
+        fs::remove_dir_all(&dir).unwrap();
+    }
 }

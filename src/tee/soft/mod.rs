@@ -365,4 +365,6 @@ impl ByteTrustlet for SoftTrustlet {
 }
 
 #[cfg(test)]
+mod hostile_tests;
+#[cfg(test)]
 mod tests;

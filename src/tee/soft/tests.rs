@@ -6,12 +6,12 @@ use crate::matcher::tests::{ridges, synthetic};
 use std::time::Duration;
 
 /// A fresh key directory and group directory per test, removed on drop.
-struct Fixture {
-    root: PathBuf,
+pub(super) struct Fixture {
+    pub(super) root: PathBuf,
 }
 
 impl Fixture {
-    fn new(name: &str) -> Fixture {
+    pub(super) fn new(name: &str) -> Fixture {
         let root = std::env::temp_dir().join(format!("fphal-ta-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(root.join("keys")).unwrap();
@@ -19,7 +19,7 @@ impl Fixture {
         Fixture { root }
     }
 
-    fn settings(&self) -> SoftSettings {
+    pub(super) fn settings(&self) -> SoftSettings {
         SoftSettings {
             device_key_file: self.root.join("keys/device.key"),
             auth_key_file: self.root.join("keys/auth.key"),
@@ -38,16 +38,16 @@ impl Fixture {
         }
     }
 
-    fn group(&self) -> String {
+    pub(super) fn group(&self) -> String {
         self.root.join("group").to_str().unwrap().to_string()
     }
 
-    fn auth_key(&self) -> Key {
+    pub(super) fn auth_key(&self) -> Key {
         keys::load(&self.root.join("keys/auth.key")).unwrap()
     }
 
     /// A trustlet with group 7 active.
-    fn trustlet(&self, settings: SoftSettings) -> SoftTrustlet {
+    pub(super) fn trustlet(&self, settings: SoftSettings) -> SoftTrustlet {
         let mut ta = SoftTrustlet::new(settings).unwrap();
         assert_eq!(ta.dispatch(Request::SetActiveGroup { gid: 7, path: self.group() }), Response::Ok);
         ta
@@ -60,14 +60,14 @@ impl Drop for Fixture {
     }
 }
 
-fn challenge(ta: &mut SoftTrustlet) -> u64 {
+pub(super) fn challenge(ta: &mut SoftTrustlet) -> u64 {
     match ta.dispatch(Request::PreEnroll) {
         Response::Challenge(c) => c,
         other => panic!("pre_enroll answered {other:?}"),
     }
 }
 
-fn authenticator_id(ta: &mut SoftTrustlet) -> u64 {
+pub(super) fn authenticator_id(ta: &mut SoftTrustlet) -> u64 {
     match ta.dispatch(Request::GetAuthenticatorId) {
         Response::AuthenticatorId(id) => id,
         other => panic!("get_authenticator_id answered {other:?}"),
@@ -80,14 +80,14 @@ fn is_unauthorized(r: &Response) -> bool {
 
 /// A touch of synthetic finger `finger` (its `impression`-th, for noise and skin stretch) placed
 /// where the test says: offset from the finger's centre and turn.
-fn aimed(finger: u32, impression: u32, dx: f32, dy: f32, degrees: f32) -> GrayImage {
+pub(super) fn aimed(finger: u32, impression: u32, dx: f32, dy: f32, degrees: f32) -> GrayImage {
     synthetic(finger as u64, impression, |t| {
         (t.dx, t.dy, t.rotation) = (dx, dy, degrees);
     })
 }
 
 /// Enrolls synthetic finger `seed` with a valid token; returns the fid.
-fn enroll(ta: &mut SoftTrustlet, key: &[u8], seed: u32, user_id: u64) -> u32 {
+pub(super) fn enroll(ta: &mut SoftTrustlet, key: &[u8], seed: u32, user_id: u64) -> u32 {
     let c = challenge(ta);
     let hat = auth_token::mint_password_token(key, c, user_id);
     assert_eq!(ta.dispatch(Request::EnrollBegin { hat }), Response::Ok);
@@ -106,7 +106,7 @@ fn enroll(ta: &mut SoftTrustlet, key: &[u8], seed: u32, user_id: u64) -> u32 {
     fid
 }
 
-fn authenticate(ta: &mut SoftTrustlet, operation_id: u64, seed: u32) -> AuthOutcome {
+pub(super) fn authenticate(ta: &mut SoftTrustlet, operation_id: u64, seed: u32) -> AuthOutcome {
     assert_eq!(ta.dispatch(Request::AuthenticateBegin { operation_id }), Response::Ok);
     let image = aimed(seed, 10, 6.0, 5.0, 4.0);
     match ta.dispatch(Request::AuthenticateCapture { image, contact_ms: 300 }) {

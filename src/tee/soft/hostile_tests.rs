@@ -1,0 +1,288 @@
+//! The trustlet against someone who can read and write the group directory (the framework's data
+//! area) but not the key directory or the process: lockout that cannot be cleared or rolled back,
+//! a group directory copied back whole, removal that loses nothing it cannot prove is its own.
+
+use super::tests::{Fixture, aimed, authenticate, authenticator_id, enroll};
+use super::*;
+use crate::test_log::{assert_logged, capture};
+use log::Level;
+use std::fs;
+
+/// Every file of the group directory that is not a template: the trustlet's state, whatever its
+/// name.
+fn state_files(fx: &Fixture) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = fs::read_dir(fx.group())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with("fp-"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Copies of every file in the group directory.
+fn snapshot(fx: &Fixture) -> Vec<(PathBuf, Vec<u8>)> {
+    fs::read_dir(fx.group()).unwrap().flatten().map(|e| (e.path(), fs::read(e.path()).unwrap())).collect()
+}
+
+/// Puts the group directory back as `snap` had it: every file restored, every other file removed.
+fn restore(fx: &Fixture, snap: &[(PathBuf, Vec<u8>)]) {
+    for e in fs::read_dir(fx.group()).unwrap().flatten() {
+        if e.path().is_dir() {
+            fs::remove_dir_all(e.path()).unwrap();
+        } else {
+            fs::remove_file(e.path()).unwrap();
+        }
+    }
+    for (p, bytes) in snap {
+        fs::write(p, bytes).unwrap();
+    }
+}
+
+fn begin(ta: &mut SoftTrustlet) -> Response {
+    ta.dispatch(Request::AuthenticateBegin { operation_id: 1 })
+}
+
+fn locked(r: &Response) -> bool {
+    matches!(r, Response::Error(TaError::Lockout { .. }))
+}
+
+fn fingers(ta: &mut SoftTrustlet) -> Vec<u32> {
+    match ta.dispatch(Request::Enumerate) {
+        Response::Fingers(mut f) => {
+            f.sort_unstable();
+            f
+        }
+        other => panic!("enumerate answered {other:?}"),
+    }
+}
+
+/// A trustlet whose group has finger 1 enrolled and a long lockout.
+fn enrolled(fx: &Fixture) -> SoftTrustlet {
+    let mut ta = fx.trustlet(SoftSettings { lockout_ms: 60_000, ..fx.settings() });
+    enroll(&mut ta, &fx.auth_key()[..], 1, 5);
+    ta
+}
+
+fn restarted(fx: &Fixture) -> SoftTrustlet {
+    fx.trustlet(SoftSettings { lockout_ms: 60_000, ..fx.settings() })
+}
+
+#[test]
+fn deleting_the_state_does_not_clear_a_running_lockout() {
+    capture();
+    let fx = Fixture::new("hostile-delete");
+    let mut ta = enrolled(&fx);
+    for _ in 0..4 {
+        assert_eq!(authenticate(&mut ta, 1, 4), AuthOutcome::NoMatch);
+    }
+    assert_eq!(authenticate(&mut ta, 1, 4), AuthOutcome::LockedOut);
+    let state = state_files(&fx);
+    assert!(!state.is_empty(), "the lockout is stored somewhere in the group directory");
+    for p in &state {
+        fs::remove_file(p).unwrap();
+    }
+    assert!(locked(&begin(&mut ta)), "deleting the state must not end the lockout");
+    assert!(locked(&begin(&mut restarted(&fx))), "nor after a restart");
+    assert_logged(Level::Error, &[&fx.group(), "failing closed"]);
+    assert_eq!(fingers(&mut ta).len(), 1, "the finger itself is not lost");
+}
+
+#[test]
+fn restoring_the_state_from_before_each_false_trial_still_locks() {
+    capture();
+    let fx = Fixture::new("hostile-rollback-state");
+    let mut ta = enrolled(&fx);
+    let before = snapshot(&fx);
+    let mut outcomes = Vec::new();
+    for _ in 0..5 {
+        outcomes.push(authenticate(&mut ta, 1, 4));
+        restore(&fx, &before);
+    }
+    assert_eq!(outcomes.last(), Some(&AuthOutcome::LockedOut), "{outcomes:?}");
+    assert!(locked(&begin(&mut ta)));
+    assert!(locked(&begin(&mut restarted(&fx))), "a restarted trustlet sees the rollback too");
+    assert_logged(Level::Error, &[&fx.group(), "rolled back"]);
+}
+
+#[test]
+fn a_garbage_state_reads_as_locked_while_a_false_trial_is_counted() {
+    capture();
+    let fx = Fixture::new("hostile-garbage");
+    let mut ta = enrolled(&fx);
+    assert_eq!(authenticate(&mut ta, 1, 4), AuthOutcome::NoMatch);
+    for p in state_files(&fx) {
+        fs::write(p, b"garbage, not a sealed state").unwrap();
+    }
+    assert!(locked(&begin(&mut ta)), "garbage state while a false trial is counted must lock");
+    assert!(locked(&begin(&mut restarted(&fx))));
+    assert_logged(Level::Error, &[&fx.group(), "failing closed"]);
+}
+
+#[test]
+fn a_directory_where_the_state_goes_counts_the_trial_and_locks() {
+    capture();
+    let fx = Fixture::new("hostile-dir-state");
+    let mut ta = enrolled(&fx);
+    for p in state_files(&fx) {
+        fs::remove_file(&p).unwrap();
+        fs::create_dir(&p).unwrap();
+    }
+    for name in ["lockout.state", "group.manifest"] {
+        let _ = fs::create_dir(Path::new(&fx.group()).join(name));
+    }
+    assert_eq!(authenticate(&mut ta, 1, 4), AuthOutcome::LockedOut, "a trial that cannot be stored locks");
+    assert!(locked(&begin(&mut ta)));
+    assert_logged(Level::Error, &[&fx.group(), "failing closed"]);
+}
+
+#[test]
+fn the_longest_lockout_does_not_wrap_around() {
+    let fx = Fixture::new("hostile-wrap");
+    let mut ta = fx.trustlet(SoftSettings { lockout_ms: u64::MAX, ..fx.settings() });
+    enroll(&mut ta, &fx.auth_key()[..], 1, 5);
+    for _ in 0..4 {
+        assert_eq!(authenticate(&mut ta, 1, 4), AuthOutcome::NoMatch);
+    }
+    assert_eq!(authenticate(&mut ta, 1, 4), AuthOutcome::LockedOut);
+    assert!(locked(&begin(&mut ta)), "a lockout of u64::MAX ms must not wrap into the past");
+}
+
+#[test]
+fn copying_back_a_whole_older_group_directory_restores_nothing() {
+    capture();
+    let fx = Fixture::new("hostile-rollback-dir");
+    let mut ta = fx.trustlet(SoftSettings { lockout_ms: 60_000, ..fx.settings() });
+    let key = fx.auth_key();
+    let a = enroll(&mut ta, &key[..], 1, 5);
+    let b = enroll(&mut ta, &key[..], 4, 5);
+    let old_id = authenticator_id(&mut ta);
+    let before = snapshot(&fx);
+
+    assert_eq!(ta.dispatch(Request::Remove { fid: a }), Response::Removed(vec![a]));
+    // Finger a (seed 1) is gone, so its touches are now false trials: the fifth locks.
+    for _ in 0..4 {
+        assert_eq!(authenticate(&mut ta, 1, 1), AuthOutcome::NoMatch);
+    }
+    assert_eq!(authenticate(&mut ta, 1, 1), AuthOutcome::LockedOut);
+    drop(ta);
+    restore(&fx, &before);
+
+    let mut ta = restarted(&fx);
+    assert!(!fingers(&mut ta).contains(&a), "a removed finger copied back must not return");
+    assert_ne!(authenticator_id(&mut ta), old_id, "the authenticator id must not roll back");
+    assert!(locked(&begin(&mut ta)), "the lockout earned after the copy must stand");
+    assert_eq!(fingers(&mut ta), vec![b], "the finger that was not removed stays");
+    assert_logged(Level::Error, &[&fx.group(), "rolled back"]);
+}
+
+#[test]
+fn remove_all_under_another_gid_deletes_nothing() {
+    capture();
+    let fx = Fixture::new("hostile-cross-gid");
+    let mut ta = fx.trustlet(fx.settings());
+    let key = fx.auth_key();
+    let a = enroll(&mut ta, &key[..], 1, 5);
+    let b = enroll(&mut ta, &key[..], 4, 5);
+    let files_before = snapshot(&fx).len();
+
+    assert_eq!(ta.dispatch(Request::SetActiveGroup { gid: 99, path: fx.group() }), Response::Ok);
+    assert_eq!(ta.dispatch(Request::Remove { fid: 0 }), Response::Removed(vec![]));
+    assert_eq!(snapshot(&fx).len(), files_before, "files of another group must stay");
+    assert_logged(Level::Warn, &[&fx.group(), "left in place"]);
+
+    assert_eq!(ta.dispatch(Request::SetActiveGroup { gid: 7, path: fx.group() }), Response::Ok);
+    let mut expect = vec![a, b];
+    expect.sort_unstable();
+    assert_eq!(fingers(&mut ta), expect);
+}
+
+#[test]
+fn remove_all_with_a_directory_in_a_template_slot_removes_the_rest_and_renews_the_id() {
+    capture();
+    let fx = Fixture::new("hostile-dir-slot");
+    let mut ta = fx.trustlet(fx.settings());
+    let key = fx.auth_key();
+    let a = enroll(&mut ta, &key[..], 1, 5);
+    let b = enroll(&mut ta, &key[..], 4, 5);
+    let id = authenticator_id(&mut ta);
+    let slot = Path::new(&fx.group()).join(store::template_name(0x1234_5678));
+    fs::create_dir(&slot).unwrap();
+
+    let mut removed = match ta.dispatch(Request::Remove { fid: 0 }) {
+        Response::Removed(r) => r,
+        other => panic!("remove-all answered {other:?}"),
+    };
+    removed.sort_unstable();
+    let mut expect = vec![a, b];
+    expect.sort_unstable();
+    assert_eq!(removed, expect);
+    assert!(slot.is_dir(), "what is not ours stays");
+    assert_ne!(authenticator_id(&mut ta), id, "the set of fingers changed: a new authenticator id");
+    assert!(fingers(&mut ta).is_empty());
+    assert_logged(Level::Warn, &[&slot.display().to_string(), "left in place"]);
+}
+
+#[test]
+fn a_template_that_does_not_open_is_left_by_remove_all() {
+    capture();
+    let fx = Fixture::new("hostile-foreign-template");
+    let mut ta = fx.trustlet(fx.settings());
+    let key = fx.auth_key();
+    let a = enroll(&mut ta, &key[..], 1, 5);
+    let foreign = Path::new(&fx.group()).join(store::template_name(0x0bad_f00d));
+    fs::write(&foreign, b"FPS1 sealed by some other device").unwrap();
+    assert_eq!(ta.dispatch(Request::Remove { fid: 0 }), Response::Removed(vec![a]));
+    assert!(foreign.is_file(), "a file that does not open as this group's is not deleted");
+    assert_logged(Level::Warn, &[&foreign.display().to_string(), "left in place"]);
+}
+
+#[test]
+fn a_template_slot_that_is_a_symbolic_link_is_not_followed() {
+    capture();
+    let fx = Fixture::new("hostile-symlink");
+    let mut ta = fx.trustlet(fx.settings());
+    let key = fx.auth_key();
+    let a = enroll(&mut ta, &key[..], 1, 5);
+    let name = store::template_name(a);
+    let real = fx.root.join("elsewhere.tpl");
+    let slot = Path::new(&fx.group()).join(&name);
+    fs::rename(&slot, &real).unwrap();
+    std::os::unix::fs::symlink(&real, &slot).unwrap();
+    assert!(fingers(&mut ta).is_empty(), "a template behind a symbolic link must not load");
+    assert_logged(Level::Warn, &[&name, "symbolic link"]);
+}
+
+#[test]
+fn an_oversized_capture_is_refused_before_any_work() {
+    let fx = Fixture::new("hostile-huge");
+    let mut ta = enrolled(&fx);
+    assert_eq!(ta.dispatch(Request::AuthenticateBegin { operation_id: 1 }), Response::Ok);
+    let image = GrayImage::new(1024, 1024, 300, vec![128; 1024 * 1024]).unwrap();
+    match ta.dispatch(Request::AuthenticateCapture { image, contact_ms: 300 }) {
+        Response::Auth { acquired, outcome } => {
+            assert_eq!(acquired, Acquired::Insufficient);
+            assert_eq!(outcome, AuthOutcome::NotCounted);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn an_interrupted_touch_is_not_matched_and_not_counted() {
+    let fx = Fixture::new("hostile-interrupt");
+    let mut ta = enrolled(&fx);
+    let interrupt = ta.interrupt();
+    for _ in 0..6 {
+        assert_eq!(ta.dispatch(Request::AuthenticateBegin { operation_id: 1 }), Response::Ok);
+        interrupt.request();
+        let image = aimed(4, 10, 6.0, 5.0, 4.0);
+        match ta.dispatch(Request::AuthenticateCapture { image, contact_ms: 300 }) {
+            Response::Auth { outcome, .. } => assert_eq!(outcome, AuthOutcome::NotCounted),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(!locked(&begin(&mut ta)), "interrupted touches are not false trials");
+    assert!(matches!(authenticate(&mut ta, 1, 1), AuthOutcome::Match { .. }), "the next touch runs in full");
+}

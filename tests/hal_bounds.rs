@@ -1,0 +1,82 @@
+//! The device's bounds: a query never waits forever, close stops the worker even while a caller
+//! still holds the device, and the runtime directory must be private.
+
+use fphal::config::Config;
+use fphal::hal::Device;
+use fphal::tee::{Transport, TransportError};
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, channel};
+use std::time::Duration;
+
+/// A trustlet that does not answer until the test lets it.
+struct Stuck(Receiver<()>);
+
+impl Transport for Stuck {
+    fn execute(&mut self, _request: &[u8]) -> Result<Vec<u8>, TransportError> {
+        let _ = self.0.recv();
+        Err(TransportError::Unreachable("released by the test".into()))
+    }
+}
+
+fn runtime_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("fphal-bounds-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn config(dir: &std::path::Path) -> Config {
+    Config::from_toml(&format!("[sensor]\nruntime_dir = \"{}\"\n", dir.display())).unwrap()
+}
+
+#[test]
+fn a_query_behind_a_stuck_worker_fails_instead_of_hanging() {
+    let dir = runtime_dir("stuck");
+    let (release, stuck) = channel();
+    let dev = Arc::new(Device::open_with(&config(&dir), Box::new(Stuck(stuck))).unwrap());
+    let caller = Arc::clone(&dev);
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(caller.pre_enroll());
+    });
+    let answer = rx.recv_timeout(Duration::from_secs(60)).expect("pre_enroll hung behind a stuck worker");
+    assert!(answer.is_err(), "a query the worker cannot answer in time is an error");
+    drop(release);
+    drop(dev);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn shutdown_stops_the_worker_while_a_caller_still_holds_the_device() {
+    let dir = runtime_dir("held");
+    let dev = Arc::new(
+        Device::open(
+            &Config::from_toml(&format!(
+                "[sensor]\nruntime_dir = \"{d}\"\n[trustlet]\nkey_dir = \"{d}/keys\"\n",
+                d = dir.display()
+            ))
+            .unwrap(),
+        )
+        .unwrap(),
+    );
+    let held = Arc::clone(&dev);
+    assert!(held.is_running());
+    dev.shutdown();
+    assert!(!held.is_running(), "after shutdown (close) returns, no worker runs");
+    assert!(held.pre_enroll().is_err(), "a stopped device answers with an error");
+    drop(dev);
+    drop(held);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_runtime_directory_others_can_write_is_refused() {
+    let dir = runtime_dir("open");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let (_release, stuck) = channel();
+    let e = Device::open_with(&config(&dir), Box::new(Stuck(stuck))).err().expect("a 0777 runtime dir is refused");
+    assert!(e.to_string().contains("0777"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
