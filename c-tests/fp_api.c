@@ -67,7 +67,7 @@ static void group_paths(fingerprint_device_t *dev, const char *dir) {
 
 int main(int argc, char **argv) {
     CHECK(argc == 2);
-    const char *dir = setup_config("[enroll]\nsamples = 3\n[lockout]\nduration_ms = 400\n");
+    const char *dir = setup_config("[enroll]\nsamples = 3\n[lockout]\nduration_ms = 400\ninsecure_weak = true\n");
     loaded_t l;
     load_module(argv[1], &l);
 

@@ -35,7 +35,7 @@ seq=$(grep -E '^ *[0-9.]+ ms ' <<<"$out" | grep -v ' -> ' \
              if (t == "AUTHENTICATED") d = ($0 ~ /fid=0 /) ? "reject" : (($0 ~ /HMAC valid/) ? "match" : "badtoken")
              else if (t ~ /^TEMPLATE/) d = ($0 ~ /fid=0 /) ? "none" : (($0 ~ /remaining=0/) ? "last" : "more")
              printf "%s/%s ", t, d }')
-expected='^TEMPLATE_ENUMERATING/none ACQUIRED/PARTIAL (ACQUIRED/GOOD TEMPLATE_ENROLLING/more ){13}ACQUIRED/GOOD TEMPLATE_ENROLLING/last ACQUIRED/GOOD AUTHENTICATED/match (ACQUIRED/GOOD AUTHENTICATED/reject ){5}ERROR/LOCKOUT ERROR/LOCKOUT TEMPLATE_ENUMERATING/last TEMPLATE_REMOVED/last TEMPLATE_REMOVED/last TEMPLATE_ENUMERATING/none ERROR/CANCELED $'
+expected='^TEMPLATE_ENUMERATING/none ACQUIRED/PARTIAL (ACQUIRED/GOOD TEMPLATE_ENROLLING/more ){13}ACQUIRED/GOOD TEMPLATE_ENROLLING/last ACQUIRED/GOOD AUTHENTICATED/match (ACQUIRED/GOOD AUTHENTICATED/reject ){5}ERROR/LOCKOUT ERROR/LOCKOUT TEMPLATE_ENUMERATING/last TEMPLATE_REMOVED/last TEMPLATE_REMOVED/last TEMPLATE_ENUMERATING/none ERROR/LOCKOUT ERROR/CANCELED $'
 if ! grep -qE "$expected" <<<"$seq"; then
     echo "$out"; echo "demo callback sequence: $seq"; echo "demo: unexpected callback sequence"; exit 1
 fi

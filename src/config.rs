@@ -6,8 +6,24 @@
 //! or that has an unknown key or a value out of range, is refused as a whole: `open` fails with
 //! `-EINVAL` and the log says which key is wrong.
 
+use crate::fsutil::{self, FileRules, Owner};
+use crate::matcher::{MIN_THRESHOLD, SCORE_RANGE};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
+
+/// Largest configuration file read: the example with every key is about 2 KiB.
+pub const MAX_CONFIG_LEN: u64 = 64 * 1024;
+/// CDD 7.3.10: at most this many false trials before a lockout ...
+pub const CDD_MAX_FALSE_TRIALS: u32 = 5;
+/// ... and a lockout of at least this long (milliseconds).
+pub const CDD_MIN_LOCKOUT_MS: u64 = 30_000;
+/// Limits no switch lifts: trials, lockout length (a day), fingers per group, token age (an hour).
+pub const MAX_FALSE_TRIALS: u32 = 20;
+pub const MAX_LOCKOUT_MS: u64 = 24 * 60 * 60 * 1000;
+pub const MAX_FINGERS: u32 = 20;
+pub const MAX_TOKEN_AGE_SEC: u64 = 3600;
+/// The longest settle time a sensor may ask for (milliseconds).
+pub const MAX_MIN_CONTACT_MS: u32 = 5000;
 
 /// Environment variable naming the configuration file.
 pub const CONFIG_ENV: &str = "FPHAL_CONFIG";
@@ -38,8 +54,10 @@ pub struct LogConfig {
 pub struct SensorConfig {
     /// Only `virtual` (a Unix socket that takes images) exists in this build.
     pub kind: String,
-    /// Directory for the virtual sensor's socket. Default: `$XDG_RUNTIME_DIR`, else `/tmp`
-    /// (`/data/vendor/fphal/run` on Android). The socket is `fphal-sensor-<pid>-<n>.sock`.
+    /// Directory for the virtual sensor's socket: created 0700, and refused when it belongs to
+    /// another user or others may write it. Default: `$XDG_RUNTIME_DIR/fphal`, else
+    /// `/tmp/fphal-<uid>` (`/data/vendor/fphal/run` on Android). The socket is
+    /// `fphal-sensor-<pid>-<n>.sock`.
     pub runtime_dir: Option<PathBuf>,
     /// A finger lifted sooner than this after its image was taken was too fast
     /// (ACQUIRED_TOO_FAST); the virtual sensor waits this long before handing an image on.
@@ -61,9 +79,9 @@ pub struct TrustletConfig {
     pub auth_key_file: Option<PathBuf>,
     /// Accept and mint tokens with an all-zero HMAC, as the emulator does. Never on a real device.
     pub insecure_zero_hmac: bool,
-    /// Oldest enroll token accepted, in seconds of `CLOCK_BOOTTIME`. Default 600.
+    /// Oldest enroll token accepted, in seconds of `CLOCK_BOOTTIME`, 1..=3600. Default 600.
     pub token_max_age_sec: u64,
-    /// Fingers a group may hold. Default 5.
+    /// Fingers a group may hold, 1..=20. Default 5.
     pub max_fingers: u32,
 }
 
@@ -81,21 +99,30 @@ pub struct EnrollConfig {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct LockoutConfig {
-    /// False trials in a row that lock the group. Default 5 (CDD 7.3.10).
+    /// False trials in a row that lock the group, 1..=5 (CDD 7.3.10); up to 20 with
+    /// `insecure_weak`. Default 5.
     pub max_false_trials: u32,
-    /// How long a lockout lasts, in milliseconds. Default 30000 (CDD 7.3.10).
+    /// How long a lockout lasts, in milliseconds: 30,000 (CDD 7.3.10) to 86,400,000 (a day); less
+    /// only with `insecure_weak`. Default 30000.
     pub duration_ms: u64,
+    /// Allows a lockout weaker than CDD 7.3.10 (more trials, a shorter duration), for tests and
+    /// development boards only. Logged as INSECURE at every open. Default false.
+    pub insecure_weak: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct MatcherConfig {
-    /// Score at or above which a capture matches a finger. Default: the engine's operating point
-    /// (`matcher::DEFAULT_THRESHOLD`, 0.2214, derived on 150,000 synthetic impostor attempts).
+    /// Score at or above which a capture matches a finger, `matcher::MIN_THRESHOLD` (0.20) to 1.
+    /// Default: the engine's operating point (`matcher::DEFAULT_THRESHOLD`, 0.2214, derived on
+    /// 150,000 synthetic impostor attempts).
     pub threshold: f32,
+    /// Allows a threshold below `matcher::MIN_THRESHOLD` (never below 0), for a device maker who
+    /// measured its own sensor's impostors. Logged as INSECURE at every open. Default false.
+    pub insecure_low_threshold: bool,
     /// A match scoring at least this adds its capture to the finger's template when the capture
-    /// shows skin no view of it shows (template update). Default 0.30, above every impostor
-    /// measured (synthetic comparisons at most 0.243, real ones at most 0.159).
+    /// shows skin no view of it shows (template update). From `threshold` to 1. Default 0.30, above
+    /// every impostor measured (synthetic comparisons at most 0.243, real ones at most 0.159).
     pub update_score: f32,
     /// Views a template may grow to by updates; at or below `enroll.samples` no update happens.
     /// Default 20.
@@ -149,13 +176,18 @@ impl Default for EnrollConfig {
 
 impl Default for LockoutConfig {
     fn default() -> Self {
-        LockoutConfig { max_false_trials: 5, duration_ms: 30_000 }
+        LockoutConfig { max_false_trials: 5, duration_ms: 30_000, insecure_weak: false }
     }
 }
 
 impl Default for MatcherConfig {
     fn default() -> Self {
-        MatcherConfig { threshold: crate::matcher::DEFAULT_THRESHOLD, update_score: 0.30, update_max_views: 20 }
+        MatcherConfig {
+            threshold: crate::matcher::DEFAULT_THRESHOLD,
+            insecure_low_threshold: false,
+            update_score: 0.30,
+            update_max_views: 20,
+        }
     }
 }
 
@@ -183,9 +215,20 @@ impl Config {
         }
     }
 
+    /// Reads `path` as [`fsutil::read_bounded`] does: a regular file (no link, FIFO or device) of
+    /// this user or root that nobody else may write, at most [`MAX_CONFIG_LEN`] bytes.
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError(format!("cannot read configuration {}: {e}", path.display())))?;
+        let rules = FileRules {
+            max_len: MAX_CONFIG_LEN,
+            owner: Owner::MeOrRoot,
+            forbidden_mode: 0o022,
+            mode_rule: "writable by its owner only",
+        };
+        let bytes = fsutil::read_bounded(path, rules)
+            .and_then(|b| b.ok_or_else(|| format!("{} does not exist", path.display())))
+            .map_err(|e| ConfigError(format!("cannot read configuration: {e}")))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| ConfigError(format!("configuration {} is not UTF-8", path.display())))?;
         Config::from_toml(&text).map_err(|ConfigError(e)| ConfigError(format!("{}: {e}", path.display())))
     }
 
@@ -217,26 +260,83 @@ impl Config {
                 }
             }
         }
-        if !(1..=100).contains(&self.trustlet.max_fingers) {
-            return bad("trustlet.max_fingers", "must be 1..=100");
+        if !(1..=MAX_FINGERS).contains(&self.trustlet.max_fingers) {
+            return bad("trustlet.max_fingers", &format!("must be 1..={MAX_FINGERS}"));
         }
-        if !(1..=64).contains(&self.enroll.samples) {
-            return bad("enroll.samples", "must be 1..=64");
+        if !(1..=MAX_TOKEN_AGE_SEC).contains(&self.trustlet.token_max_age_sec) {
+            return bad("trustlet.token_max_age_sec", &format!("must be 1..={MAX_TOKEN_AGE_SEC}"));
         }
-        if self.lockout.max_false_trials == 0 {
-            return bad("lockout.max_false_trials", "must be at least 1");
+        if !(1..=crate::matcher::MAX_VIEWS as u32).contains(&self.enroll.samples) {
+            return bad("enroll.samples", &format!("must be 1..={}", crate::matcher::MAX_VIEWS));
+        }
+        if self.sensor.min_contact_ms > MAX_MIN_CONTACT_MS {
+            return bad("sensor.min_contact_ms", &format!("must be 0..={MAX_MIN_CONTACT_MS}"));
         }
         if !(0.0..=1.0).contains(&self.quality.min_clarity) {
             return bad("quality.min_clarity", "must be between 0 and 1");
         }
-        if !self.matcher.update_score.is_finite() {
-            return bad("matcher.update_score", "must be a finite number");
-        }
+        self.validate_lockout()?;
+        self.validate_matcher()?;
         if self.matcher.update_max_views as usize > crate::matcher::MAX_VIEWS {
-            return bad("matcher.update_max_views", "must be at most 64");
+            return bad("matcher.update_max_views", &format!("must be at most {}", crate::matcher::MAX_VIEWS));
         }
-        if !self.matcher.threshold.is_finite() {
-            return bad("matcher.threshold", "must be a finite number");
+        Ok(())
+    }
+
+    /// Lockout: hard limits, and CDD 7.3.10's only with `lockout.insecure_weak`.
+    fn validate_lockout(&self) -> Result<(), ConfigError> {
+        let l = &self.lockout;
+        let bad = |key: &str, why: String| Err(ConfigError(format!("{key}: {why}")));
+        if !(1..=MAX_FALSE_TRIALS).contains(&l.max_false_trials) {
+            return bad("lockout.max_false_trials", format!("must be 1..={MAX_FALSE_TRIALS}"));
+        }
+        if l.duration_ms > MAX_LOCKOUT_MS {
+            return bad("lockout.duration_ms", format!("must be at most {MAX_LOCKOUT_MS} (a day)"));
+        }
+        let weak_trials = l.max_false_trials > CDD_MAX_FALSE_TRIALS;
+        let weak_duration = l.duration_ms < CDD_MIN_LOCKOUT_MS;
+        if !l.insecure_weak {
+            if weak_trials {
+                return bad(
+                    "lockout.max_false_trials",
+                    format!("more than {CDD_MAX_FALSE_TRIALS} is weaker than CDD 7.3.10 (set lockout.insecure_weak)"),
+                );
+            }
+            if weak_duration {
+                return bad(
+                    "lockout.duration_ms",
+                    format!("less than {CDD_MIN_LOCKOUT_MS} is weaker than CDD 7.3.10 (set lockout.insecure_weak)"),
+                );
+            }
+        }
+        if weak_trials {
+            log::warn!("INSECURE: lockout.max_false_trials = {} is weaker than CDD 7.3.10", l.max_false_trials);
+        }
+        if weak_duration {
+            log::warn!("INSECURE: lockout.duration_ms = {} is weaker than CDD 7.3.10", l.duration_ms);
+        }
+        Ok(())
+    }
+
+    /// The threshold within the score range, at or above the floor unless
+    /// `matcher.insecure_low_threshold`; template updates only from scores at or above it.
+    fn validate_matcher(&self) -> Result<(), ConfigError> {
+        let m = &self.matcher;
+        let bad = |key: &str, why: String| Err(ConfigError(format!("{key}: {why}")));
+        if !SCORE_RANGE.contains(&m.threshold) {
+            return bad("matcher.threshold", "must be a number from 0 to 1".into());
+        }
+        if m.threshold < MIN_THRESHOLD {
+            if !m.insecure_low_threshold {
+                return bad(
+                    "matcher.threshold",
+                    format!("below {MIN_THRESHOLD} the FAR exceeds CDD 7.3.10 (set matcher.insecure_low_threshold)"),
+                );
+            }
+            log::warn!("INSECURE: matcher.threshold = {} is below {MIN_THRESHOLD}: more false accepts", m.threshold);
+        }
+        if !(m.threshold..=1.0).contains(&m.update_score) {
+            return bad("matcher.update_score", format!("must be from matcher.threshold ({}) to 1", m.threshold));
         }
         Ok(())
     }
@@ -249,8 +349,8 @@ impl Config {
             return PathBuf::from("/data/vendor/fphal/run");
         }
         match std::env::var_os("XDG_RUNTIME_DIR") {
-            Some(d) if Path::new(&d).is_absolute() => PathBuf::from(d),
-            _ => PathBuf::from("/tmp"),
+            Some(d) if Path::new(&d).is_absolute() => PathBuf::from(d).join("fphal"),
+            _ => PathBuf::from(format!("/tmp/fphal-{}", rustix::process::geteuid().as_raw())),
         }
     }
 

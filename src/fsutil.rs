@@ -5,6 +5,117 @@ use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
+/// What a bounded read requires of the file besides being a regular file.
+#[derive(Debug, Clone, Copy)]
+pub struct FileRules {
+    /// Largest size accepted, in bytes; the read never takes more than this plus one.
+    pub max_len: u64,
+    /// The file must belong to this process's user (`geteuid`) or, when `root_too`, to root.
+    pub owner: Owner,
+    /// Mode bits that must be clear (for example `0o022`: nobody else may write it) ...
+    pub forbidden_mode: u32,
+    /// ... said in words for the error (for example "0600 or stricter").
+    pub mode_rule: &'static str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    /// Anyone: the mode rules still apply.
+    Anyone,
+    /// This process's user.
+    Me,
+    /// This process's user or root (files a system image ships).
+    MeOrRoot,
+}
+
+/// Reads the regular file at `path` without following a symbolic link, without blocking on a
+/// FIFO or a device, and without reading more than `rules.max_len` + 1 bytes: the descriptor is
+/// opened `O_NOFOLLOW | O_NONBLOCK`, checked with `fstat` (type, owner, mode, size), then read.
+/// `Ok(None)` when nothing is there. Errors say what was wrong in words an operator can act on.
+pub fn read_bounded(path: &Path, rules: FileRules) -> Result<Option<Vec<u8>>, String> {
+    use rustix::fs::{FileType, Mode, OFlags};
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
+    let fd = match rustix::fs::open(path, flags, Mode::empty()) {
+        Ok(fd) => fd,
+        Err(rustix::io::Errno::NOENT) => return Ok(None),
+        Err(rustix::io::Errno::LOOP) => {
+            return Err(format!("{} is a symbolic link; it is not followed", path.display()));
+        }
+        Err(e) => return Err(format!("cannot open {}: {e}", path.display())),
+    };
+    let st = rustix::fs::fstat(&fd).map_err(|e| format!("cannot stat {}: {e}", path.display()))?;
+    match FileType::from_raw_mode(st.st_mode) {
+        FileType::RegularFile => {}
+        FileType::Symlink => return Err(format!("{} is a symbolic link; it is not followed", path.display())),
+        other => return Err(format!("{} is not a regular file ({other:?})", path.display())),
+    }
+    let me = rustix::process::geteuid().as_raw();
+    let owner_ok = match rules.owner {
+        Owner::Anyone => true,
+        Owner::Me => st.st_uid == me,
+        Owner::MeOrRoot => st.st_uid == me || st.st_uid == 0,
+    };
+    if !owner_ok {
+        return Err(format!("{} belongs to uid {}, not to this process (uid {me})", path.display(), st.st_uid));
+    }
+    let mode = st.st_mode & 0o7777;
+    if mode & rules.forbidden_mode != 0 {
+        return Err(format!("{} has mode {mode:04o}; it must be {}", path.display(), rules.mode_rule));
+    }
+    let len = st.st_size as u64;
+    if len > rules.max_len {
+        return Err(format!("{} is {len} bytes, larger than the {} allowed", path.display(), rules.max_len));
+    }
+    let mut data = Vec::with_capacity(len as usize);
+    let file = File::from(fd);
+    io::Read::read_to_end(&mut io::Read::take(&file, rules.max_len + 1), &mut data)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if data.len() as u64 > rules.max_len {
+        return Err(format!(
+            "{} grew larger than the {} bytes allowed while being read",
+            path.display(),
+            rules.max_len
+        ));
+    }
+    Ok(Some(data))
+}
+
+/// Checks that `dir` is a directory (not a link) owned by this process's user that nobody else
+/// may write (mode bits `0o022` clear). Used for the key and runtime directories.
+pub fn check_private_dir(dir: &Path, what: &str) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = fs::symlink_metadata(dir).map_err(|e| format!("{what} {}: {e}", dir.display()))?;
+    if !meta.file_type().is_dir() {
+        return Err(format!("{what} {} is not a directory (links are not followed)", dir.display()));
+    }
+    let me = rustix::process::geteuid().as_raw();
+    if meta.uid() != me {
+        return Err(format!("{what} {} belongs to uid {}, not to this process (uid {me})", dir.display(), meta.uid()));
+    }
+    let mode = meta.mode() & 0o7777;
+    if mode & 0o022 != 0 {
+        return Err(format!(
+            "{what} {} has mode {mode:04o}; others must not be able to write it (0700)",
+            dir.display()
+        ));
+    }
+    Ok(())
+}
+
+/// Creates `dir` (and its parents) with mode 0700 when missing, then checks it as
+/// [`check_private_dir`] does. No process-wide umask is touched.
+pub fn ensure_private_dir(dir: &Path, what: &str) -> Result<(), String> {
+    use std::os::unix::fs::DirBuilderExt;
+    if fs::symlink_metadata(dir).is_err() {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| format!("cannot create {what} {}: {e}", dir.display()))?;
+    }
+    check_private_dir(dir, what)
+}
+
 /// Writes `data` to `dir/name` atomically: a private temp file, fsync, rename over the target,
 /// fsync of the directory. Files are created 0600.
 pub fn write_atomic(dir: &Path, name: &str, data: &[u8]) -> io::Result<()> {

@@ -5,6 +5,33 @@ use zeroize::Zeroize;
 
 /// Largest side the sensor protocol and the engine accept.
 pub const MAX_SIDE: u32 = 1024;
+/// Resolutions a capture on the sensor path may have: those the engine reads.
+pub const CAPTURE_DPI: std::ops::RangeInclusive<u32> = 300..=1000;
+/// Largest side of a capture on the sensor path once resampled to 500 dpi: above any phone
+/// sensor's (the FPC1020's is 192 px), and it bounds the engine's work per touch.
+pub const MAX_CAPTURE_SIDE_500_DPI: u32 = 512;
+
+/// Whether `img` is a capture the sensor path takes: a resolution in [`CAPTURE_DPI`] and no side
+/// longer than [`MAX_CAPTURE_SIDE_500_DPI`] at 500 dpi. The reason, in words, when it is not.
+pub fn check_capture(img: &GrayImage) -> Result<(), String> {
+    check_capture_size(img.width(), img.height(), img.dpi())
+}
+
+/// [`check_capture`] for a capture announced as `width`×`height` px at `dpi`.
+pub fn check_capture_size(width: u32, height: u32, dpi: u32) -> Result<(), String> {
+    if !CAPTURE_DPI.contains(&dpi) {
+        let (lo, hi) = (CAPTURE_DPI.start(), CAPTURE_DPI.end());
+        return Err(format!("a capture at {dpi} dpi is outside the {lo}..={hi} dpi the engine reads"));
+    }
+    let side = width.max(height) as u64 * 500 / dpi as u64;
+    if side > MAX_CAPTURE_SIDE_500_DPI as u64 {
+        return Err(format!(
+            "a capture of {width}x{height} px at {dpi} dpi is {side} px at 500 dpi, larger than the \
+             {MAX_CAPTURE_SIDE_500_DPI} px a sensor may send"
+        ));
+    }
+    Ok(())
+}
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct GrayImage {

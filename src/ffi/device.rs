@@ -27,6 +27,10 @@ pub struct Live {
 
 pub static LIVE: Mutex<Option<Live>> = Mutex::new(None);
 
+/// A device closed from inside its own notify callback, whose worker could not be joined then:
+/// the next `open` stops it first, so two workers never run.
+pub static RETIRED: Mutex<Option<Arc<Device>>> = Mutex::new(None);
+
 impl FpDevice {
     pub fn new(module: *mut hw_module_t) -> FpDevice {
         let module = if module.is_null() { (&raw mut super::module::HMI).cast() } else { module };
@@ -100,9 +104,12 @@ unsafe extern "C" fn close(dev: *mut hw_device_t) -> c_int {
             log::warn!("close: not an open fphal device");
             return -libc::EINVAL;
         };
-        // Stops and joins the worker (unless another call still holds the device; then the
-        // last holder does it).
-        drop(live.device);
+        // Stops and joins the worker even while another call still holds the device: when close
+        // returns, no worker runs. From inside notify the worker can only be asked to end; the
+        // next open waits for it.
+        if !live.device.shutdown() {
+            *RETIRED.lock() = Some(live.device);
+        }
         // SAFETY: `dev` is the pointer `open` produced by Box::into_raw for an FpDevice, and it
         // was just removed from LIVE, so no entry point can reach it any more.
         drop(unsafe { Box::from_raw(dev.cast::<FpDevice>()) });

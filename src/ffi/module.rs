@@ -74,6 +74,14 @@ fn open_device(module: *const hw_module_t, config: &Config) -> Result<*mut hw_de
     if slot.is_some() {
         return Err(HalError::Busy);
     }
+    let retired = device::RETIRED.lock().take();
+    if let Some(old) = retired {
+        if !old.shutdown() {
+            // Opened from inside the old device's notify: its worker is this very thread.
+            *device::RETIRED.lock() = Some(old);
+            return Err(HalError::Busy);
+        }
+    }
     let dev = Arc::new(Device::open(config)?);
     let boxed = Box::new(FpDevice::new(module.cast_mut()));
     let raw = Box::into_raw(boxed);

@@ -15,15 +15,16 @@ use crate::config::Config;
 use crate::error::HalError;
 use crate::sensor::VirtualSensor;
 use crate::tee::soft::{SoftSettings, SoftTrustlet};
-use crate::tee::{HAT_LEN, InProcess, Transport};
+use crate::tee::{HAT_LEN, InProcess, Interrupt, Transport};
 use eventfd::EventFd;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, OnceLock};
 use std::thread::{JoinHandle, ThreadId};
+use std::time::Duration;
 
 /// A message for the client, in Rust terms; `ffi` turns it into a `fingerprint_msg_t`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +64,9 @@ enum Command {
 
 /// Commands waiting beyond this many mean the worker is wedged; callers then get `-ENOMEM`.
 const MAX_QUEUED: usize = 65_536;
+/// How long a caller waits for the worker's answer to a query before it gets an error: far longer
+/// than any touch takes (the largest capture is bounded), far shorter than a binder thread may hang.
+pub const QUERY_TIMEOUT: Duration = Duration::from_secs(5);
 
 struct Shared {
     queue: Mutex<VecDeque<Command>>,
@@ -71,6 +75,11 @@ struct Shared {
     worker_thread: OnceLock<ThreadId>,
     /// `CLOCK_MONOTONIC` nanoseconds at which the worker last left `poll()`.
     last_wake_ns: AtomicU64,
+    /// Raised with every command that ends the running operation, so that an in-process trustlet
+    /// stops between the stages of a touch instead of finishing it.
+    interrupt: Option<Interrupt>,
+    /// Set by the worker as it ends (shutdown, or a failure outside its panic boundary).
+    stopped: AtomicBool,
 }
 
 impl Shared {
@@ -86,7 +95,7 @@ impl Shared {
 /// One open sensor.
 pub struct Device {
     shared: Arc<Shared>,
-    worker: Option<JoinHandle<()>>,
+    worker: Mutex<Option<JoinHandle<()>>>,
     sensor_path: PathBuf,
 }
 
@@ -99,15 +108,21 @@ impl Device {
             log::error!("trustlet: {e}");
             HalError::InvalidArgument(e)
         })?;
-        Device::open_with(config, Box::new(InProcess::new(ta)))
+        let interrupt = ta.interrupt();
+        Device::start(config, Box::new(InProcess::new(ta)), Some(interrupt))
     }
 
     /// Opens a device whose trustlet is reached through `transport`.
     pub fn open_with(config: &Config, transport: Box<dyn Transport>) -> Result<Device, HalError> {
+        Device::start(config, transport, None)
+    }
+
+    fn start(config: &Config, transport: Box<dyn Transport>, interrupt: Option<Interrupt>) -> Result<Device, HalError> {
         let n = OPEN_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let dir = config.runtime_dir();
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| HalError::InvalidArgument(format!("runtime directory {}: {e}", dir.display())))?;
+        let dir = private_runtime_dir(config).map_err(|e| {
+            log::error!("{e}");
+            HalError::InvalidArgument(e)
+        })?;
         let sensor_path = dir.join(format!("fphal-sensor-{}-{n}.sock", std::process::id()));
         let sensor =
             VirtualSensor::bind(&sensor_path, std::time::Duration::from_millis(config.sensor.min_contact_ms as u64))
@@ -122,6 +137,8 @@ impl Device {
             sink: Mutex::new(None),
             worker_thread: OnceLock::new(),
             last_wake_ns: AtomicU64::new(0),
+            interrupt,
+            stopped: AtomicBool::new(false),
         });
         let worker_shared = Arc::clone(&shared);
         let handle = std::thread::Builder::new()
@@ -130,7 +147,7 @@ impl Device {
             .map_err(|e| HalError::Io(format!("cannot start worker thread: {e}")))?;
         let _ = shared.worker_thread.set(handle.thread().id());
         log::info!("device open; virtual sensor at {}", sensor_path.display());
-        Ok(Device { shared, worker: Some(handle), sensor_path })
+        Ok(Device { shared, worker: Mutex::new(Some(handle)), sensor_path })
     }
 
     pub fn sensor_path(&self) -> &Path {
@@ -146,7 +163,23 @@ impl Device {
         *self.shared.sink.lock() = sink;
     }
 
+    /// Whether the worker still runs (false after [`Device::shutdown`]).
+    pub fn is_running(&self) -> bool {
+        !self.shared.stopped.load(Ordering::Acquire)
+    }
+
     fn push(&self, cmd: Command) -> Result<(), HalError> {
+        if !self.is_running() {
+            return Err(HalError::Io("the device is closed".into()));
+        }
+        if matches!(
+            cmd,
+            Command::Start(_) | Command::Cancel | Command::Shutdown | Command::Query(Query::SetActiveGroup { .. }, _)
+        ) {
+            if let Some(i) = &self.shared.interrupt {
+                i.request();
+            }
+        }
         {
             let mut q = self.shared.queue.lock();
             if q.len() >= MAX_QUEUED {
@@ -166,7 +199,16 @@ impl Device {
         }
         let (tx, rx) = mpsc::sync_channel(1);
         self.push(Command::Query(q, tx))?;
-        rx.recv().map_err(|_| HalError::Io("the worker stopped before answering".into()))?
+        match rx.recv_timeout(QUERY_TIMEOUT) {
+            Ok(answer) => answer,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                log::error!("the worker did not answer within {} s", QUERY_TIMEOUT.as_secs());
+                Err(HalError::Io(format!("no answer from the worker within {} s", QUERY_TIMEOUT.as_secs())))
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                Err(HalError::Io("the worker stopped before answering".into()))
+            }
+        }
     }
 
     pub fn pre_enroll(&self) -> Result<u64, HalError> {
@@ -209,20 +251,33 @@ impl Device {
     }
 }
 
-impl Drop for Device {
-    fn drop(&mut self) {
+impl Device {
+    /// Stops the worker and waits for it, whoever else still holds the device: afterwards no
+    /// worker runs and every call answers with an error. Called from inside `notify` (on the
+    /// worker itself) it only asks: the worker ends after that callback, and returns false then.
+    pub fn shutdown(&self) -> bool {
+        let Some(h) = self.worker.lock().take() else { return true };
+        if let Some(i) = &self.shared.interrupt {
+            i.request();
+        }
         self.shared.queue.lock().push_back(Command::Shutdown);
         self.shared.wake.signal();
-        if let Some(h) = self.worker.take() {
-            if h.thread().id() == std::thread::current().id() {
-                // Closed from inside notify: the worker ends on its own after this callback.
-                return;
-            }
-            if h.join().is_err() {
-                log::error!("worker thread ended by a panic");
-            }
+        if h.thread().id() == std::thread::current().id() {
+            *self.worker.lock() = Some(h);
+            return false;
         }
+        if h.join().is_err() {
+            log::error!("worker thread ended by a panic");
+        }
+        self.shared.stopped.store(true, Ordering::Release);
         log::info!("device closed");
+        true
+    }
+}
+
+impl Drop for Device {
+    fn drop(&mut self) {
+        self.shutdown();
     }
 }
 
@@ -250,4 +305,31 @@ pub fn normalise_group_path(path: &str) -> Result<String, HalError> {
         return bad("not writable");
     }
     Ok(normalised.to_string())
+}
+
+/// The runtime directory for the sensor socket, private to this user (created 0700, checked).
+/// When the default one under /tmp is taken by someone else, a fresh private one beside it is
+/// made instead, so another user cannot keep the device from opening; a configured one that fails
+/// the check is refused.
+fn private_runtime_dir(config: &Config) -> Result<PathBuf, String> {
+    let dir = config.runtime_dir();
+    let refused = match crate::fsutil::ensure_private_dir(&dir, "runtime directory") {
+        Ok(()) => return Ok(dir),
+        Err(e) => e,
+    };
+    if config.sensor.runtime_dir.is_some() || !dir.starts_with("/tmp") {
+        return Err(refused);
+    }
+    log::warn!("{refused}; using a fresh private directory instead");
+    for _ in 0..8 {
+        let mut nonce = [0u8; 8];
+        getrandom::fill(&mut nonce).map_err(|e| format!("no OS randomness: {e}"))?;
+        let fresh = PathBuf::from(format!("{}-{:016x}", dir.display(), u64::from_le_bytes(nonce)));
+        use std::os::unix::fs::DirBuilderExt;
+        if std::fs::DirBuilder::new().mode(0o700).create(&fresh).is_ok() {
+            crate::fsutil::check_private_dir(&fresh, "runtime directory")?;
+            return Ok(fresh);
+        }
+    }
+    Err(refused)
 }

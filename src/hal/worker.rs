@@ -45,6 +45,10 @@ pub(super) fn run(shared: Arc<Shared>, sensor: VirtualSensor, transport: Box<dyn
             }
         }
     }
+    // Callers see a stopped device from now on; queries still queued get their answer channel
+    // dropped, so they fail at once instead of waiting out their timeout.
+    w.shared.stopped.store(true, Ordering::Release);
+    w.shared.queue.lock().clear();
 }
 
 pub(crate) fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
@@ -274,11 +278,41 @@ impl Worker {
         }
     }
 
+    /// Whether a command that ends the running operation waits in the queue: the touch that was
+    /// being processed then ends without a message of its own.
+    fn superseded(&self) -> bool {
+        self.shared.queue.lock().iter().any(|c| {
+            matches!(
+                c,
+                Command::Start(_)
+                    | Command::Cancel
+                    | Command::Shutdown
+                    | Command::Query(Query::SetActiveGroup { .. }, _)
+            )
+        })
+    }
+
     fn on_sensor(&mut self, ev: SensorEvent) {
         let SensorEvent::FingerDown { image, contact_ms } = ev else { return };
+        if self.current == Current::Idle {
+            return;
+        }
+        // A stop requested before this touch belongs to an earlier one.
+        if let Some(i) = &self.shared.interrupt {
+            i.clear();
+        }
+        let request = match self.current {
+            Current::Enroll { .. } => Request::EnrollCapture { image, contact_ms },
+            _ => Request::AuthenticateCapture { image, contact_ms },
+        };
+        let answer = self.call(&request);
+        if self.superseded() {
+            log::info!("touch dropped: the operation was cancelled or replaced while it was processed");
+            return;
+        }
         match self.current {
             Current::Idle => {}
-            Current::Enroll { gid, .. } => match self.call(&Request::EnrollCapture { image, contact_ms }) {
+            Current::Enroll { gid, .. } => match answer {
                 Ok(Response::Enroll(step)) => {
                     self.shared.emit(&Message::Acquired(step.acquired));
                     if let Some(code) = step.vendor_error {
@@ -298,7 +332,7 @@ impl Worker {
                 }
                 _ => self.finish_with(ErrorKind::HwUnavailable),
             },
-            Current::Authenticate { gid } => match self.call(&Request::AuthenticateCapture { image, contact_ms }) {
+            Current::Authenticate { gid } => match answer {
                 Ok(Response::Auth { acquired, outcome }) => {
                     self.shared.emit(&Message::Acquired(acquired));
                     match outcome {

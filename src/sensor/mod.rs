@@ -145,6 +145,9 @@ impl VirtualSensor {
 
     fn handle_packet(&mut self, p: &[u8], armed: bool) -> (Status, String, Option<SensorEvent>) {
         let refuse = |why: &str| (Status::Refused, why.to_string(), None);
+        if p.is_empty() {
+            return refuse("empty packet (or one larger than the protocol allows)");
+        }
         if p.len() < 4 || p[0] != protocol::VERSION {
             return refuse("unsupported protocol version");
         }
@@ -157,6 +160,9 @@ impl VirtualSensor {
                 let (w, h, dpi) = (le16(4), le16(6), le16(8));
                 if w == 0 || h == 0 || w > crate::image::MAX_SIDE || h > crate::image::MAX_SIDE {
                     return refuse(&format!("image of {w}x{h}: each side must be 1..=1024"));
+                }
+                if let Err(why) = crate::image::check_capture_size(w, h, dpi) {
+                    return refuse(&why);
                 }
                 let px = &p[protocol::DOWN_HEADER..];
                 if px.len() > (w * h) as usize {
@@ -309,7 +315,7 @@ mod tests {
             let (status, reason) = c.touch(&dense).unwrap();
             assert_eq!(status, protocol::Status::Refused);
             assert!(reason.contains("dpi"), "{reason}");
-            let fine = GrayImage::new(1024, 1024, 800, vec![128; 1024 * 1024]).unwrap();
+            let fine = GrayImage::new(1000, 1000, 1000, vec![128; 1000 * 1000]).unwrap();
             assert_eq!(c.touch(&fine).unwrap().0, protocol::Status::Taken);
         });
         assert_eq!(got, vec![0]);

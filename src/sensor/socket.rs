@@ -64,14 +64,15 @@ impl SeqpacketSocket {
         Some(SeqpacketSocket { fd })
     }
 
-    /// Receives one packet. `Ok(None)`: nothing to read now; `Err`: the peer is gone.
+    /// Receives one packet. `Ok(None)`: nothing to read now; `Ok(Some(0))`: an empty packet, or one
+    /// larger than `buf`; `Err`: the peer is gone.
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<Option<usize>> {
         let (_, n) = match recv(&self.fd, &mut *buf, RecvFlags::TRUNC) {
             Ok(got) => got,
             Err(e) if e == rustix::io::Errno::AGAIN => return Ok(None),
             Err(e) => return Err(e.into()),
         };
-        if n == 0 {
+        if n == 0 && self.hung_up() {
             return Err(io::Error::from(io::ErrorKind::UnexpectedEof));
         }
         if n > buf.len() {
@@ -79,6 +80,16 @@ impl SeqpacketSocket {
             return Ok(Some(0));
         }
         Ok(Some(n))
+    }
+
+    /// Whether the peer has gone: a read of 0 bytes is either that or an empty packet.
+    fn hung_up(&self) -> bool {
+        use rustix::event::{PollFd, PollFlags, Timespec, poll};
+        let mut fds = [PollFd::new(&self.fd, PollFlags::IN | PollFlags::RDHUP)];
+        match poll(&mut fds, Some(&Timespec { tv_sec: 0, tv_nsec: 0 })) {
+            Ok(_) => fds[0].revents().intersects(PollFlags::HUP | PollFlags::RDHUP | PollFlags::ERR),
+            Err(_) => true,
+        }
     }
 
     pub fn send(&self, packet: &[u8]) -> io::Result<()> {

@@ -10,6 +10,29 @@ pub mod wire;
 pub use wire::{AuthOutcome, EnrollStep, HAT_LEN, Request, Response, TaError, WireError};
 
 use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// A request to stop the touch being processed: raised by a caller (`cancel`, a new operation,
+/// `close`), seen by an in-process trustlet between the stages of its work and by the worker
+/// after the trustlet answers. A TEE transport has none; its work is bounded by the capture size.
+#[derive(Debug, Clone, Default)]
+pub struct Interrupt(Arc<AtomicBool>);
+
+impl Interrupt {
+    pub fn request(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+
+    /// Whether a stop was requested since the last [`Interrupt::clear`].
+    pub fn requested(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+
+    pub fn clear(&self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
 
 /// Failure to reach the trustlet or to understand its answer.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -83,7 +83,7 @@ pub fn save_png(img: &GrayImage, path: &Path) -> Result<()> {
 
 /// Where fphal puts its sensor sockets when the configuration does not say otherwise.
 pub fn default_runtime_dir() -> PathBuf {
-    std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/tmp"))
+    fphal::config::Config::default().runtime_dir()
 }
 
 /// The most recently created `fphal-sensor-*.sock` in `dir`.

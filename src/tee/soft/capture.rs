@@ -4,6 +4,7 @@
 use crate::codes::Acquired;
 use crate::image::GrayImage;
 use crate::matcher::{self, Features, Quality};
+use crate::tee::Interrupt;
 
 /// Earlier captures a static pattern must repeat in to make a capture IMAGER_DIRTY.
 const STATIC_HISTORY: usize = 2;
@@ -25,8 +26,16 @@ impl CaptureChecks {
 
     /// The features of a GOOD touch whose features can be used, or the acquired code that says
     /// why the touch does not count (INSUFFICIENT when a GOOD capture's features are not usable).
-    pub(super) fn check(&mut self, image: &GrayImage, contact_ms: u32) -> Result<Features, Acquired> {
+    /// A stop requested through `interrupt` between the quality check and the feature extraction
+    /// ends the touch as INSUFFICIENT, uncounted, with the request left for the caller to clear.
+    pub(super) fn check(
+        &mut self,
+        image: &GrayImage,
+        contact_ms: u32,
+        interrupt: &Interrupt,
+    ) -> Result<Features, Acquired> {
         match self.code(image, contact_ms) {
+            Acquired::Good if interrupt.requested() => Err(Acquired::Insufficient),
             Acquired::Good => self.usable_features(image).ok_or(Acquired::Insufficient),
             code => Err(code),
         }

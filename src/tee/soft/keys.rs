@@ -1,10 +1,8 @@
 //! Secret key files: 32 random bytes, a regular file owned by this process's user, mode 0600 or
 //! stricter. A file that breaks these rules is refused, never silently used or replaced.
 
-use crate::fsutil;
+use crate::fsutil::{self, FileRules, Owner};
 use std::fs;
-use std::io;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::Path;
 use zeroize::Zeroizing;
 
@@ -15,46 +13,32 @@ pub type Key = Zeroizing<[u8; KEY_LEN]>;
 /// Reads the key at `path`, creating it (and its directory, 0700) with fresh random bytes when it
 /// does not exist and `create` is true.
 pub fn load_or_create(path: &Path, create: bool) -> Result<Key, String> {
-    match fs::symlink_metadata(path) {
-        Ok(_) => load(path),
-        Err(e) if e.kind() == io::ErrorKind::NotFound && create => {
-            let dir = path.parent().ok_or_else(|| format!("{} has no directory", path.display()))?;
-            fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(dir)
-                .map_err(|e| format!("cannot create key directory {}: {e}", dir.display()))?;
-            let mut key: Key = Zeroizing::new([0u8; KEY_LEN]);
-            getrandom::fill(&mut key[..]).map_err(|e| format!("no OS randomness: {e}"))?;
-            let name = path.file_name().and_then(|n| n.to_str()).ok_or("key file name is not UTF-8")?;
-            fsutil::write_atomic(dir, name, &key[..])
-                .map_err(|e| format!("cannot create key file {}: {e}", path.display()))?;
-            log::info!("created key file {}", path.display());
-            Ok(key)
+    let dir = path.parent().ok_or_else(|| format!("{} has no directory", path.display()))?;
+    if fs::symlink_metadata(path).is_ok() || !create {
+        if create {
+            fsutil::check_private_dir(dir, "key directory")?;
         }
-        Err(e) => Err(format!("cannot read key file {}: {e}", path.display())),
+        return load(path);
     }
+    fsutil::ensure_private_dir(dir, "key directory")?;
+    let mut key: Key = Zeroizing::new([0u8; KEY_LEN]);
+    getrandom::fill(&mut key[..]).map_err(|e| format!("no OS randomness: {e}"))?;
+    let name = path.file_name().and_then(|n| n.to_str()).ok_or("key file name is not UTF-8")?;
+    fsutil::write_atomic(dir, name, &key[..]).map_err(|e| format!("cannot create key file {}: {e}", path.display()))?;
+    log::info!("created key file {}", path.display());
+    Ok(key)
 }
 
-/// Reads an existing key file, checking type, owner, mode and size.
+/// Reads an existing key file: a regular file (not a link, FIFO or device) owned by this
+/// process's user, mode 0600 or stricter, exactly [`KEY_LEN`] bytes (nothing larger is read).
 pub fn load(path: &Path) -> Result<Key, String> {
-    let meta = fs::symlink_metadata(path).map_err(|e| format!("cannot read key file {}: {e}", path.display()))?;
-    if !meta.file_type().is_file() {
-        return Err(format!("key file {} is not a regular file", path.display()));
-    }
-    let uid = rustix::process::geteuid().as_raw();
-    if meta.uid() != uid {
-        return Err(format!(
-            "key file {} is owned by uid {}, not by this process (uid {uid})",
-            path.display(),
-            meta.uid()
-        ));
-    }
-    let mode = meta.permissions().mode() & 0o777;
-    if mode & 0o077 != 0 {
-        return Err(format!("key file {} has mode {mode:04o}; it must be 0600 or stricter", path.display()));
-    }
-    let bytes = Zeroizing::new(fs::read(path).map_err(|e| format!("cannot read key file {}: {e}", path.display()))?);
+    let rules =
+        FileRules { max_len: KEY_LEN as u64, owner: Owner::Me, forbidden_mode: 0o077, mode_rule: "0600 or stricter" };
+    let bytes = match fsutil::read_bounded(path, rules) {
+        Ok(Some(b)) => Zeroizing::new(b),
+        Ok(None) => return Err(format!("key file {} does not exist", path.display())),
+        Err(e) => return Err(format!("key file refused: {e}")),
+    };
     if bytes.len() != KEY_LEN {
         return Err(format!("key file {} holds {} bytes; it must hold exactly {KEY_LEN}", path.display(), bytes.len()));
     }
@@ -66,6 +50,7 @@ pub fn load(path: &Path) -> Result<Key, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 
     #[test]
     fn created_keys_are_private_and_reloaded_and_loose_ones_refused() {

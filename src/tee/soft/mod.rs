@@ -17,13 +17,15 @@ use crate::config::Config;
 use crate::image::GrayImage;
 use crate::matcher::{self, Features, Template};
 use crate::tee::ByteTrustlet;
+use crate::tee::Interrupt;
 use crate::tee::wire::{AuthOutcome, EnrollStep, Request, Response, TaError};
 use capture::CaptureChecks;
 use keys::Key;
 use learning::Learning;
 use lockout::LockoutPolicy;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use store::GroupStore;
+use store::{Anchor, GroupState, GroupStore, LockoutState, Manifest};
 use token::{Tokens, random_nonzero_u64, random_u64};
 
 /// The settings the trustlet takes from the configuration.
@@ -77,10 +79,18 @@ struct Finger {
 }
 
 struct ActiveGroup {
-    gid: u32,
     store: GroupStore,
+    /// The fingers of the manifest whose templates load.
     fingers: Vec<Finger>,
-    authenticator_id: u64,
+    /// The manifest as last committed (its lockout is the one stored then).
+    manifest: Manifest,
+}
+
+impl ActiveGroup {
+    /// Where the trustlet keeps this group's lockout in memory.
+    fn key(&self) -> (PathBuf, u32) {
+        (self.store.dir().to_path_buf(), self.store.gid())
+    }
 }
 
 enum Session {
@@ -91,6 +101,8 @@ enum Session {
 
 pub struct SoftTrustlet {
     device_key: Key,
+    /// Where group manifests are anchored: the key directory's `anchors`.
+    anchor_dir: PathBuf,
     tokens: Tokens,
     captures: CaptureChecks,
     lockout: LockoutPolicy,
@@ -101,15 +113,21 @@ pub struct SoftTrustlet {
     challenge: Option<u64>,
     group: Option<ActiveGroup>,
     session: Session,
+    /// The authoritative lockout state of every group seen in this process: what a group's files
+    /// say can only make it stricter, never clear it.
+    lockouts: HashMap<(PathBuf, u32), LockoutState>,
+    interrupt: Interrupt,
 }
 
 impl SoftTrustlet {
     /// Loads (or on first use creates) the device key and the auth-token key.
     pub fn new(settings: SoftSettings) -> Result<SoftTrustlet, String> {
         let device_key = keys::load_or_create(&settings.device_key_file, true)?;
+        let key_dir = settings.device_key_file.parent().ok_or("the device key file has no directory")?;
         let tokens = Tokens::load(&settings)?;
         Ok(SoftTrustlet {
             device_key,
+            anchor_dir: key_dir.join("anchors"),
             tokens,
             captures: CaptureChecks::new(settings.min_contact_ms, settings.min_clarity),
             lockout: LockoutPolicy { trials: settings.lockout_trials, duration_ms: settings.lockout_ms },
@@ -120,7 +138,24 @@ impl SoftTrustlet {
             challenge: None,
             group: None,
             session: Session::Idle,
+            lockouts: HashMap::new(),
+            interrupt: Interrupt::default(),
         })
+    }
+
+    /// The handle a caller raises to stop the touch being processed (see [`Interrupt`]).
+    pub fn interrupt(&self) -> Interrupt {
+        self.interrupt.clone()
+    }
+
+    /// True (and the request consumed) when a stop was requested: the touch then ends uncounted.
+    fn interrupted(&self) -> bool {
+        let requested = self.interrupt.requested();
+        if requested {
+            self.interrupt.clear();
+            log::info!("touch interrupted: a cancel or a new operation came in");
+        }
+        requested
     }
 
     pub fn dispatch(&mut self, req: Request) -> Response {
@@ -135,7 +170,7 @@ impl SoftTrustlet {
                 Ok(Response::Ok)
             }
             Request::GetAuthenticatorId => {
-                Ok(Response::AuthenticatorId(self.group.as_ref().map_or(0, |g| g.authenticator_id)))
+                Ok(Response::AuthenticatorId(self.group.as_ref().map_or(0, |g| g.manifest.authenticator_id)))
             }
             Request::EnrollBegin { hat } => self.enroll_begin(&hat),
             Request::EnrollCapture { image, contact_ms } => self.enroll_capture(image, contact_ms),
@@ -151,10 +186,10 @@ impl SoftTrustlet {
         result.unwrap_or_else(Response::Error)
     }
 
-    /// Reads the group again, so that the list is exactly what is on disk and loads.
+    /// Reads the group's templates again, so that the list is exactly what is on disk and loads.
     fn enumerate(&mut self) -> Result<Response, TaError> {
         let group = self.group.as_mut().ok_or(TaError::NoActiveGroup)?;
-        group.fingers = load_fingers(&group.store);
+        group.fingers = load_fingers(&group.store, &group.manifest.fingers);
         Ok(Response::Fingers(group.fingers.iter().map(|f| f.fid).collect()))
     }
 
@@ -167,35 +202,142 @@ impl SoftTrustlet {
         if !dir.is_absolute() {
             return Err(TaError::BadRequest("group path must be absolute".into()));
         }
-        let store = GroupStore::open(dir, gid, &self.device_key);
-        let fingers = load_fingers(&store);
-        let authenticator_id = match store.load_authenticator_id() {
-            Some(id) => id,
-            // An empty group keeps a fresh id in memory only: nothing is bound to it, and a group
-            // directory with no finger holds no file of ours.
-            None if fingers.is_empty() => random_nonzero_u64()?,
-            None => {
-                let id = random_nonzero_u64()?;
-                store.store_authenticator_id(id).map_err(TaError::Internal)?;
-                id
-            }
-        };
-        log::info!("active group {gid} at {path}: {} finger(s)", fingers.len());
         self.session = Session::Idle;
-        self.group = Some(ActiveGroup { gid, store, fingers, authenticator_id });
+        self.group = None;
+        let store = GroupStore::open(dir, gid, &self.device_key).anchored_in(&self.anchor_dir);
+        let remembered = self.lockouts.get(&(dir.to_path_buf(), gid)).copied();
+        let manifest = match store.read_state() {
+            GroupState::Current(m) => m,
+            GroupState::New => self.adopt(&store)?,
+            GroupState::Stale { why, anchor } => self.recover(&store, &why, anchor, remembered)?,
+        };
+        for (fid, name) in store.template_files() {
+            if !manifest.fingers.contains(&fid) {
+                log::warn!(
+                    "{}: finger {fid} is not in the group's manifest; not loaded",
+                    store.path_of(&name).display()
+                );
+            }
+        }
+        let fingers = load_fingers(&store, &manifest.fingers);
+        let stored = self.lockout.in_this_boot(manifest.lockout);
+        let lockout = remembered.map_or(stored, |r| lockout::stricter(r, stored));
+        self.lockouts.insert((dir.to_path_buf(), gid), lockout);
+        log::info!("active group {gid} at {path}: {} finger(s)", fingers.len());
+        self.group = Some(ActiveGroup { store, fingers, manifest });
         Ok(Response::Ok)
+    }
+
+    /// The manifest of a group that has none yet: the templates and the files an older version
+    /// left are adopted into a first one; an empty group keeps a fresh authenticator id in memory
+    /// until something is stored.
+    fn adopt(&self, store: &GroupStore) -> Result<Manifest, TaError> {
+        let found: Vec<u32> = store.load_all().iter().map(|f| f.fid).collect();
+        let (legacy_id, legacy_lockout) = store.legacy_state();
+        let mut m = Manifest {
+            generation: 0,
+            authenticator_id: match legacy_id {
+                Some(id) => id,
+                None => random_nonzero_u64()?,
+            },
+            lockout: legacy_lockout.unwrap_or_else(|| self.lockout.clear()),
+            fingers: found,
+        };
+        if m.fingers.is_empty() && legacy_id.is_none() && legacy_lockout.is_none() {
+            return Ok(m);
+        }
+        m.generation = 1;
+        store.commit(&m).map_err(TaError::Internal)?;
+        store.remove_legacy_files();
+        log::info!("{}: {} finger(s) adopted into the group's first manifest", store.dir().display(), m.fingers.len());
+        Ok(m)
+    }
+
+    /// A new manifest for a group whose manifest cannot be trusted: only the fingers its anchor
+    /// lists, a new authenticator id, and locked when a false trial was pending.
+    fn recover(
+        &self,
+        store: &GroupStore,
+        why: &str,
+        anchor: Anchor,
+        remembered: Option<LockoutState>,
+    ) -> Result<Manifest, TaError> {
+        let pending = anchor.trials_pending || remembered.is_some_and(|r| self.lockout.count_known(&r));
+        let m = Manifest {
+            generation: anchor.generation.saturating_add(1),
+            authenticator_id: random_nonzero_u64()?,
+            lockout: if pending { self.lockout.locked_now() } else { self.lockout.clear() },
+            fingers: anchor.fingers,
+        };
+        log::error!(
+            "group {} at {}: {why}; failing closed: only the {} finger(s) the key directory lists, a new authenticator \
+             id{}",
+            store.gid(),
+            store.dir().display(),
+            m.fingers.len(),
+            if pending { format!(", locked out for {} ms", self.lockout.duration_ms) } else { String::new() }
+        );
+        if let Err(e) = store.commit(&m) {
+            log::error!(
+                "group {} at {}: the recovered manifest is not stored: {e}",
+                store.gid(),
+                store.dir().display()
+            );
+        }
+        Ok(m)
+    }
+
+    /// Commits the active group's manifest after `change`, with the lockout as it stands in memory.
+    /// On failure nothing changes in memory either.
+    fn commit(&mut self, change: impl FnOnce(&mut Manifest)) -> Result<(), String> {
+        let group = self.group.as_mut().ok_or("no active group")?;
+        let mut m = group.manifest.clone();
+        change(&mut m);
+        m.generation = m.generation.saturating_add(1);
+        if let Some(l) = self.lockouts.get(&group.key()) {
+            m.lockout = *l;
+        }
+        group.store.commit(&m)?;
+        group.manifest = m;
+        Ok(())
+    }
+
+    /// The group's lockout now. Memory is authoritative; the manifest can only make it stricter.
+    /// A manifest that is missing, does not open or was rolled back while memory knows of a false
+    /// trial or a lockout means locked.
+    fn lockout_now(&mut self) -> Result<LockoutState, TaError> {
+        let group = self.group.as_ref().ok_or(TaError::NoActiveGroup)?;
+        let key = group.key();
+        let mut state = self.lockouts.get(&key).copied().unwrap_or_else(|| self.lockout.clear());
+        match group.store.read_state() {
+            GroupState::Current(m) => state = lockout::stricter(state, self.lockout.in_this_boot(m.lockout)),
+            GroupState::New => {}
+            GroupState::Stale { why, .. } => {
+                if self.lockout.count_known(&state) {
+                    log::error!(
+                        "group {} at {}: {why}; failing closed: locked out for {} ms",
+                        group.store.gid(),
+                        group.store.dir().display(),
+                        self.lockout.duration_ms
+                    );
+                    state = lockout::stricter(state, self.lockout.locked_now());
+                }
+            }
+        }
+        self.lockouts.insert(key, state);
+        Ok(state)
     }
 
     fn enroll_begin(&mut self, hat: &[u8; HAT_LEN]) -> Result<Response, TaError> {
         self.session = Session::Idle;
         let token = self.tokens.check_enroll(hat, self.challenge)?;
         let group = self.group()?;
-        if group.fingers.len() >= self.max_fingers as usize {
+        if group.manifest.fingers.len() >= self.max_fingers as usize {
             return Err(TaError::NoSpace);
         }
         let fid = loop {
             let candidate = (random_u64()? & 0x7fff_ffff) as u32;
-            if candidate != 0 && group.fingers.iter().all(|f| f.fid != candidate) {
+            if candidate != 0 && !group.manifest.fingers.contains(&candidate) {
                 break candidate;
             }
         };
@@ -205,7 +347,7 @@ impl SoftTrustlet {
 
     fn enroll_capture(&mut self, image: GrayImage, contact_ms: u32) -> Result<Response, TaError> {
         let Session::Enroll { .. } = self.session else { return Err(TaError::NoSession) };
-        let checked = self.captures.check(&image, contact_ms);
+        let checked = self.checked_capture(&image, contact_ms);
         let samples = self.enroll_samples;
         let Session::Enroll { fid, user_id, views } = &mut self.session else { return Err(TaError::NoSession) };
         let (fid, user_id) = (*fid, *user_id);
@@ -248,18 +390,42 @@ impl SoftTrustlet {
         let template = Template::from_views(views);
         let new_id = random_nonzero_u64()?;
         let group = self.group.as_mut().ok_or(TaError::NoActiveGroup)?;
+        // The template first, then the manifest that makes it live (and, with a new finger, a new
+        // authenticator id: keys bound to the old set are invalidated).
         group.store.write_template(fid, user_id, &template.to_bytes()).map_err(TaError::Internal)?;
-        // A new finger invalidates keys bound to the old set.
-        group.store.store_authenticator_id(new_id).map_err(TaError::Internal)?;
-        group.authenticator_id = new_id;
+        if let Err(e) = self.commit(|m| {
+            m.fingers.push(fid);
+            m.authenticator_id = new_id;
+        }) {
+            if let Some(g) = &self.group {
+                let _ = g.store.remove_template(fid);
+            }
+            return Err(TaError::Internal(e));
+        }
+        let group = self.group.as_mut().ok_or(TaError::NoActiveGroup)?;
         group.fingers.push(Finger { fid, user_id, template });
-        log::info!("enrolled finger {fid} in group {}", group.gid);
+        log::info!("enrolled finger {fid} in group {}", group.store.gid());
         Ok(Response::Enroll(step(Acquired::Good, true, 0)))
+    }
+
+    /// The capture checks of [`CaptureChecks`], after the sensor limits and with the interrupt
+    /// looked at between stages.
+    fn checked_capture(&mut self, image: &GrayImage, contact_ms: u32) -> Result<Features, Acquired> {
+        if let Err(why) = crate::image::check_capture(image) {
+            log::warn!("capture refused: {why}");
+            return Err(Acquired::Insufficient);
+        }
+        if self.interrupted() {
+            return Err(Acquired::Insufficient);
+        }
+        self.captures.check(image, contact_ms, &self.interrupt).inspect_err(|_| {
+            self.interrupt.clear();
+        })
     }
 
     fn authenticate_begin(&mut self, operation_id: u64) -> Result<Response, TaError> {
         self.session = Session::Idle;
-        let remaining_ms = self.lockout.locked_for_ms(&self.group()?.store);
+        let remaining_ms = lockout::remaining_ms(&self.lockout_now()?);
         if remaining_ms > 0 {
             return Err(TaError::Lockout { remaining_ms });
         }
@@ -269,23 +435,27 @@ impl SoftTrustlet {
 
     fn authenticate_capture(&mut self, image: GrayImage, contact_ms: u32) -> Result<Response, TaError> {
         let Session::Authenticate { operation_id } = self.session else { return Err(TaError::NoSession) };
-        let remaining_ms = self.lockout.locked_for_ms(&self.group()?.store);
+        let remaining_ms = lockout::remaining_ms(&self.lockout_now()?);
         if remaining_ms > 0 {
             return Err(TaError::Lockout { remaining_ms });
         }
-        let features = match self.captures.check(&image, contact_ms) {
+        let not_counted = |acquired| Ok(Response::Auth { acquired, outcome: AuthOutcome::NotCounted });
+        let features = match self.checked_capture(&image, contact_ms) {
             Ok(features) => features,
-            Err(acquired) => return Ok(Response::Auth { acquired, outcome: AuthOutcome::NotCounted }),
+            Err(acquired) => return not_counted(acquired),
         };
         let group = self.group()?;
-        let best = group
-            .fingers
-            .iter()
-            .map(|f| {
-                let matches = matcher::view_matches(&features, &f.template);
-                (matcher::score_of(&matches), f, matches)
-            })
-            .max_by(|a, b| a.0.total_cmp(&b.0));
+        let mut best: Option<(f32, &Finger, Vec<matcher::ViewMatch>)> = None;
+        for f in &group.fingers {
+            if self.interrupted() {
+                return not_counted(Acquired::Insufficient);
+            }
+            let matches = matcher::view_matches(&features, &f.template);
+            let score = matcher::score_of(&matches);
+            if best.as_ref().is_none_or(|b| score > b.0) {
+                best = Some((score, f, matches));
+            }
+        }
         let learn = match &best {
             Some((score, finger, matches))
                 if *score >= self.threshold && self.learning.worth_it(*score, matches, &finger.template) =>
@@ -294,21 +464,37 @@ impl SoftTrustlet {
             }
             _ => None,
         };
-        let mut state = self.lockout.state(&group.store);
+        let key = group.key();
+        let gid = group.store.gid();
+        let mut state = self.lockouts.get(&key).copied().unwrap_or_else(|| self.lockout.clear());
         let outcome = match best {
             Some((score, finger, _)) if score >= self.threshold => {
                 log::debug!("match: finger {} score {score:.3}", finger.fid);
-                let hat = self.tokens.mint_match(operation_id, finger.user_id, group.authenticator_id);
+                let hat = self.tokens.mint_match(operation_id, finger.user_id, group.manifest.authenticator_id);
+                let fid = finger.fid;
                 if state.false_trials != 0 {
                     state.false_trials = 0;
-                    group.store.store_lockout(&state).map_err(TaError::Internal)?;
+                    self.lockouts.insert(key, state);
+                    if let Err(e) = self.commit(|_| {}) {
+                        // Stored, the higher count only makes a later lockout come sooner.
+                        log::error!("group {gid}: the cleared false-trial count is not stored: {e}");
+                    }
                 }
-                AuthOutcome::Match { fid: finger.fid, hat }
+                AuthOutcome::Match { fid, hat }
             }
             other => {
                 log::debug!("no match (best score {:.3})", other.map_or(0.0, |b| b.0));
-                let locked = self.lockout.count_false_trial(&mut state, group.gid);
-                group.store.store_lockout(&state).map_err(TaError::Internal)?;
+                let mut locked = self.lockout.count_false_trial(&mut state, gid);
+                self.lockouts.insert(key.clone(), state);
+                if let Err(e) = self.commit(|_| {}) {
+                    log::error!(
+                        "group {gid} at {}: the false trial is not stored ({e}); failing closed: locked out for {} ms",
+                        key.0.display(),
+                        self.lockout.duration_ms
+                    );
+                    self.lockouts.insert(key, self.lockout.locked_now());
+                    locked = true;
+                }
                 if locked { AuthOutcome::LockedOut } else { AuthOutcome::NoMatch }
             }
         };
@@ -321,35 +507,74 @@ impl SoftTrustlet {
         Ok(Response::Auth { acquired: Acquired::Good, outcome })
     }
 
+    /// Removes `fid`, or every finger with 0. Each finger leaves the manifest in a commit of its
+    /// own, with a new authenticator id, before its file is deleted: a failure stops there and
+    /// reports what was removed. Remove-all then deletes leftover template files that open as this
+    /// group's and leaves (and logs) every other file.
     fn remove(&mut self, fid: u32) -> Result<Response, TaError> {
         self.session = Session::Idle;
-        let group = self.group.as_mut().ok_or(TaError::NoActiveGroup)?;
-        let targets: Vec<u32> = group.fingers.iter().map(|f| f.fid).filter(|f| fid == 0 || *f == fid).collect();
+        let group = self.group.as_ref().ok_or(TaError::NoActiveGroup)?;
+        let targets: Vec<u32> = group.manifest.fingers.iter().copied().filter(|f| fid == 0 || *f == fid).collect();
         let mut removed = Vec::new();
+        let mut failure = None;
         for t in targets {
-            group.store.remove_template(t).map_err(TaError::Internal)?;
+            let new_id = random_nonzero_u64()?;
+            if let Err(e) = self.commit(|m| {
+                m.fingers.retain(|f| *f != t);
+                m.authenticator_id = new_id;
+            }) {
+                log::error!("finger {t} not removed: {e}");
+                failure = Some(e);
+                break;
+            }
+            let group = self.group.as_mut().ok_or(TaError::NoActiveGroup)?;
             group.fingers.retain(|f| f.fid != t);
             removed.push(t);
+            if let Err(e) = group.store.remove_template(t) {
+                log::warn!("finger {t} is out of the manifest, but its file stays: {e}");
+            }
         }
-        if group.fingers.is_empty() {
-            // The last finger is gone: erase every file of the group; a new authenticator id
-            // lives in memory until the next enrollment persists one.
-            group.store.erase_group().map_err(TaError::Internal)?;
-            group.authenticator_id = random_nonzero_u64()?;
+        if fid == 0 && failure.is_none() {
+            self.sweep();
         }
-        Ok(Response::Removed(removed))
+        match failure {
+            Some(e) if removed.is_empty() => Err(TaError::Internal(e)),
+            _ => Ok(Response::Removed(removed)),
+        }
+    }
+
+    /// After remove-all: deletes template files that open as this group's (left by an earlier
+    /// failure) and leaves every other one, with a log line.
+    fn sweep(&self) {
+        let Some(group) = &self.group else { return };
+        for (fid, name) in group.store.template_files() {
+            let path = group.store.path_of(&name);
+            match group.store.load_finger(fid) {
+                Ok(_) => {
+                    if let Err(e) = group.store.remove_template(fid) {
+                        log::warn!("{}: {e}", path.display());
+                    }
+                }
+                Err(e) => log::warn!("{}: not this group's ({e}); left in place", path.display()),
+            }
+        }
     }
 }
 
-/// Every finger of the store whose file opens and whose template decodes; the rest are logged.
-fn load_fingers(store: &GroupStore) -> Vec<Finger> {
+/// The fingers of `fids` whose files open and whose templates decode; the rest are logged.
+fn load_fingers(store: &GroupStore, fids: &[u32]) -> Vec<Finger> {
     let mut fingers = Vec::new();
-    for stored in store.load_all() {
+    for fid in fids {
+        let stored = match store.load_finger(*fid) {
+            Ok(s) => s,
+            Err(e) => {
+                log::warn!("skipping finger {fid} of {}: {e}", store.dir().display());
+                continue;
+            }
+        };
         match Template::from_bytes(&stored.template) {
             Ok(template) => fingers.push(Finger { fid: stored.fid, user_id: stored.user_id, template }),
-            Err(e) => {
-                log::warn!("skipping finger {} in {}: template does not decode: {e}", stored.fid, store.dir().display())
-            }
+            Err(e) => log::warn!("skipping finger {fid} of {}: template does not decode: {e}", store.dir().display()),
         }
     }
     fingers

@@ -3,15 +3,23 @@
 //! Every file is sealed with XChaCha20-Poly1305 under a storage key derived (HKDF-SHA256) from the
 //! device key. The associated data binds the format version, the file's kind, the group directory's
 //! absolute path, the gid and (for templates) the fid, so a file copied to another path, group,
-//! finger slot or device fails to open. Files: `fp-<fid>.tpl` per finger, `group.meta` (the
-//! authenticator id), `lockout.state` (false trials and lockout deadline).
+//! finger slot or device fails to open. Files: `fp-<fid>.tpl` per finger and
+//! `group-<gid>.manifest`: the live fingers, the authenticator id and the lockout state, with a
+//! generation that grows by one at every change.
+//!
+//! Freshness: sealing does not stop someone who can write the group directory from putting an
+//! older sealed file back. So the latest generation, the live fingers and whether a false trial
+//! was pending are also written to an anchor in the key directory (which that someone cannot
+//! write); a manifest that is missing, does not open or is older than its anchor is stale, and
+//! the trustlet then fails closed ([`GroupState::Stale`]). Older versions kept `group.meta` and
+//! `lockout.state`; they are read once, into the first manifest, and removed.
 
 use super::keys::Key;
-use crate::fsutil;
+use crate::fsutil::{self, FileRules, Owner};
 use chacha20poly1305::aead::{Aead, Payload};
 use chacha20poly1305::{KeyInit, XChaCha20Poly1305, XNonce};
 use hkdf::Hkdf;
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 use std::fs;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
@@ -19,8 +27,10 @@ use zeroize::Zeroizing;
 const MAGIC: &[u8; 4] = b"FPS1";
 const FORMAT_VERSION: u8 = 1;
 const NONCE_LEN: usize = 24;
-const GROUP_META: &str = "group.meta";
-const LOCKOUT_STATE: &str = "lockout.state";
+/// Files of older versions, read once when a group gets its first manifest.
+const LEGACY_GROUP_META: &str = "group.meta";
+const LEGACY_LOCKOUT_STATE: &str = "lockout.state";
+const ANCHOR_MAGIC: &[u8; 4] = b"FPA1";
 /// Largest file the store will read: a template is far smaller.
 const MAX_FILE: u64 = 8 * 1024 * 1024;
 
@@ -29,6 +39,7 @@ enum Kind {
     Template(u32),
     GroupMeta,
     Lockout,
+    Manifest,
 }
 
 impl Kind {
@@ -37,8 +48,41 @@ impl Kind {
             Kind::Template(fid) => (1, fid),
             Kind::GroupMeta => (2, 0),
             Kind::Lockout => (3, 0),
+            Kind::Manifest => (4, 0),
         }
     }
+}
+
+/// What a group holds, sealed in its manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Manifest {
+    /// Grows by one at every change; 0: nothing stored yet.
+    pub generation: u64,
+    pub authenticator_id: u64,
+    pub lockout: LockoutState,
+    /// The live fingers: a template file of another fid is not loaded.
+    pub fingers: Vec<u32>,
+}
+
+/// What the key directory remembers of a group.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Anchor {
+    pub generation: u64,
+    pub fingers: Vec<u32>,
+    /// A false trial was counted, or a lockout was running, at that generation.
+    pub trials_pending: bool,
+}
+
+/// How far a group's manifest can be trusted.
+#[derive(Debug)]
+pub enum GroupState {
+    /// No manifest and no anchor: nothing was stored for this group yet.
+    New,
+    /// The manifest opens and is not older than its anchor.
+    Current(Manifest),
+    /// The manifest is missing, does not open or is older than its anchor (`why` says which, in
+    /// words for the log); `anchor` is what the key directory knows.
+    Stale { why: String, anchor: Anchor },
 }
 
 /// A stored finger.
@@ -63,7 +107,13 @@ pub struct GroupStore {
     dir: PathBuf,
     gid: u32,
     cipher: XChaCha20Poly1305,
+    /// Where this group's anchor lives (in the key directory); None: manifests are not anchored.
+    anchor: Option<PathBuf>,
 }
+
+/// The rules for files the store reads: regular, ours, nobody else may write them, bounded.
+const STORE_FILE: FileRules =
+    FileRules { max_len: MAX_FILE, owner: Owner::Me, forbidden_mode: 0o022, mode_rule: "writable by its owner only" };
 
 pub fn template_name(fid: u32) -> String {
     format!("fp-{fid:08x}.tpl")
@@ -85,7 +135,23 @@ impl GroupStore {
         hk.expand(b"storage key", &mut storage_key[..]).expect("32 bytes is a valid HKDF length");
         let cipher = XChaCha20Poly1305::new_from_slice(&storage_key[..]).expect("32-byte key");
         fsutil::clean_temp_files(dir);
-        GroupStore { dir: dir.to_path_buf(), gid, cipher }
+        GroupStore { dir: dir.to_path_buf(), gid, cipher, anchor: None }
+    }
+
+    /// Anchors this group's manifests in `anchor_dir` (the key directory's `anchors`), in a file
+    /// named by a hash of the group's path and gid.
+    pub fn anchored_in(mut self, anchor_dir: &Path) -> GroupStore {
+        let mut h = Sha256::new();
+        h.update(b"fphal anchor v1");
+        h.update(self.gid.to_le_bytes());
+        h.update(self.dir.as_os_str().as_encoded_bytes());
+        let name: String = h.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect();
+        self.anchor = Some(anchor_dir.join(format!("{name}.anchor")));
+        self
+    }
+
+    pub fn gid(&self) -> u32 {
+        self.gid
     }
 
     pub fn dir(&self) -> &Path {
@@ -139,15 +205,7 @@ impl GroupStore {
     }
 
     fn read_file(&self, name: &str) -> Result<Option<Vec<u8>>, String> {
-        let path = self.dir.join(name);
-        match fs::symlink_metadata(&path) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(format!("cannot stat {}: {e}", path.display())),
-            Ok(m) if !m.file_type().is_file() => return Err(format!("{} is not a regular file", path.display())),
-            Ok(m) if m.len() > MAX_FILE => return Err(format!("{} is {} bytes, too large", path.display(), m.len())),
-            Ok(_) => {}
-        }
-        fs::read(&path).map(Some).map_err(|e| format!("cannot read {}: {e}", path.display()))
+        fsutil::read_bounded(&self.dir.join(name), STORE_FILE)
     }
 
     fn write_sealed(&self, kind: Kind, name: &str, plain: &[u8]) -> Result<(), String> {
@@ -205,30 +263,137 @@ impl GroupStore {
         fsutil::remove_durable(&self.dir, &template_name(fid)).map_err(|e| format!("cannot remove finger {fid}: {e}"))
     }
 
-    /// Erases every file this store owns in the group directory.
-    pub fn erase_group(&self) -> Result<(), String> {
-        for f in self.load_all() {
-            self.remove_template(f.fid)?;
-        }
-        // Unreadable template files are ours too: remove them by name.
-        if let Ok(entries) = fs::read_dir(&self.dir) {
-            for e in entries.flatten() {
-                if let Some(name) = e.file_name().to_str() {
-                    if parse_template_name(name).is_some() {
-                        fsutil::remove_durable(&self.dir, name).map_err(|e| e.to_string())?;
-                    }
-                }
+    /// Every template file name in the directory with its fid, ascending (whether or not it opens).
+    pub fn template_files(&self) -> Vec<(u32, String)> {
+        let mut names: Vec<(u32, String)> = match fs::read_dir(&self.dir) {
+            Ok(entries) => entries
+                .flatten()
+                .filter_map(|e| {
+                    let name = e.file_name().into_string().ok()?;
+                    Some((parse_template_name(&name)?, name))
+                })
+                .collect(),
+            Err(e) => {
+                log::error!("cannot list group directory {}: {e}", self.dir.display());
+                Vec::new()
             }
-        }
-        for name in [GROUP_META, LOCKOUT_STATE] {
-            fsutil::remove_durable(&self.dir, name).map_err(|e| format!("cannot remove {name}: {e}"))?;
-        }
-        Ok(())
+        };
+        names.sort();
+        names
     }
 
-    /// The stored authenticator id, if there is a valid one.
-    pub fn load_authenticator_id(&self) -> Option<u64> {
-        let data = match self.read_file(GROUP_META) {
+    /// The finger stored as `fid`, if its file opens as this group's.
+    pub fn load_finger(&self, fid: u32) -> Result<StoredFinger, String> {
+        self.load_template(fid)
+    }
+
+    /// Path of a file of the group directory, for log lines.
+    pub fn path_of(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    fn manifest_name(&self) -> String {
+        format!("group-{}.manifest", self.gid)
+    }
+
+    /// Reads the manifest and the anchor and says how far the manifest can be trusted.
+    pub fn read_state(&self) -> GroupState {
+        let anchor = match self.read_anchor() {
+            Ok(a) => a,
+            Err(e) => {
+                let why = format!("its anchor in the key directory is unreadable ({e})");
+                return GroupState::Stale { why, anchor: Anchor { trials_pending: true, ..Anchor::default() } };
+            }
+        };
+        let manifest = self.read_manifest();
+        match (manifest, anchor) {
+            (Ok(None), None) => GroupState::New,
+            (Ok(Some(m)), None) => GroupState::Current(m),
+            (Ok(Some(m)), Some(a)) if m.generation >= a.generation => GroupState::Current(m),
+            (Ok(Some(m)), Some(a)) => GroupState::Stale {
+                why: format!(
+                    "its manifest is generation {}, older than the {} anchored in the key directory: rolled back",
+                    m.generation, a.generation
+                ),
+                anchor: a,
+            },
+            (Ok(None), Some(a)) => GroupState::Stale { why: "its manifest is missing".into(), anchor: a },
+            (Err(e), a) => {
+                GroupState::Stale { why: format!("its manifest is unreadable: {e}"), anchor: a.unwrap_or_default() }
+            }
+        }
+    }
+
+    fn read_manifest(&self) -> Result<Option<Manifest>, String> {
+        let Some(data) = self.read_file(&self.manifest_name())? else { return Ok(None) };
+        let p = self.open_sealed(Kind::Manifest, &data)?;
+        let mut r = Fields(&p);
+        let generation = r.u64()?;
+        let authenticator_id = r.u64()?;
+        let boot_id: [u8; 16] = r.take(16)?.try_into().expect("16 bytes");
+        let lockout = LockoutState { boot_id, false_trials: r.u32()?, locked_until_ms: r.u64()? };
+        let fingers = r.fids()?;
+        r.end()?;
+        Ok(Some(Manifest { generation, authenticator_id, lockout, fingers }))
+    }
+
+    /// Writes `m` (its generation already advanced by the caller), then its anchor. A crash
+    /// between the two leaves a manifest newer than its anchor, which reads as current.
+    pub fn commit(&self, m: &Manifest) -> Result<(), String> {
+        let mut p = Vec::with_capacity(48 + 4 * m.fingers.len());
+        p.extend_from_slice(&m.generation.to_le_bytes());
+        p.extend_from_slice(&m.authenticator_id.to_le_bytes());
+        p.extend_from_slice(&m.lockout.boot_id);
+        p.extend_from_slice(&m.lockout.false_trials.to_le_bytes());
+        p.extend_from_slice(&m.lockout.locked_until_ms.to_le_bytes());
+        put_fids(&mut p, &m.fingers);
+        self.write_sealed(Kind::Manifest, &self.manifest_name(), &p)?;
+        let pending = m.lockout.false_trials > 0 || m.lockout.locked_until_ms > 0;
+        self.write_anchor(&Anchor { generation: m.generation, fingers: m.fingers.clone(), trials_pending: pending })
+    }
+
+    fn read_anchor(&self) -> Result<Option<Anchor>, String> {
+        let Some(path) = &self.anchor else { return Ok(None) };
+        let rules = FileRules { max_len: 4096, owner: Owner::Me, forbidden_mode: 0o077, mode_rule: "0600 or stricter" };
+        let Some(data) = fsutil::read_bounded(path, rules)? else { return Ok(None) };
+        let mut r = Fields(&data);
+        if r.take(4)? != ANCHOR_MAGIC {
+            return Err(format!("{} is not an fphal anchor", path.display()));
+        }
+        let anchor = Anchor { generation: r.u64()?, trials_pending: r.take(1)?[0] != 0, fingers: r.fids()? };
+        r.end()?;
+        Ok(Some(anchor))
+    }
+
+    fn write_anchor(&self, a: &Anchor) -> Result<(), String> {
+        let Some(path) = &self.anchor else { return Ok(()) };
+        let dir = path.parent().expect("an anchor lies in a directory");
+        fsutil::ensure_private_dir(dir, "anchor directory")?;
+        let mut data = ANCHOR_MAGIC.to_vec();
+        data.extend_from_slice(&a.generation.to_le_bytes());
+        data.push(u8::from(a.trials_pending));
+        put_fids(&mut data, &a.fingers);
+        let name = path.file_name().and_then(|n| n.to_str()).expect("a hex name");
+        fsutil::write_atomic(dir, name, &data).map_err(|e| format!("cannot write anchor {}: {e}", path.display()))
+    }
+
+    /// The authenticator id and lockout state an older version stored, for the first manifest.
+    pub fn legacy_state(&self) -> (Option<u64>, Option<LockoutState>) {
+        (self.load_authenticator_id(), self.load_lockout())
+    }
+
+    /// Removes the files of older versions once the manifest holds what they held.
+    pub fn remove_legacy_files(&self) {
+        for name in [LEGACY_GROUP_META, LEGACY_LOCKOUT_STATE] {
+            if let Err(e) = fsutil::remove_durable(&self.dir, name) {
+                log::warn!("cannot remove {}/{name}: {e}", self.dir.display());
+            }
+        }
+    }
+
+    /// The authenticator id an older version stored, if there is a valid one.
+    fn load_authenticator_id(&self) -> Option<u64> {
+        let data = match self.read_file(LEGACY_GROUP_META) {
             Ok(Some(d)) => d,
             Ok(None) => return None,
             Err(e) => {
@@ -240,22 +405,19 @@ impl GroupStore {
             Ok(p) if p.len() == 8 => Some(u64::from_le_bytes(p[..8].try_into().expect("8 bytes"))).filter(|v| *v != 0),
             Ok(_) => None,
             Err(e) => {
-                log::warn!("group metadata {}/{GROUP_META}: {e}", self.dir.display());
+                log::warn!("group metadata {}/{LEGACY_GROUP_META}: {e}", self.dir.display());
                 None
             }
         }
     }
 
-    pub fn store_authenticator_id(&self, id: u64) -> Result<(), String> {
-        self.write_sealed(Kind::GroupMeta, GROUP_META, &id.to_le_bytes())
-    }
-
-    pub fn load_lockout(&self) -> Option<LockoutState> {
-        let data = self.read_file(LOCKOUT_STATE).ok()??;
+    /// The lockout state an older version stored.
+    fn load_lockout(&self) -> Option<LockoutState> {
+        let data = self.read_file(LEGACY_LOCKOUT_STATE).ok()??;
         let p = match self.open_sealed(Kind::Lockout, &data) {
             Ok(p) => p,
             Err(e) => {
-                log::warn!("lockout state {}/{LOCKOUT_STATE}: {e}", self.dir.display());
+                log::warn!("lockout state {}/{LEGACY_LOCKOUT_STATE}: {e}", self.dir.display());
                 return None;
             }
         };
@@ -269,12 +431,52 @@ impl GroupStore {
         })
     }
 
-    pub fn store_lockout(&self, s: &LockoutState) -> Result<(), String> {
+    /// Writes the files an older version kept (for the migration test only).
+    #[cfg(test)]
+    fn store_legacy(&self, id: u64, l: &LockoutState) -> Result<(), String> {
+        self.write_sealed(Kind::GroupMeta, LEGACY_GROUP_META, &id.to_le_bytes())?;
         let mut p = Vec::with_capacity(28);
-        p.extend_from_slice(&s.boot_id);
-        p.extend_from_slice(&s.false_trials.to_le_bytes());
-        p.extend_from_slice(&s.locked_until_ms.to_le_bytes());
-        self.write_sealed(Kind::Lockout, LOCKOUT_STATE, &p)
+        p.extend_from_slice(&l.boot_id);
+        p.extend_from_slice(&l.false_trials.to_le_bytes());
+        p.extend_from_slice(&l.locked_until_ms.to_le_bytes());
+        self.write_sealed(Kind::Lockout, LEGACY_LOCKOUT_STATE, &p)
+    }
+}
+
+fn put_fids(out: &mut Vec<u8>, fids: &[u32]) {
+    out.extend_from_slice(&(fids.len() as u32).to_le_bytes());
+    for f in fids {
+        out.extend_from_slice(&f.to_le_bytes());
+    }
+}
+
+/// A length-checked reader over a manifest's or an anchor's fields.
+struct Fields<'a>(&'a [u8]);
+
+impl<'a> Fields<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        if self.0.len() < n {
+            return Err("record truncated".into());
+        }
+        let (head, tail) = self.0.split_at(n);
+        self.0 = tail;
+        Ok(head)
+    }
+    fn u32(&mut self) -> Result<u32, String> {
+        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+    }
+    fn u64(&mut self) -> Result<u64, String> {
+        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
+    }
+    fn fids(&mut self) -> Result<Vec<u32>, String> {
+        let n = self.u32()? as usize;
+        if n > self.0.len() / 4 {
+            return Err("record truncated".into());
+        }
+        (0..n).map(|_| self.u32()).collect()
+    }
+    fn end(&self) -> Result<(), String> {
+        if self.0.is_empty() { Ok(()) } else { Err("trailing bytes in record".into()) }
     }
 }
 
@@ -314,10 +516,56 @@ mod tests {
         assert_eq!(loaded.iter().map(|f| f.fid).collect::<Vec<_>>(), vec![7]);
         assert_eq!(&loaded[0].template[..], b"seven");
         assert_eq!(loaded[0].user_id, 99);
-        s.store_authenticator_id(42).unwrap();
-        s.erase_group().unwrap();
+        for f in [7, 8, 9] {
+            s.remove_template(f).unwrap();
+        }
         assert_eq!(fs::read_dir(&a).unwrap().count(), 0);
         fs::remove_dir_all(&a).unwrap();
         fs::remove_dir_all(&b).unwrap();
+    }
+
+    #[test]
+    fn a_manifest_is_current_until_an_older_one_is_put_back_or_it_goes() {
+        let key = Zeroizing::new([3u8; 32]);
+        let g = tmp("manifest");
+        let anchors = tmp("manifest-anchors");
+        let s = GroupStore::open(&g, 5, &key).anchored_in(&anchors);
+        assert!(matches!(s.read_state(), GroupState::New));
+        let mut m = Manifest { generation: 1, authenticator_id: 9, lockout: LockoutState::default(), fingers: vec![3] };
+        s.commit(&m).unwrap();
+        let old = fs::read(g.join("group-5.manifest")).unwrap();
+        m.generation = 2;
+        m.fingers.clear();
+        m.lockout.false_trials = 1;
+        s.commit(&m).unwrap();
+        assert!(matches!(s.read_state(), GroupState::Current(ref c) if *c == m));
+        // Another gid's manifest has another name; this one's is untouched by it.
+        assert!(matches!(GroupStore::open(&g, 6, &key).anchored_in(&anchors).read_state(), GroupState::New));
+
+        fs::write(g.join("group-5.manifest"), &old).unwrap();
+        match s.read_state() {
+            GroupState::Stale { why, anchor } => {
+                assert!(why.contains("rolled back"), "{why}");
+                assert_eq!(anchor, Anchor { generation: 2, fingers: vec![], trials_pending: true });
+            }
+            other => panic!("{other:?}"),
+        }
+        fs::remove_file(g.join("group-5.manifest")).unwrap();
+        assert!(matches!(s.read_state(), GroupState::Stale { ref why, .. } if why.contains("missing")));
+        fs::remove_dir_all(&g).unwrap();
+        fs::remove_dir_all(&anchors).unwrap();
+    }
+
+    #[test]
+    fn the_files_of_an_older_version_are_read_for_the_first_manifest() {
+        let key = Zeroizing::new([4u8; 32]);
+        let g = tmp("legacy");
+        let s = GroupStore::open(&g, 5, &key);
+        let lockout = LockoutState { boot_id: [1; 16], false_trials: 2, locked_until_ms: 0 };
+        s.store_legacy(77, &lockout).unwrap();
+        assert_eq!(s.legacy_state(), (Some(77), Some(lockout)));
+        s.remove_legacy_files();
+        assert_eq!(s.legacy_state(), (None, None));
+        fs::remove_dir_all(&g).unwrap();
     }
 }

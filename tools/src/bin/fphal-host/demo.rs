@@ -159,7 +159,7 @@ pub fn run(module: &Path, dir: &Path) -> Result<bool> {
     let rc = s.device()?.enumerate().map_err(anyhow::Error::msg)?;
     s.expect_ok("enumerate", rc)?;
     s.wait_for(STEP, |m| matches!(m, Msg::Enumerating { remaining: 0, .. }));
-    s.say("authenticate, then cancel");
+    s.say("authenticate (still locked out: removing fingers does not end a lockout), then cancel");
     s.checker.operation_started();
     let rc = s.device()?.authenticate(operation_id + 3, GID).map_err(anyhow::Error::msg)?;
     s.expect_ok("authenticate", rc)?;
