@@ -15,6 +15,8 @@ pub enum HalError {
     Busy,
     /// The worker, the sensor or the trustlet is not answering.
     Io(String),
+    /// The worker did not answer a query in time.
+    Timeout(String),
     /// Out of memory or another resource the process ran out of.
     NoMemory,
 }
@@ -26,6 +28,7 @@ impl HalError {
             HalError::InvalidArgument(_) => -libc::EINVAL,
             HalError::Busy => -libc::EBUSY,
             HalError::Io(_) => -libc::EIO,
+            HalError::Timeout(_) => -libc::ETIMEDOUT,
             HalError::NoMemory => -libc::ENOMEM,
         }
     }
@@ -37,6 +40,7 @@ impl fmt::Display for HalError {
             HalError::InvalidArgument(why) => write!(f, "invalid argument: {why}"),
             HalError::Busy => write!(f, "the sensor is already open"),
             HalError::Io(why) => write!(f, "I/O failure: {why}"),
+            HalError::Timeout(why) => write!(f, "timed out: {why}"),
             HalError::NoMemory => write!(f, "out of memory"),
         }
     }
@@ -53,7 +57,13 @@ mod tests {
 
     #[test]
     fn every_error_maps_into_the_hidl_error_filter() {
-        for e in [HalError::InvalidArgument("x".into()), HalError::Busy, HalError::Io("x".into()), HalError::NoMemory] {
+        for e in [
+            HalError::InvalidArgument("x".into()),
+            HalError::Busy,
+            HalError::Io("x".into()),
+            HalError::Timeout("x".into()),
+            HalError::NoMemory,
+        ] {
             assert!(ERROR_FILTER_ERRNOS.contains(&e.errno()), "{e} -> {}", e.errno());
         }
     }

@@ -203,7 +203,7 @@ impl Device {
             Ok(answer) => answer,
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 log::error!("the worker did not answer within {} s", QUERY_TIMEOUT.as_secs());
-                Err(HalError::Io(format!("no answer from the worker within {} s", QUERY_TIMEOUT.as_secs())))
+                Err(HalError::Timeout(format!("no answer from the worker within {} s", QUERY_TIMEOUT.as_secs())))
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 Err(HalError::Io("the worker stopped before answering".into()))

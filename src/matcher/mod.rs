@@ -62,6 +62,8 @@ pub enum EngineError {
     Image(String),
     NoRidges,
     BadTemplate(String),
+    /// The caller asked to stop (see [`extract_until`]).
+    Stopped,
 }
 
 impl fmt::Display for EngineError {
@@ -70,6 +72,7 @@ impl fmt::Display for EngineError {
             EngineError::Image(why) => write!(f, "unusable image: {why}"),
             EngineError::NoRidges => write!(f, "no ridge area found in the image"),
             EngineError::BadTemplate(why) => write!(f, "template does not decode: {why}"),
+            EngineError::Stopped => write!(f, "stopped on request"),
         }
     }
 }
@@ -112,16 +115,36 @@ impl Drop for RidgeAnalysis {
 }
 
 pub fn analyse(img: &GrayImage) -> Result<RidgeAnalysis, EngineError> {
+    analyse_until(img, &|| false)
+}
+
+/// Fails with [`EngineError::Stopped`] when `stop` says so.
+fn go_on(stop: &dyn Fn() -> bool) -> Result<(), EngineError> {
+    if stop() { Err(EngineError::Stopped) } else { Ok(()) }
+}
+
+/// [`analyse`], asking `stop` between its stages.
+fn analyse_until(img: &GrayImage, stop: &dyn Fn() -> bool) -> Result<RidgeAnalysis, EngineError> {
     let normalised = normalise(img)?;
+    go_on(stop)?;
     let flow = ridge_flow::estimate(&normalised.pixels, &normalised.mask, normalised.w, normalised.h);
+    go_on(stop)?;
     let enhanced = enhance::enhance(&normalised.pixels, &normalised.mask, &flow);
+    go_on(stop)?;
     let minutiae = minutiae::extract(&enhanced, &normalised.mask, &flow);
+    go_on(stop)?;
     Ok(RidgeAnalysis { normalised, flow, enhanced, minutiae })
 }
 
 /// Extracts features from a capture of any supported size and resolution.
 pub fn extract(img: &GrayImage) -> Result<Features, EngineError> {
-    let mut analysis = analyse(img)?;
+    extract_until(img, &|| false)
+}
+
+/// [`extract`], asking `stop` between its stages (a cancel need not wait for the whole
+/// extraction of a large capture): [`EngineError::Stopped`] when it says so.
+pub fn extract_until(img: &GrayImage, stop: &dyn Fn() -> bool) -> Result<Features, EngineError> {
+    let mut analysis = analyse_until(img, stop)?;
     let mask = &analysis.normalised.mask;
     let inside: f32 = mask.iter().sum();
     let clarity = analysis.flow.coherence.iter().zip(mask).map(|(c, m)| c * m).sum::<f32>() / inside.max(1.0);
@@ -132,12 +155,13 @@ pub fn extract(img: &GrayImage) -> Result<Features, EngineError> {
     let rotations = ANGLES
         .iter()
         .map(|a| {
+            go_on(stop)?;
             let mut image = prepared.rotated(*a);
             let band = fft::phase_band(&image);
             image.zeroize();
-            band
+            Ok(band)
         })
-        .collect();
+        .collect::<Result<_, EngineError>>()?;
     Ok(Features { rotations, centre: prepared.centre, minutiae, patches, clarity })
 }
 

@@ -36,7 +36,7 @@ impl CaptureChecks {
     ) -> Result<Features, Acquired> {
         match self.code(image, contact_ms) {
             Acquired::Good if interrupt.requested() => Err(Acquired::Insufficient),
-            Acquired::Good => self.usable_features(image).ok_or(Acquired::Insufficient),
+            Acquired::Good => self.usable_features(image, interrupt).ok_or(Acquired::Insufficient),
             code => Err(code),
         }
     }
@@ -67,8 +67,8 @@ impl CaptureChecks {
     }
 
     /// The features of a GOOD capture, or None when too little of them can be used.
-    fn usable_features(&self, image: &GrayImage) -> Option<Features> {
-        match matcher::extract(image) {
+    fn usable_features(&self, image: &GrayImage, interrupt: &Interrupt) -> Option<Features> {
+        match matcher::extract_until(image, &|| interrupt.requested()) {
             Ok(f) if f.clarity() >= self.min_clarity => Some(f),
             Ok(f) => {
                 log::info!("capture not usable: ridge flow clarity {:.2} below {:.2}", f.clarity(), self.min_clarity);

@@ -1,16 +1,23 @@
 //! Timings of the trustlet's building blocks: auth-token mint and verify (HMAC-SHA256), and the
 //! encrypted template store writing and loading a full group of 5 fingers (fsync included).
+//! `--cancel` measures instead how long a cancel waits behind the largest capture the sensor path
+//! accepts, processed against 5 fingers of 14 views.
 //!
 //!   fphal-bench [--iterations N] [--dir DIR]
+//!   fphal-bench --cancel [--iterations N]
 #![forbid(unsafe_code)]
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Parser;
 use fphal::auth_token::{self, AuthToken};
-use fphal::tee::soft::keys;
+use fphal::config::Config;
+use fphal::image::{GrayImage, MAX_CAPTURE_SIDE_500_DPI};
 use fphal::tee::soft::store::GroupStore;
-use std::path::PathBuf;
-use std::time::Instant;
+use fphal::tee::soft::{SoftSettings, SoftTrustlet, keys};
+use fphal::tee::{Request, Response};
+use fphal_synth::{Master, Touch};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 #[derive(Parser)]
 #[command(
@@ -28,6 +35,10 @@ struct Cli {
     /// Bytes per template (a matcher template of 14 views, the default enrollment, is about 154 KB).
     #[arg(long, default_value_t = 154_112)]
     template_bytes: usize,
+    /// Measure the cancel delay behind the largest accepted capture instead (`--iterations`
+    /// cancels, at times spread over the capture's processing).
+    #[arg(long)]
+    cancel: bool,
 }
 
 fn stats(mut us: Vec<f64>) -> String {
@@ -53,6 +64,11 @@ fn main() -> Result<()> {
     let key = keys::load_or_create(&root.join("device.key"), true).map_err(anyhow::Error::msg)?;
     let auth_key = [7u8; 32];
     let n = cli.iterations;
+    if cli.cancel {
+        let result = cancel_delay(&root, n);
+        std::fs::remove_dir_all(&root)?;
+        return result;
+    }
 
     println!("| what (µs) | p50 | p99 |\n|---|---:|---:|");
     println!(
@@ -94,5 +110,93 @@ fn main() -> Result<()> {
         }))
     );
     std::fs::remove_dir_all(&root)?;
+    Ok(())
+}
+
+/// The trustlet as the HAL runs it (configuration defaults, keys in `root`), with group 0 active.
+fn trustlet(root: &Path) -> Result<SoftTrustlet> {
+    let toml = format!("[trustlet]\nkey_dir = \"{}\"\n[matcher]\nupdate_max_views = 14\n", root.join("keys").display());
+    let config = Config::from_toml(&toml).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut ta = SoftTrustlet::new(SoftSettings::from_config(&config)).map_err(anyhow::Error::msg)?;
+    let group = root.join("group");
+    match ta.dispatch(Request::SetActiveGroup { gid: 0, path: group.display().to_string() }) {
+        Response::Ok => Ok(ta),
+        other => bail!("set_active_group: {other:?}"),
+    }
+}
+
+/// Enrolls synthetic finger `id` from 160-px touches until the trustlet says it is stored.
+fn enroll(ta: &mut SoftTrustlet, auth_key: &[u8], id: u64) -> Result<()> {
+    let Response::Challenge(c) = ta.dispatch(Request::PreEnroll) else { bail!("pre_enroll") };
+    let hat = auth_token::mint_password_token(auth_key, c, 1);
+    anyhow::ensure!(ta.dispatch(Request::EnrollBegin { hat }) == Response::Ok, "enroll refused");
+    let master = Master::grow(id);
+    for k in 1..=200 {
+        let i = fphal_synth::impression(&master, &Touch::nth(id, k, 160, 500));
+        let image = GrayImage::new(i.width, i.height, i.dpi, i.pixels)?;
+        if let Response::Enroll(step) = ta.dispatch(Request::EnrollCapture { image, contact_ms: 300 }) {
+            if step.counted && step.remaining == 0 {
+                return Ok(());
+            }
+        }
+    }
+    bail!("finger {id}: no 14 usable touches")
+}
+
+/// How long a cancel waits behind the largest capture the sensor path accepts
+/// ([`MAX_CAPTURE_SIDE_500_DPI`] px at 500 dpi), identified against 5 fingers of 14 views: the
+/// interrupt the HAL raises on `cancel` is raised at times spread over the capture's processing,
+/// and the wait is from then until the trustlet returns.
+fn cancel_delay(root: &Path, trials: usize) -> Result<()> {
+    let mut ta = trustlet(root)?;
+    let auth_key = keys::load(&root.join("keys/auth_token.key")).map_err(anyhow::Error::msg)?;
+    for id in 1..=5 {
+        enroll(&mut ta, &auth_key[..], id)?;
+    }
+    let side = MAX_CAPTURE_SIDE_500_DPI;
+    let i = fphal_synth::impression(&Master::grow(1), &Touch::nth(1, 40, side, 500));
+    let probe = GrayImage::new(i.width, i.height, i.dpi, i.pixels)?;
+    let interrupt = ta.interrupt();
+    let capture = |ta: &mut SoftTrustlet| {
+        interrupt.clear();
+        let _ = ta.dispatch(Request::AuthenticateBegin { operation_id: 1 });
+        ta.dispatch(Request::AuthenticateCapture { image: probe.clone(), contact_ms: 300 })
+    };
+    let whole: Vec<f64> = (0..5)
+        .map(|_| {
+            let t = Instant::now();
+            capture(&mut ta);
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    let full = whole.iter().copied().fold(0.0, f64::max);
+    let mut waits = Vec::new();
+    for k in 0..trials {
+        let at = Duration::from_secs_f64(full * 1e-3 * k as f64 / trials as f64);
+        let raiser = ta.interrupt();
+        let raised = std::thread::spawn(move || {
+            std::thread::sleep(at);
+            let t = Instant::now();
+            raiser.request();
+            t
+        });
+        capture(&mut ta);
+        let returned = Instant::now();
+        let raised = raised.join().map_err(|_| anyhow::anyhow!("the interrupt thread panicked"))?;
+        if let Some(wait) = returned.checked_duration_since(raised) {
+            waits.push(wait.as_secs_f64() * 1e3);
+        }
+    }
+    anyhow::ensure!(!waits.is_empty(), "no cancel landed while the capture was processed");
+    waits.sort_by(f64::total_cmp);
+    let p = |q: f64| waits[((waits.len() - 1) as f64 * q).round() as usize];
+    println!("capture {side}x{side} px at 500 dpi against 5 fingers x 14 views: {full:.1} ms to process in full");
+    println!(
+        "cancel delay over {} cancels that landed during processing: p50 {:.1} ms, p90 {:.1} ms, max {:.1} ms",
+        waits.len(),
+        p(0.5),
+        p(0.9),
+        p(1.0)
+    );
     Ok(())
 }
