@@ -216,23 +216,9 @@ impl GroupStore {
 
     /// Finger ids whose files are present and open correctly, ascending.
     pub fn load_all(&self) -> Vec<StoredFinger> {
-        let mut names: Vec<(u32, String)> = match fs::read_dir(&self.dir) {
-            Ok(entries) => entries
-                .flatten()
-                .filter_map(|e| {
-                    let name = e.file_name().into_string().ok()?;
-                    Some((parse_template_name(&name)?, name))
-                })
-                .collect(),
-            Err(e) => {
-                log::error!("cannot list group directory {}: {e}", self.dir.display());
-                return Vec::new();
-            }
-        };
-        names.sort();
-        names
+        self.template_files()
             .into_iter()
-            .filter_map(|(fid, name)| match self.load_template(fid) {
+            .filter_map(|(fid, name)| match self.load_finger(fid) {
                 Ok(f) => Some(f),
                 Err(e) => {
                     log::warn!("skipping template {}/{name}: {e}", self.dir.display());
@@ -242,7 +228,8 @@ impl GroupStore {
             .collect()
     }
 
-    fn load_template(&self, fid: u32) -> Result<StoredFinger, String> {
+    /// The finger stored as `fid`, if its file opens as this group's.
+    pub fn load_finger(&self, fid: u32) -> Result<StoredFinger, String> {
         let data = self.read_file(&template_name(fid))?.ok_or("file vanished")?;
         let plain = self.open_sealed(Kind::Template(fid), &data)?;
         if plain.len() < 8 {
@@ -280,11 +267,6 @@ impl GroupStore {
         };
         names.sort();
         names
-    }
-
-    /// The finger stored as `fid`, if its file opens as this group's.
-    pub fn load_finger(&self, fid: u32) -> Result<StoredFinger, String> {
-        self.load_template(fid)
     }
 
     /// Path of a file of the group directory, for log lines.
