@@ -57,10 +57,13 @@ fn store(key_file: &Path, group: &Path) -> GroupStore {
     GroupStore::open(group, GID, &key)
 }
 
-/// In the child process: run operations until killed, one line per completed one.
+/// In the child process: run operations until killed, one line per completed one. Ignored in a
+/// plain test run: only the parent below starts it (with `--include-ignored`), in a process of its
+/// own that it kills.
 #[test]
+#[ignore = "the child of a_store_killed_at_random_points_is_never_torn_and_loses_nothing_reported"]
 fn store_crash_child() {
-    let Ok(seed) = std::env::var("FPHAL_STORE_CRASH_ROUND") else { return };
+    let seed = std::env::var("FPHAL_STORE_CRASH_ROUND").expect("started by the parent test, which sets the round");
     let round: u64 = seed.parse().unwrap();
     let (key_file, group) = paths();
     let s = store(&key_file, &group);
@@ -89,7 +92,7 @@ fn a_store_killed_at_random_points_is_never_torn_and_loses_nothing_reported() {
     let mut round = 1u64;
     while completed < TARGET_OPS {
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "store_crash_child", "--nocapture", "--test-threads", "1"])
+            .args(["--exact", "store_crash_child", "--include-ignored", "--nocapture", "--test-threads", "1"])
             .env(CHILD_ENV, &root)
             .env("FPHAL_STORE_CRASH_ROUND", round.to_string())
             .stdout(Stdio::piped())
