@@ -216,13 +216,13 @@ impl Config {
     }
 
     /// Reads `path` as [`fsutil::read_bounded`] does: a regular file (no link, FIFO or device) of
-    /// this user or root that nobody else may write, at most [`MAX_CONFIG_LEN`] bytes.
+    /// this user or root that not every user may write, at most [`MAX_CONFIG_LEN`] bytes.
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
         let rules = FileRules {
             max_len: MAX_CONFIG_LEN,
             owner: Owner::MeOrRoot,
-            forbidden_mode: 0o022,
-            mode_rule: "writable by its owner only",
+            forbidden_mode: 0o002,
+            mode_rule: "not writable by every user",
         };
         let bytes = fsutil::read_bounded(path, rules)
             .and_then(|b| b.ok_or_else(|| format!("{} does not exist", path.display())))
@@ -440,6 +440,7 @@ mod tests {
         let c = verdict(&format!("{below}insecure_low_threshold = true\n"), "").unwrap();
         assert!((c.matcher.threshold - (min - 0.01)).abs() < 1e-6);
         assert!(verdict("[matcher]\nthreshold = -0.5\ninsecure_low_threshold = true\n", "matcher.threshold").is_err());
+        assert!(verdict("[matcher]\nthreshold = 0\nupdate_score = 0\ninsecure_low_threshold = true\n", "").is_ok());
         assert!(verdict(&format!("[matcher]\nthreshold = {min}\n"), "").is_ok());
         assert!(verdict("[matcher]\nthreshold = 1.0\nupdate_score = 1.0\n", "").is_ok());
     }
@@ -448,10 +449,14 @@ mod tests {
     fn the_insecure_switches_are_logged_loudly() {
         crate::test_log::capture();
         let min = crate::matcher::MIN_THRESHOLD;
-        Config::from_toml(&format!("[matcher]\nthreshold = {}\ninsecure_low_threshold = true\n", min / 2.0)).unwrap();
-        crate::test_log::assert_logged(log::Level::Warn, &["INSECURE", "matcher.threshold"]);
-        Config::from_toml("[lockout]\nmax_false_trials = 9\ninsecure_weak = true\n").unwrap();
-        crate::test_log::assert_logged(log::Level::Warn, &["INSECURE", "lockout.max_false_trials"]);
+        // Values no other test uses, so that the lines found are this test's.
+        assert!(min > 0.0123);
+        Config::from_toml("[matcher]\nthreshold = 0.0123\ninsecure_low_threshold = true\n").unwrap();
+        crate::test_log::assert_logged(log::Level::Warn, &["INSECURE", "matcher.threshold = 0.0123"]);
+        Config::from_toml("[lockout]\nmax_false_trials = 17\ninsecure_weak = true\n").unwrap();
+        crate::test_log::assert_logged(log::Level::Warn, &["INSECURE", "lockout.max_false_trials = 17"]);
+        Config::from_toml("[lockout]\nduration_ms = 1234\ninsecure_weak = true\n").unwrap();
+        crate::test_log::assert_logged(log::Level::Warn, &["INSECURE", "lockout.duration_ms = 1234"]);
     }
 
     #[test]
@@ -460,6 +465,8 @@ mod tests {
             assert!(verdict(&format!("[matcher]\nupdate_score = {refused}\n"), "matcher.update_score").is_err());
         }
         assert!(verdict("[matcher]\nupdate_score = 0.3\n", "").is_ok());
+        let at = crate::matcher::DEFAULT_THRESHOLD;
+        assert!(verdict(&format!("[matcher]\nupdate_score = {at}\n"), "").is_ok(), "equal to the threshold");
     }
 
     #[test]
@@ -494,7 +501,9 @@ mod tests {
             ("[trustlet]\nmax_fingers = 21\n", "trustlet.max_fingers"),
             ("[trustlet]\ntoken_max_age_sec = 0\n", "trustlet.token_max_age_sec"),
             ("[trustlet]\ntoken_max_age_sec = 3601\n", "trustlet.token_max_age_sec"),
+            ("[enroll]\nsamples = 0\n", "enroll.samples"),
             ("[enroll]\nsamples = 65\n", "enroll.samples"),
+            ("[quality]\nmin_clarity = -0.1\n", "quality.min_clarity"),
             ("[sensor]\nmin_contact_ms = 5001\n", "sensor.min_contact_ms"),
             ("[quality]\nmin_clarity = 1.5\n", "quality.min_clarity"),
             ("[matcher]\nupdate_max_views = 65\n", "matcher.update_max_views"),
@@ -511,6 +520,8 @@ mod tests {
             "[sensor]\nmin_contact_ms = 0\n",
             "[sensor]\nmin_contact_ms = 5000\n",
             "[quality]\nmin_clarity = 0\n",
+            "[quality]\nmin_clarity = 1\n",
+            "[matcher]\nupdate_max_views = 0\n",
             "[matcher]\nupdate_max_views = 64\n",
         ] {
             assert!(verdict(accepted, "").is_ok(), "{accepted:?} must be accepted");

@@ -148,13 +148,16 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
-/// Removes temp files a crash left behind in `dir` (names `.<name>.<hex>.tmp`).
-pub fn clean_temp_files(dir: &Path) {
+/// Removes temp files a crash of [`write_atomic`] left behind in `dir`: names `.<name>.<16 hex
+/// digits>.tmp` whose `<name>` is one of ours (`ours`); every other file stays.
+pub fn clean_temp_files(dir: &Path, ours: impl Fn(&str) -> bool) {
     let Ok(entries) = fs::read_dir(dir) else { return };
     for e in entries.flatten() {
         let n = e.file_name();
-        let n = n.to_string_lossy();
-        if n.starts_with('.') && n.ends_with(".tmp") {
+        let Some(n) = n.to_str() else { continue };
+        let Some(inner) = n.strip_prefix('.').and_then(|m| m.strip_suffix(".tmp")) else { continue };
+        let Some((name, nonce)) = inner.rsplit_once('.') else { continue };
+        if nonce.len() == 16 && nonce.bytes().all(|b| b.is_ascii_hexdigit()) && ours(name) {
             let _ = fs::remove_file(e.path());
         }
     }
@@ -174,6 +177,23 @@ mod tests {
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
         remove_durable(&dir, "a").unwrap();
         remove_durable(&dir, "a").unwrap();
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn only_our_own_leftover_temp_files_are_cleaned() {
+        let dir = std::env::temp_dir().join(format!("fphal-fsutil-clean-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let names = [".ours.0123456789abcdef.tmp", ".theirs.0123456789abcdef.tmp", ".ours.tmp", ".ours.xyz.tmp"];
+        for n in names {
+            fs::write(dir.join(n), b"x").unwrap();
+        }
+        clean_temp_files(&dir, |name| name == "ours");
+        let mut left: Vec<String> =
+            fs::read_dir(&dir).unwrap().flatten().map(|e| e.file_name().into_string().unwrap()).collect();
+        left.sort();
+        assert_eq!(left, vec![".ours.tmp", ".ours.xyz.tmp", ".theirs.0123456789abcdef.tmp"]);
         fs::remove_dir_all(&dir).unwrap();
     }
 }

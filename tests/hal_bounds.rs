@@ -2,6 +2,7 @@
 //! still holds the device, and the runtime directory must be private.
 
 use fphal::config::Config;
+use fphal::error::HalError;
 use fphal::hal::Device;
 use fphal::tee::{Transport, TransportError};
 use std::os::unix::fs::PermissionsExt;
@@ -42,7 +43,8 @@ fn a_query_behind_a_stuck_worker_fails_instead_of_hanging() {
         let _ = tx.send(caller.pre_enroll());
     });
     let answer = rx.recv_timeout(Duration::from_secs(60)).expect("pre_enroll hung behind a stuck worker");
-    assert!(answer.is_err(), "a query the worker cannot answer in time is an error");
+    assert!(matches!(answer, Err(HalError::Timeout(_))), "a query the worker cannot answer in time: {answer:?}");
+    assert_eq!(answer.unwrap_err().errno(), -libc::ETIMEDOUT);
     drop(release);
     drop(dev);
     std::fs::remove_dir_all(&dir).unwrap();
@@ -63,8 +65,10 @@ fn shutdown_stops_the_worker_while_a_caller_still_holds_the_device() {
     );
     let held = Arc::clone(&dev);
     assert!(held.is_running());
+    assert!(held.sensor_path().exists());
     dev.shutdown();
     assert!(!held.is_running(), "after shutdown (close) returns, no worker runs");
+    assert!(!held.sensor_path().exists(), "the worker's sensor is gone with it");
     assert!(held.pre_enroll().is_err(), "a stopped device answers with an error");
     drop(dev);
     drop(held);

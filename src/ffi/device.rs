@@ -13,6 +13,7 @@ use crate::hal::{Device, Message, Sink};
 use parking_lot::Mutex;
 use std::ffi::{CStr, c_char, c_int};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The box `open` hands out: the C struct first, so a `fingerprint_device_t *` is an `FpDevice *`.
 #[repr(C)]
@@ -30,6 +31,9 @@ pub static LIVE: Mutex<Option<Live>> = Mutex::new(None);
 /// A device closed from inside its own notify callback, whose worker could not be joined then:
 /// the next `open` stops it first, so two workers never run.
 pub static RETIRED: Mutex<Option<Arc<Device>>> = Mutex::new(None);
+
+/// Closes under way: `open` answers `-EBUSY` until their worker has stopped.
+pub static CLOSING: AtomicUsize = AtomicUsize::new(0);
 
 impl FpDevice {
     pub fn new(module: *mut hw_module_t) -> FpDevice {
@@ -96,7 +100,10 @@ unsafe extern "C" fn close(dev: *mut hw_device_t) -> c_int {
         let taken = {
             let mut live = LIVE.lock();
             match &*live {
-                Some(l) if !dev.is_null() && l.addr == dev as usize => live.take(),
+                Some(l) if !dev.is_null() && l.addr == dev as usize => {
+                    CLOSING.fetch_add(1, Ordering::AcqRel);
+                    live.take()
+                }
                 _ => None,
             }
         };
@@ -110,6 +117,7 @@ unsafe extern "C" fn close(dev: *mut hw_device_t) -> c_int {
         if !live.device.shutdown() {
             *RETIRED.lock() = Some(live.device);
         }
+        CLOSING.fetch_sub(1, Ordering::AcqRel);
         // SAFETY: `dev` is the pointer `open` produced by Box::into_raw for an FpDevice, and it
         // was just removed from LIVE, so no entry point can reach it any more.
         drop(unsafe { Box::from_raw(dev.cast::<FpDevice>()) });

@@ -70,10 +70,8 @@ unsafe extern "C" fn open(module: *const hw_module_t, _id: *const c_char, device
 }
 
 fn open_device(module: *const hw_module_t, config: &Config) -> Result<*mut hw_device_t, HalError> {
-    let mut slot = device::LIVE.lock();
-    if slot.is_some() {
-        return Err(HalError::Busy);
-    }
+    // A device closed from inside its own notify is stopped first, with no lock held: its worker
+    // may still be in a callback that calls an entry point.
     let retired = device::RETIRED.lock().take();
     if let Some(old) = retired {
         if !old.shutdown() {
@@ -81,6 +79,10 @@ fn open_device(module: *const hw_module_t, config: &Config) -> Result<*mut hw_de
             *device::RETIRED.lock() = Some(old);
             return Err(HalError::Busy);
         }
+    }
+    let mut slot = device::LIVE.lock();
+    if slot.is_some() || device::CLOSING.load(std::sync::atomic::Ordering::Acquire) > 0 {
+        return Err(HalError::Busy);
     }
     let dev = Arc::new(Device::open(config)?);
     let boxed = Box::new(FpDevice::new(module.cast_mut()));

@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, OnceLock};
 use std::thread::{JoinHandle, ThreadId};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A message for the client, in Rust terms; `ffi` turns it into a `fingerprint_msg_t`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +58,9 @@ enum Query {
 enum Command {
     Start(Operation),
     Cancel,
-    Query(Query, mpsc::SyncSender<Result<u64, HalError>>),
+    /// A query, its answer channel, and the time after which its caller no longer waits: a query
+    /// that late is dropped, not run.
+    Query(Query, mpsc::SyncSender<Result<u64, HalError>>, Instant),
     Shutdown,
 }
 
@@ -174,7 +176,7 @@ impl Device {
         }
         if matches!(
             cmd,
-            Command::Start(_) | Command::Cancel | Command::Shutdown | Command::Query(Query::SetActiveGroup { .. }, _)
+            Command::Start(_) | Command::Cancel | Command::Shutdown | Command::Query(Query::SetActiveGroup { .. }, ..)
         ) {
             if let Some(i) = &self.shared.interrupt {
                 i.request();
@@ -198,7 +200,7 @@ impl Device {
             return Err(HalError::Io("called from inside the notify callback; call from another thread".into()));
         }
         let (tx, rx) = mpsc::sync_channel(1);
-        self.push(Command::Query(q, tx))?;
+        self.push(Command::Query(q, tx, Instant::now() + QUERY_TIMEOUT))?;
         match rx.recv_timeout(QUERY_TIMEOUT) {
             Ok(answer) => answer,
             Err(mpsc::RecvTimeoutError::Timeout) => {
@@ -260,7 +262,9 @@ impl Device {
         if let Some(i) = &self.shared.interrupt {
             i.request();
         }
-        self.shared.queue.lock().push_back(Command::Shutdown);
+        // Nothing reaches the client after close, and work still queued is dropped, not done.
+        self.set_sink(None);
+        self.shared.queue.lock().push_front(Command::Shutdown);
         self.shared.wake.signal();
         if h.thread().id() == std::thread::current().id() {
             *self.worker.lock() = Some(h);
@@ -299,6 +303,11 @@ pub fn normalise_group_path(path: &str) -> Result<String, HalError> {
     match std::fs::metadata(normalised) {
         Err(e) => return bad(&format!("{e}")),
         Ok(m) if !m.is_dir() => return bad("not a directory"),
+        // The framework's directories are private; one that anybody may write is no place for
+        // templates (checked, never chmod'ed: the directory is the framework's).
+        Ok(m) if std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o002 != 0 => {
+            return bad("writable by every user");
+        }
         Ok(_) => {}
     }
     if rustix::fs::access(normalised, rustix::fs::Access::WRITE_OK).is_err() {

@@ -103,7 +103,11 @@ impl Worker {
                     }
                     self.shared.emit(&Message::Error(ErrorKind::Canceled));
                 }
-                Command::Query(q, reply) => {
+                Command::Query(q, reply, deadline) => {
+                    if Instant::now() > deadline {
+                        log::warn!("a query its caller stopped waiting for is dropped");
+                        continue;
+                    }
                     let _ = reply.send(self.answer(q));
                 }
                 Command::Start(op) => self.start(op),
@@ -287,7 +291,7 @@ impl Worker {
                 Command::Start(_)
                     | Command::Cancel
                     | Command::Shutdown
-                    | Command::Query(Query::SetActiveGroup { .. }, _)
+                    | Command::Query(Query::SetActiveGroup { .. }, ..)
             )
         })
     }

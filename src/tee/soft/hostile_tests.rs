@@ -37,6 +37,7 @@ fn restore(fx: &Fixture, snap: &[(PathBuf, Vec<u8>)]) {
     }
     for (p, bytes) in snap {
         fs::write(p, bytes).unwrap();
+        fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     }
 }
 
@@ -144,7 +145,9 @@ fn a_directory_where_the_state_goes_counts_the_trial_and_locks() {
     }
     assert_eq!(authenticate(&mut ta, 1, 4), AuthOutcome::LockedOut, "a trial that cannot be stored locks");
     assert!(locked(&begin(&mut ta)));
+    assert!(locked(&begin(&mut restarted(&fx))), "and stays locked after a restart");
     assert_logged(Level::Error, &[&fx.group(), "failing closed"]);
+    assert_eq!(fingers(&mut restarted(&fx)).len(), 1, "the finger is not lost");
 }
 
 #[test]
@@ -195,11 +198,14 @@ fn remove_all_under_another_gid_deletes_nothing() {
     let key = fx.auth_key();
     let a = enroll(&mut ta, &key[..], 1, 5);
     let b = enroll(&mut ta, &key[..], 4, 5);
-    let files_before = snapshot(&fx).len();
+    let before = snapshot(&fx);
 
     assert_eq!(ta.dispatch(Request::SetActiveGroup { gid: 99, path: fx.group() }), Response::Ok);
     assert_eq!(ta.dispatch(Request::Remove { fid: 0 }), Response::Removed(vec![]));
-    assert_eq!(snapshot(&fx).len(), files_before, "files of another group must stay");
+    let after = snapshot(&fx);
+    for file in &before {
+        assert!(after.contains(file), "{} of another group must stay as it was", file.0.display());
+    }
     assert_logged(Level::Warn, &[&fx.group(), "left in place"]);
 
     assert_eq!(ta.dispatch(Request::SetActiveGroup { gid: 7, path: fx.group() }), Response::Ok);
@@ -295,4 +301,56 @@ fn an_interrupted_touch_is_not_matched_and_not_counted() {
     }
     assert!(!locked(&begin(&mut ta)), "interrupted touches are not false trials");
     assert!(matches!(authenticate(&mut ta, 1, 1), AuthOutcome::Match { .. }), "the next touch runs in full");
+}
+
+#[test]
+fn a_directory_in_an_enrolled_fingers_slot_does_not_stop_remove_all() {
+    capture();
+    let fx = Fixture::new("hostile-dir-live-slot");
+    let mut ta = fx.trustlet(fx.settings());
+    let key = fx.auth_key();
+    let a = enroll(&mut ta, &key[..], 1, 5);
+    let b = enroll(&mut ta, &key[..], 4, 5);
+    let id = authenticator_id(&mut ta);
+    let slot = Path::new(&fx.group()).join(store::template_name(a));
+    fs::remove_file(&slot).unwrap();
+    fs::create_dir(&slot).unwrap();
+    let mut removed = match ta.dispatch(Request::Remove { fid: 0 }) {
+        Response::Removed(r) => r,
+        other => panic!("remove-all answered {other:?}"),
+    };
+    removed.sort_unstable();
+    let mut expect = vec![a, b];
+    expect.sort_unstable();
+    assert_eq!(removed, expect, "both fingers leave the group");
+    assert!(slot.is_dir(), "the directory is not ours to delete");
+    assert_ne!(authenticator_id(&mut ta), id);
+    assert!(fingers(&mut restarted(&fx)).is_empty(), "and they stay gone after a restart");
+    assert_logged(Level::Warn, &[&slot.display().to_string(), "left in place"]);
+}
+
+#[test]
+fn a_group_of_an_older_version_is_adopted_with_its_fingers_id_and_lockout() {
+    let fx = Fixture::new("legacy-adopt");
+    let mut ta = fx.trustlet(fx.settings());
+    let a = enroll(&mut ta, &fx.auth_key()[..], 1, 5);
+    drop(ta);
+    // What an older version left: the template, group.meta and lockout.state, no manifest.
+    let device_key = keys::load(&fx.root.join("keys/device.key")).unwrap();
+    for e in fs::read_dir(fx.group()).unwrap().flatten() {
+        if e.file_name().to_string_lossy().ends_with(".manifest") {
+            fs::remove_file(e.path()).unwrap();
+        }
+    }
+    fs::remove_dir_all(fx.root.join("keys/anchors")).unwrap();
+    let old = GroupStore::open(Path::new(&fx.group()), 7, &device_key);
+    old.store_legacy(0x5eed, &store::LockoutState { false_trials: 4, ..Default::default() }).unwrap();
+
+    let mut ta = fx.trustlet(fx.settings());
+    assert_eq!(fingers(&mut ta), vec![a]);
+    assert_eq!(authenticator_id(&mut ta), 0x5eed, "the stored authenticator id is kept");
+    assert_eq!(authenticate(&mut ta, 1, 4), AuthOutcome::LockedOut, "the 4 false trials stored carry over");
+    let names: Vec<String> =
+        fs::read_dir(fx.group()).unwrap().flatten().map(|e| e.file_name().into_string().unwrap()).collect();
+    assert!(!names.contains(&"group.meta".to_string()) && !names.contains(&"lockout.state".to_string()), "{names:?}");
 }

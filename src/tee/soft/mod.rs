@@ -25,7 +25,7 @@ use learning::Learning;
 use lockout::LockoutPolicy;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use store::{Anchor, GroupState, GroupStore, LockoutState, Manifest};
+use store::{Anchor, CommitError, GroupState, GroupStore, LockoutState, Manifest};
 use token::{Tokens, random_nonzero_u64, random_u64};
 
 /// The settings the trustlet takes from the configuration.
@@ -210,6 +210,10 @@ impl SoftTrustlet {
             GroupState::Current(m) => m,
             GroupState::New => self.adopt(&store)?,
             GroupState::Stale { why, anchor } => self.recover(&store, &why, anchor, remembered)?,
+            GroupState::Unusable(why) => {
+                log::error!("group {gid} at {path}: {why}; refused, nothing rewritten");
+                return Err(TaError::Internal(why));
+            }
         };
         for (fid, name) in store.template_files() {
             if !manifest.fingers.contains(&fid) {
@@ -228,14 +232,14 @@ impl SoftTrustlet {
         Ok(Response::Ok)
     }
 
-    /// The manifest of a group that has none yet: the templates and the files an older version
-    /// left are adopted into a first one; an empty group keeps a fresh authenticator id in memory
-    /// until something is stored.
+    /// The first manifest of a group that has none: the templates and the files an older version
+    /// left are adopted into it, and it is anchored at once (an empty group too), so that files
+    /// copied back later are never adopted.
     fn adopt(&self, store: &GroupStore) -> Result<Manifest, TaError> {
         let found: Vec<u32> = store.load_all().iter().map(|f| f.fid).collect();
         let (legacy_id, legacy_lockout) = store.legacy_state();
-        let mut m = Manifest {
-            generation: 0,
+        let m = Manifest {
+            generation: 1,
             authenticator_id: match legacy_id {
                 Some(id) => id,
                 None => random_nonzero_u64()?,
@@ -243,13 +247,19 @@ impl SoftTrustlet {
             lockout: legacy_lockout.unwrap_or_else(|| self.lockout.clear()),
             fingers: found,
         };
-        if m.fingers.is_empty() && legacy_id.is_none() && legacy_lockout.is_none() {
-            return Ok(m);
+        match store.commit(&m) {
+            Ok(()) => {}
+            Err(e) if e.anchored => log::error!("{}: the first manifest is not stored: {e}", store.dir().display()),
+            Err(e) => return Err(TaError::Internal(e.why)),
         }
-        m.generation = 1;
-        store.commit(&m).map_err(TaError::Internal)?;
-        store.remove_legacy_files();
-        log::info!("{}: {} finger(s) adopted into the group's first manifest", store.dir().display(), m.fingers.len());
+        store.remove_legacy_files(legacy_id.is_some(), legacy_lockout.is_some());
+        if !m.fingers.is_empty() || legacy_id.is_some() {
+            log::info!(
+                "{}: {} finger(s) adopted into the group's first manifest",
+                store.dir().display(),
+                m.fingers.len()
+            );
+        }
         Ok(m)
     }
 
@@ -288,18 +298,34 @@ impl SoftTrustlet {
     }
 
     /// Commits the active group's manifest after `change`, with the lockout as it stands in memory.
-    /// On failure nothing changes in memory either.
-    fn commit(&mut self, change: impl FnOnce(&mut Manifest)) -> Result<(), String> {
-        let group = self.group.as_mut().ok_or("no active group")?;
+    /// When even the anchor could not be written, nothing changes in memory either; when only the
+    /// manifest could not, the change stands (the key directory holds it) and the error says so.
+    fn commit(&mut self, change: impl FnOnce(&mut Manifest)) -> Result<(), CommitError> {
+        let Some(group) = self.group.as_mut() else {
+            return Err(CommitError { anchored: false, why: "no active group".into() });
+        };
         let mut m = group.manifest.clone();
         change(&mut m);
         m.generation = m.generation.saturating_add(1);
         if let Some(l) = self.lockouts.get(&group.key()) {
             m.lockout = *l;
         }
-        group.store.commit(&m)?;
-        group.manifest = m;
-        Ok(())
+        match group.store.commit(&m) {
+            Ok(()) => {
+                group.manifest = m;
+                Ok(())
+            }
+            Err(e) if e.anchored => {
+                log::error!(
+                    "group {} at {}: the manifest is not written ({e}); the key directory holds the change",
+                    group.store.gid(),
+                    group.store.dir().display()
+                );
+                group.manifest = m;
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// The group's lockout now. Memory is authoritative; the manifest can only make it stricter.
@@ -312,7 +338,7 @@ impl SoftTrustlet {
         match group.store.read_state() {
             GroupState::Current(m) => state = lockout::stricter(state, self.lockout.in_this_boot(m.lockout)),
             GroupState::New => {}
-            GroupState::Stale { why, .. } => {
+            GroupState::Stale { why, .. } | GroupState::Unusable(why) => {
                 if self.lockout.count_known(&state) {
                     log::error!(
                         "group {} at {}: {why}; failing closed: locked out for {} ms",
@@ -393,14 +419,17 @@ impl SoftTrustlet {
         // The template first, then the manifest that makes it live (and, with a new finger, a new
         // authenticator id: keys bound to the old set are invalidated).
         group.store.write_template(fid, user_id, &template.to_bytes()).map_err(TaError::Internal)?;
-        if let Err(e) = self.commit(|m| {
+        match self.commit(|m| {
             m.fingers.push(fid);
             m.authenticator_id = new_id;
         }) {
-            if let Some(g) = &self.group {
-                let _ = g.store.remove_template(fid);
+            Err(e) if !e.anchored => {
+                if let Some(g) = &self.group {
+                    let _ = g.store.remove_template(fid);
+                }
+                return Err(TaError::Internal(e.why));
             }
-            return Err(TaError::Internal(e));
+            _ => {}
         }
         let group = self.group.as_mut().ok_or(TaError::NoActiveGroup)?;
         group.fingers.push(Finger { fid, user_id, template });
@@ -522,9 +551,10 @@ impl SoftTrustlet {
             if let Err(e) = self.commit(|m| {
                 m.fingers.retain(|f| *f != t);
                 m.authenticator_id = new_id;
-            }) {
+            }) && !e.anchored
+            {
                 log::error!("finger {t} not removed: {e}");
-                failure = Some(e);
+                failure = Some(e.why);
                 break;
             }
             let group = self.group.as_mut().ok_or(TaError::NoActiveGroup)?;

@@ -31,8 +31,11 @@ const NONCE_LEN: usize = 24;
 const LEGACY_GROUP_META: &str = "group.meta";
 const LEGACY_LOCKOUT_STATE: &str = "lockout.state";
 const ANCHOR_MAGIC: &[u8; 4] = b"FPA1";
-/// Largest file the store will read: a template is far smaller.
-const MAX_FILE: u64 = 8 * 1024 * 1024;
+/// Largest file the store will read: a template of the most views (64) is about 0.7 MB.
+const MAX_FILE: u64 = 1024 * 1024;
+/// Template files looked at in one directory; more are left unread (and logged), so that a
+/// directory filled with files cannot hold the worker.
+const MAX_TEMPLATE_FILES: usize = 128;
 
 #[derive(Clone, Copy)]
 enum Kind {
@@ -83,6 +86,22 @@ pub enum GroupState {
     /// The manifest is missing, does not open or is older than its anchor (`why` says which, in
     /// words for the log); `anchor` is what the key directory knows.
     Stale { why: String, anchor: Anchor },
+    /// The anchor itself cannot be read: nothing about the group can be trusted or rebuilt.
+    Unusable(String),
+}
+
+/// Why [`GroupStore::commit`] did not complete.
+#[derive(Debug)]
+pub struct CommitError {
+    /// The anchor was written (the key directory holds the change) but the manifest was not.
+    pub anchored: bool,
+    pub why: String,
+}
+
+impl std::fmt::Display for CommitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.why)
+    }
 }
 
 /// A stored finger.
@@ -134,7 +153,12 @@ impl GroupStore {
         let mut storage_key = Zeroizing::new([0u8; 32]);
         hk.expand(b"storage key", &mut storage_key[..]).expect("32 bytes is a valid HKDF length");
         let cipher = XChaCha20Poly1305::new_from_slice(&storage_key[..]).expect("32-byte key");
-        fsutil::clean_temp_files(dir);
+        fsutil::clean_temp_files(dir, |name| {
+            parse_template_name(name).is_some()
+                || (name.starts_with("group-") && name.ends_with(".manifest"))
+                || name == LEGACY_GROUP_META
+                || name == LEGACY_LOCKOUT_STATE
+        });
         GroupStore { dir: dir.to_path_buf(), gid, cipher, anchor: None }
     }
 
@@ -266,6 +290,14 @@ impl GroupStore {
             }
         };
         names.sort();
+        if names.len() > MAX_TEMPLATE_FILES {
+            log::warn!(
+                "{}: {} template files; only the first {MAX_TEMPLATE_FILES} are looked at",
+                self.dir.display(),
+                names.len()
+            );
+            names.truncate(MAX_TEMPLATE_FILES);
+        }
         names
     }
 
@@ -282,10 +314,7 @@ impl GroupStore {
     pub fn read_state(&self) -> GroupState {
         let anchor = match self.read_anchor() {
             Ok(a) => a,
-            Err(e) => {
-                let why = format!("its anchor in the key directory is unreadable ({e})");
-                return GroupState::Stale { why, anchor: Anchor { trials_pending: true, ..Anchor::default() } };
-            }
+            Err(e) => return GroupState::Unusable(format!("its anchor in the key directory is unreadable ({e})")),
         };
         let manifest = self.read_manifest();
         match (manifest, anchor) {
@@ -294,14 +323,18 @@ impl GroupStore {
             (Ok(Some(m)), Some(a)) if m.generation >= a.generation => GroupState::Current(m),
             (Ok(Some(m)), Some(a)) => GroupState::Stale {
                 why: format!(
-                    "its manifest is generation {}, older than the {} anchored in the key directory: rolled back",
+                    "its manifest is generation {}, older than the {} anchored in the key directory: rolled back \
+                     (or its last write failed)",
                     m.generation, a.generation
                 ),
                 anchor: a,
             },
             (Ok(None), Some(a)) => GroupState::Stale { why: "its manifest is missing".into(), anchor: a },
-            (Err(e), a) => {
-                GroupState::Stale { why: format!("its manifest is unreadable: {e}"), anchor: a.unwrap_or_default() }
+            (Err(e), Some(a)) => GroupState::Stale { why: format!("its manifest is unreadable: {e}"), anchor: a },
+            (Err(e), None) => {
+                // Nothing was anchored yet: a group of an older version, whose files are adopted.
+                log::warn!("{}: group {} has no anchor and an unreadable manifest ({e})", self.dir.display(), self.gid);
+                GroupState::New
             }
         }
     }
@@ -319,9 +352,14 @@ impl GroupStore {
         Ok(Some(Manifest { generation, authenticator_id, lockout, fingers }))
     }
 
-    /// Writes `m` (its generation already advanced by the caller), then its anchor. A crash
-    /// between the two leaves a manifest newer than its anchor, which reads as current.
-    pub fn commit(&self, m: &Manifest) -> Result<(), String> {
+    /// Writes the anchor of `m` (its generation already advanced by the caller), then `m`. The key
+    /// directory is the one an attacker cannot write, so it is written first: when the manifest
+    /// cannot be written after it ([`CommitError::anchored`]), the change still stands, and the
+    /// manifest reads as stale until the next commit.
+    pub fn commit(&self, m: &Manifest) -> Result<(), CommitError> {
+        let pending = m.lockout.false_trials > 0 || m.lockout.locked_until_ms > 0;
+        let anchor = Anchor { generation: m.generation, fingers: m.fingers.clone(), trials_pending: pending };
+        self.write_anchor(&anchor).map_err(|why| CommitError { anchored: false, why })?;
         let mut p = Vec::with_capacity(48 + 4 * m.fingers.len());
         p.extend_from_slice(&m.generation.to_le_bytes());
         p.extend_from_slice(&m.authenticator_id.to_le_bytes());
@@ -329,9 +367,7 @@ impl GroupStore {
         p.extend_from_slice(&m.lockout.false_trials.to_le_bytes());
         p.extend_from_slice(&m.lockout.locked_until_ms.to_le_bytes());
         put_fids(&mut p, &m.fingers);
-        self.write_sealed(Kind::Manifest, &self.manifest_name(), &p)?;
-        let pending = m.lockout.false_trials > 0 || m.lockout.locked_until_ms > 0;
-        self.write_anchor(&Anchor { generation: m.generation, fingers: m.fingers.clone(), trials_pending: pending })
+        self.write_sealed(Kind::Manifest, &self.manifest_name(), &p).map_err(|why| CommitError { anchored: true, why })
     }
 
     fn read_anchor(&self) -> Result<Option<Anchor>, String> {
@@ -364,9 +400,11 @@ impl GroupStore {
         (self.load_authenticator_id(), self.load_lockout())
     }
 
-    /// Removes the files of older versions once the manifest holds what they held.
-    pub fn remove_legacy_files(&self) {
-        for name in [LEGACY_GROUP_META, LEGACY_LOCKOUT_STATE] {
+    /// Removes the files of older versions that opened as this group's ([`Self::legacy_state`]),
+    /// once the manifest holds what they held.
+    pub fn remove_legacy_files(&self, meta: bool, lockout: bool) {
+        let names = [(meta, LEGACY_GROUP_META), (lockout, LEGACY_LOCKOUT_STATE)];
+        for name in names.into_iter().filter(|(ours, _)| *ours).map(|(_, name)| name) {
             if let Err(e) = fsutil::remove_durable(&self.dir, name) {
                 log::warn!("cannot remove {}/{name}: {e}", self.dir.display());
             }
@@ -415,7 +453,7 @@ impl GroupStore {
 
     /// Writes the files an older version kept (for the migration test only).
     #[cfg(test)]
-    fn store_legacy(&self, id: u64, l: &LockoutState) -> Result<(), String> {
+    pub(super) fn store_legacy(&self, id: u64, l: &LockoutState) -> Result<(), String> {
         self.write_sealed(Kind::GroupMeta, LEGACY_GROUP_META, &id.to_le_bytes())?;
         let mut p = Vec::with_capacity(28);
         p.extend_from_slice(&l.boot_id);
@@ -546,7 +584,13 @@ mod tests {
         let lockout = LockoutState { boot_id: [1; 16], false_trials: 2, locked_until_ms: 0 };
         s.store_legacy(77, &lockout).unwrap();
         assert_eq!(s.legacy_state(), (Some(77), Some(lockout)));
-        s.remove_legacy_files();
+        // Another group's store does not open them, so it does not remove them.
+        let other = GroupStore::open(&g, 6, &key);
+        let (id, state) = other.legacy_state();
+        assert_eq!((id, state), (None, None));
+        other.remove_legacy_files(id.is_some(), state.is_some());
+        assert_eq!(s.legacy_state(), (Some(77), Some(lockout)));
+        s.remove_legacy_files(true, true);
         assert_eq!(s.legacy_state(), (None, None));
         fs::remove_dir_all(&g).unwrap();
     }
