@@ -21,6 +21,9 @@ pub mod error;
 pub mod ffi;
 #[forbid(unsafe_code)]
 pub mod fsutil;
+#[doc(hidden)]
+#[forbid(unsafe_code)]
+pub mod fuzz;
 #[forbid(unsafe_code)]
 pub mod hal;
 #[forbid(unsafe_code)]

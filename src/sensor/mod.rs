@@ -109,9 +109,7 @@ impl VirtualSensor {
             if let Some(c) = self.listener.accept() {
                 // The newest driver connection owns the sensor; an older one is dropped.
                 self.client = Some(c);
-                self.partial = None;
-                self.down_since = None;
-                self.settling = None;
+                self.reset();
             }
             return None;
         }
@@ -141,6 +139,21 @@ impl VirtualSensor {
             let _ = c.send(&protocol::status_packet(status, &reason));
         }
         event
+    }
+
+    /// Forgets any finger on the sensor and any image half received.
+    #[doc(hidden)]
+    pub fn reset(&mut self) {
+        self.partial = None;
+        self.down_since = None;
+        self.settling = None;
+    }
+
+    /// Handles one packet as if the driver had sent it (the fuzz target feeds packets so):
+    /// the status and reason to answer with, and what it means for the worker.
+    #[doc(hidden)]
+    pub fn feed(&mut self, packet: &[u8], armed: bool) -> (Status, String, Option<SensorEvent>) {
+        self.handle_packet(packet, armed)
     }
 
     fn handle_packet(&mut self, p: &[u8], armed: bool) -> (Status, String, Option<SensorEvent>) {

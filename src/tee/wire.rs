@@ -276,8 +276,13 @@ impl<'a> Reader<'a> {
         }
         (0..n).map(|_| self.u32()).collect()
     }
+    /// 0 or 1: any other byte would decode to a message that does not re-encode to its bytes.
     fn bool(&mut self) -> Result<bool, WireError> {
-        Ok(self.u8()? != 0)
+        match self.u8()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            tag => Err(WireError::UnknownTag { what: "boolean", tag }),
+        }
     }
     fn end(self) -> Result<(), WireError> {
         if self.rest.is_empty() { Ok(()) } else { Err(WireError::TrailingBytes) }

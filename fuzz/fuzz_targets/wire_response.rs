@@ -1,0 +1,6 @@
+#![no_main]
+//! See `fphal::fuzz::wire_response` for the property checked.
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| fphal::fuzz::wire_response(data));
