@@ -102,6 +102,7 @@ void msgs_dump(void) {
 static int (*p_sensor_path)(const fingerprint_device_t *, char *, size_t);
 static int (*p_mint)(const uint8_t *, size_t, uint64_t, uint64_t, uint8_t *, size_t);
 static int (*p_verify)(const uint8_t *, size_t, const uint8_t *, size_t);
+static int (*p_last_wake)(const fingerprint_device_t *, uint64_t *);
 
 int fphal_device_sensor_path(const fingerprint_device_t *dev, char *buf, size_t len) { return p_sensor_path(dev, buf, len); }
 int fphal_auth_token_mint(const uint8_t *key, size_t key_len, uint64_t challenge, uint64_t user_id, uint8_t *token, size_t token_len) {
@@ -110,6 +111,7 @@ int fphal_auth_token_mint(const uint8_t *key, size_t key_len, uint64_t challenge
 int fphal_auth_token_verify(const uint8_t *key, size_t key_len, const uint8_t *token, size_t token_len) {
     return p_verify(key, key_len, token, token_len);
 }
+int fphal_device_last_wake_ns(const fingerprint_device_t *dev, uint64_t *out_ns) { return p_last_wake(dev, out_ns); }
 
 void load_module(const char *path, loaded_t *out) {
     memset(out, 0, sizeof *out);
@@ -126,7 +128,8 @@ void load_module(const char *path, loaded_t *out) {
     *(void **)&p_sensor_path = dlsym(h, "fphal_device_sensor_path");
     *(void **)&p_mint = dlsym(h, "fphal_auth_token_mint");
     *(void **)&p_verify = dlsym(h, "fphal_auth_token_verify");
-    CHECK(p_sensor_path && p_mint && p_verify);
+    *(void **)&p_last_wake = dlsym(h, "fphal_device_last_wake_ns");
+    CHECK(p_sensor_path && p_mint && p_verify && p_last_wake);
     out->module = hmi;
 }
 
@@ -191,6 +194,11 @@ int sensor_touch(int fd, const uint8_t *px, int w, int h, int dpi) {
     }
     touched_at_ms = now_ms();
     return st;
+}
+
+int sensor_lift_now(int fd) {
+    uint8_t p[4] = {1, 2, 0, 0};
+    return exchange(fd, p, 4);
 }
 
 int sensor_lift(int fd) {

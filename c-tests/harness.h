@@ -49,6 +49,8 @@ int sensor_touch(int fd, const uint8_t *px, int w, int h, int dpi);
 /* Lifts the finger, no sooner than SENSOR_HOLD_MS after the touch. */
 #define SENSOR_HOLD_MS 80
 int sensor_lift(int fd);
+/* Lifts the finger at once (for configurations with sensor.min_contact_ms = 0). */
+int sensor_lift_now(int fd);
 /* A ridge image of finger `finger` (odd: loop, even: arch) seen with shift and rotation. */
 void make_finger(uint8_t *px, int w, int h, int finger, float dx, float dy, float degrees);
 

@@ -18,12 +18,12 @@ g++ -Wall -Wextra -Werror -fsyntax-only -x c++ include/fphal.h
 for t in fp_vts fp_api; do
     gcc "${CFLAGS[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer c-tests/$t.c c-tests/harness.c -o "$OUT/$t" -ldl -lpthread -lm
 done
-export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 echo "== fp_vts (ASan)"
 "$OUT/fp_vts" "$LIB"
 echo "== fp_api (ASan)"
 "$OUT/fp_api" "$LIB"
 echo "== fp_vts (valgrind memcheck)"
 gcc "${CFLAGS[@]}" c-tests/fp_vts.c c-tests/harness.c -o "$OUT/fp_vts_plain" -ldl -lpthread -lm
-valgrind -q --error-exitcode=99 "$OUT/fp_vts_plain" "$LIB"
+valgrind -q --leak-check=full --show-possibly-lost=no --errors-for-leak-kinds=definite --error-exitcode=99 "$OUT/fp_vts_plain" "$LIB"
 echo "c-tests: all passed"

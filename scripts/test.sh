@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting and lints, Rust unit tests (among them the committed header's
-# freshness), the C contract tests (ASan, UBSan, valgrind, -m32 layout), the demo's callback
-# sequence, and the tools' sessions. Installs what it needs.
+# freshness, the fuzz corpora replayed and the store crash test), the C contract tests (ASan with
+# leak detection, UBSan, valgrind with leak checking, -m32 layout), short torture and soak runs, the
+# demo's callback sequence, and the tools' sessions. Installs what it needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +27,10 @@ cargo test --workspace --quiet
 echo "== C contract tests"
 cargo build --quiet
 c-tests/run.sh target/debug/libfphal.so
+echo "== ABI torture, short (scripts/torture.sh 5)"
+scripts/torture.sh 5 1
+echo "== soak, short (scripts/soak.sh 1000)"
+scripts/soak.sh 1000 1
 echo "== demo"
 out=$(scripts/demo.sh 2>&1) || { echo "$out"; echo "demo failed"; exit 1; }
 # The callbacks in order, one token each: TYPE/detail-word (fid 0 vs other fids, remaining counts).

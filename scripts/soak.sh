@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Soak (c-tests/fp_soak.c): TOUCHES (default 100,000) mixed enroll / authenticate / cancel touches
+# through the C ABI against the release library, one device open throughout. Prints memory,
+# descriptors, threads and latency for the first and last tenth; fails on growth or a touch left
+# unanswered. 100,000 touches take about 35 minutes on one core here.
+#
+#   scripts/soak.sh [TOUCHES] [SEED]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+touches=${1:-100000}
+seed=${2:-1}
+cargo build --release --quiet
+mkdir -p c-tests/build
+gcc -std=c11 -Wall -Wextra -Wpedantic -Werror -O2 -g -Iinclude c-tests/fp_soak.c c-tests/harness.c \
+    -o c-tests/build/fp_soak -ldl -lpthread -lm
+c-tests/build/fp_soak "$PWD/target/release/libfphal.so" "$touches" "$seed"
