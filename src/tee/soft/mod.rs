@@ -382,6 +382,11 @@ impl SoftTrustlet {
             Ok(features) => features,
             Err(code) => return Ok(Response::Enroll(step(code, false, samples - views.len() as u32))),
         };
+        if self.interrupt.requested() {
+            // Stopped before the duplicate check and the new-area check (both score the touch).
+            self.interrupt.clear();
+            return Ok(Response::Enroll(step(Acquired::Insufficient, false, samples - views.len() as u32)));
+        }
         // The same finger twice would give a user two ids for one finger: refuse it.
         let threshold = self.threshold;
         if let Some(dup) = self
