@@ -49,12 +49,22 @@ fn locked(r: &Response) -> bool {
     matches!(r, Response::Error(TaError::Lockout { .. }))
 }
 
+fn sorted(mut v: Vec<u32>) -> Vec<u32> {
+    v.sort_unstable();
+    v
+}
+
+/// Remove-all, and the fingers it says it removed, ascending.
+fn remove_all(ta: &mut SoftTrustlet) -> Vec<u32> {
+    match ta.dispatch(Request::Remove { fid: 0 }) {
+        Response::Removed(r) => sorted(r),
+        other => panic!("remove-all answered {other:?}"),
+    }
+}
+
 fn fingers(ta: &mut SoftTrustlet) -> Vec<u32> {
     match ta.dispatch(Request::Enumerate) {
-        Response::Fingers(mut f) => {
-            f.sort_unstable();
-            f
-        }
+        Response::Fingers(f) => sorted(f),
         other => panic!("enumerate answered {other:?}"),
     }
 }
@@ -209,9 +219,7 @@ fn remove_all_under_another_gid_deletes_nothing() {
     assert_logged(Level::Warn, &[&fx.group(), "left in place"]);
 
     assert_eq!(ta.dispatch(Request::SetActiveGroup { gid: 7, path: fx.group() }), Response::Ok);
-    let mut expect = vec![a, b];
-    expect.sort_unstable();
-    assert_eq!(fingers(&mut ta), expect);
+    assert_eq!(fingers(&mut ta), sorted(vec![a, b]));
 }
 
 #[test]
@@ -226,13 +234,8 @@ fn remove_all_with_a_directory_in_a_template_slot_removes_the_rest_and_renews_th
     let slot = Path::new(&fx.group()).join(store::template_name(0x1234_5678));
     fs::create_dir(&slot).unwrap();
 
-    let mut removed = match ta.dispatch(Request::Remove { fid: 0 }) {
-        Response::Removed(r) => r,
-        other => panic!("remove-all answered {other:?}"),
-    };
-    removed.sort_unstable();
-    let mut expect = vec![a, b];
-    expect.sort_unstable();
+    let removed = remove_all(&mut ta);
+    let expect = sorted(vec![a, b]);
     assert_eq!(removed, expect);
     assert!(slot.is_dir(), "what is not ours stays");
     assert_ne!(authenticator_id(&mut ta), id, "the set of fingers changed: a new authenticator id");
@@ -315,13 +318,8 @@ fn a_directory_in_an_enrolled_fingers_slot_does_not_stop_remove_all() {
     let slot = Path::new(&fx.group()).join(store::template_name(a));
     fs::remove_file(&slot).unwrap();
     fs::create_dir(&slot).unwrap();
-    let mut removed = match ta.dispatch(Request::Remove { fid: 0 }) {
-        Response::Removed(r) => r,
-        other => panic!("remove-all answered {other:?}"),
-    };
-    removed.sort_unstable();
-    let mut expect = vec![a, b];
-    expect.sort_unstable();
+    let removed = remove_all(&mut ta);
+    let expect = sorted(vec![a, b]);
     assert_eq!(removed, expect, "both fingers leave the group");
     assert!(slot.is_dir(), "the directory is not ours to delete");
     assert_ne!(authenticator_id(&mut ta), id);
