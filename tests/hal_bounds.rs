@@ -1,14 +1,15 @@
 //! The device's bounds: a query never waits forever, close stops the worker even while a caller
 //! still holds the device, and the runtime directory must be private.
 
+use fphal::codes::ErrorKind;
 use fphal::config::Config;
 use fphal::error::HalError;
-use fphal::hal::Device;
-use fphal::tee::{Transport, TransportError};
+use fphal::hal::{Device, Message};
+use fphal::tee::{Request, Response, Transport, TransportError};
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::mpsc::{Receiver, channel};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// A trustlet that does not answer until the test lets it.
@@ -82,5 +83,43 @@ fn a_runtime_directory_others_can_write_is_refused() {
     let (_release, stuck) = channel();
     let e = Device::open_with(&config(&dir), Box::new(Stuck(stuck))).err().expect("a 0777 runtime dir is refused");
     assert!(e.to_string().contains("0777"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A trustlet that removes two fingers of three, then fails.
+struct RemovesPartly;
+
+impl Transport for RemovesPartly {
+    fn execute(&mut self, request: &[u8]) -> Result<Vec<u8>, TransportError> {
+        Ok(match Request::decode(request).unwrap() {
+            Request::Remove { .. } => Response::Removed { fids: vec![4, 9], complete: false },
+            _ => Response::Ok,
+        }
+        .encode())
+    }
+}
+
+#[test]
+fn a_remove_all_stopped_part_way_reports_what_it_removed_then_the_error() {
+    let dir = runtime_dir("partly");
+    let dev = Device::open_with(&config(&dir), Box::new(RemovesPartly)).unwrap();
+    let seen: Arc<Mutex<Vec<Message>>> = Arc::default();
+    let sink = Arc::clone(&seen);
+    dev.set_sink(Some(Arc::new(move |m: &Message| sink.lock().unwrap().push(m.clone()))));
+    dev.set_active_group(3, dir.to_str().unwrap()).unwrap();
+    dev.remove(3, 0).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while seen.lock().unwrap().len() < 3 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec![
+            Message::Removed { gid: 3, fid: 4, remaining: 1 },
+            Message::Removed { gid: 3, fid: 9, remaining: 0 },
+            Message::Error(ErrorKind::UnableToRemove),
+        ]
+    );
+    drop(dev);
     std::fs::remove_dir_all(&dir).unwrap();
 }

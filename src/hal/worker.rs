@@ -256,11 +256,23 @@ impl Worker {
                 };
                 match self.call(&Request::Remove { fid }) {
                     // One finger: `{fid, gid, 0}` whether or not it existed (VTS: no error).
-                    Ok(Response::Removed(_)) if fid != 0 => {
+                    Ok(Response::Removed { complete: true, .. }) if fid != 0 => {
                         self.shared.emit(&Message::Removed { gid, fid, remaining: 0 })
                     }
-                    Ok(Response::Removed(fids)) => {
+                    Ok(Response::Removed { fids, complete: true }) => {
                         self.count_down(&fids, |fid, remaining| Message::Removed { gid, fid, remaining })
+                    }
+                    // Stopped part way: what was removed, then the error (the rest stays enrolled).
+                    Ok(Response::Removed { fids, complete: false }) => {
+                        for (i, fid) in fids.iter().enumerate() {
+                            let remaining = (fids.len() - 1 - i) as u32;
+                            self.shared.emit(&Message::Removed { gid, fid: *fid, remaining });
+                        }
+                        self.finish_with(ErrorKind::UnableToRemove);
+                    }
+                    Ok(Response::Error(TaError::Internal(why))) => {
+                        log::error!("remove: {why}");
+                        self.finish_with(ErrorKind::UnableToRemove);
                     }
                     Ok(Response::Error(e)) => {
                         log::error!("remove: {e}");

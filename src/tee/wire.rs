@@ -158,7 +158,11 @@ pub enum Response {
     /// Finger ids in the active group, in a stable order.
     Fingers(Vec<u32>),
     /// Finger ids actually removed, in removal order.
-    Removed(Vec<u32>),
+    Removed {
+        fids: Vec<u32>,
+        /// False when a failure stopped the removal after `fids`: the other fingers stay.
+        complete: bool,
+    },
     Error(TaError),
 }
 
@@ -469,9 +473,9 @@ impl Response {
                 w.fids(f);
                 w.finish()
             }
-            Response::Removed(f) => {
+            Response::Removed { fids, complete } => {
                 let mut w = Writer::new(op::RSP_REMOVED);
-                w.fids(f);
+                w.fids(fids).u8(u8::from(*complete));
                 w.finish()
             }
             Response::Error(e) => {
@@ -516,7 +520,7 @@ impl Response {
                 Response::Auth { acquired, outcome }
             }
             op::RSP_FINGERS => Response::Fingers(r.fids()?),
-            op::RSP_REMOVED => Response::Removed(r.fids()?),
+            op::RSP_REMOVED => Response::Removed { fids: r.fids()?, complete: r.bool()? },
             op::RSP_ERROR => {
                 let text = |r: &mut Reader| -> Result<String, WireError> { r.string() };
                 Response::Error(match r.u8()? {
@@ -551,7 +555,7 @@ impl Response {
                 | (Request::AuthenticateCapture { .. }, Response::Auth { .. })
                 | (Request::EndSession, Response::Ok)
                 | (Request::Enumerate, Response::Fingers(_))
-                | (Request::Remove { .. }, Response::Removed(_))
+                | (Request::Remove { .. }, Response::Removed { .. })
         )
     }
 }
@@ -597,7 +601,8 @@ mod tests {
             Response::Auth { acquired: Acquired::Insufficient, outcome: AuthOutcome::NotCounted },
             Response::Auth { acquired: Acquired::TooFast, outcome: AuthOutcome::LockedOut },
             Response::Fingers(vec![1, 2, 3]),
-            Response::Removed(vec![]),
+            Response::Removed { fids: vec![], complete: true },
+            Response::Removed { fids: vec![4, 5], complete: false },
             Response::Error(TaError::Unauthorized("hmac".into())),
             Response::Error(TaError::Lockout { remaining_ms: 30_000 }),
         ];

@@ -57,7 +57,7 @@ fn sorted(mut v: Vec<u32>) -> Vec<u32> {
 /// Remove-all, and the fingers it says it removed, ascending.
 fn remove_all(ta: &mut SoftTrustlet) -> Vec<u32> {
     match ta.dispatch(Request::Remove { fid: 0 }) {
-        Response::Removed(r) => sorted(r),
+        Response::Removed { fids, complete: true } => sorted(fids),
         other => panic!("remove-all answered {other:?}"),
     }
 }
@@ -183,7 +183,7 @@ fn copying_back_a_whole_older_group_directory_restores_nothing() {
     let old_id = authenticator_id(&mut ta);
     let before = snapshot(&fx);
 
-    assert_eq!(ta.dispatch(Request::Remove { fid: a }), Response::Removed(vec![a]));
+    assert_eq!(ta.dispatch(Request::Remove { fid: a }), Response::Removed { fids: vec![a], complete: true });
     // Finger a (seed 1) is gone, so its touches are now false trials: the fifth locks.
     for _ in 0..4 {
         assert_eq!(authenticate(&mut ta, 1, 1), AuthOutcome::NoMatch);
@@ -211,7 +211,7 @@ fn remove_all_under_another_gid_deletes_nothing() {
     let before = snapshot(&fx);
 
     assert_eq!(ta.dispatch(Request::SetActiveGroup { gid: 99, path: fx.group() }), Response::Ok);
-    assert_eq!(ta.dispatch(Request::Remove { fid: 0 }), Response::Removed(vec![]));
+    assert_eq!(ta.dispatch(Request::Remove { fid: 0 }), Response::Removed { fids: vec![], complete: true });
     let after = snapshot(&fx);
     for file in &before {
         assert!(after.contains(file), "{} of another group must stay as it was", file.0.display());
@@ -252,7 +252,7 @@ fn a_template_that_does_not_open_is_left_by_remove_all() {
     let a = enroll(&mut ta, &key[..], 1, 5);
     let foreign = Path::new(&fx.group()).join(store::template_name(0x0bad_f00d));
     fs::write(&foreign, b"FPS1 sealed by some other device").unwrap();
-    assert_eq!(ta.dispatch(Request::Remove { fid: 0 }), Response::Removed(vec![a]));
+    assert_eq!(ta.dispatch(Request::Remove { fid: 0 }), Response::Removed { fids: vec![a], complete: true });
     assert!(foreign.is_file(), "a file that does not open as this group's is not deleted");
     assert_logged(Level::Warn, &[&foreign.display().to_string(), "left in place"]);
 }
@@ -351,4 +351,18 @@ fn a_group_of_an_older_version_is_adopted_with_its_fingers_id_and_lockout() {
     let names: Vec<String> =
         fs::read_dir(fx.group()).unwrap().flatten().map(|e| e.file_name().into_string().unwrap()).collect();
     assert!(!names.contains(&"group.meta".to_string()) && !names.contains(&"lockout.state".to_string()), "{names:?}");
+}
+
+#[test]
+fn a_removal_that_cannot_be_stored_removes_nothing_and_says_so() {
+    let fx = Fixture::new("hostile-remove-fails");
+    let mut ta = fx.trustlet(fx.settings());
+    let a = enroll(&mut ta, &fx.auth_key()[..], 1, 5);
+    // The key directory's anchors cannot be written (a file where the directory goes).
+    let anchors = fx.root.join("keys/anchors");
+    fs::remove_dir_all(&anchors).unwrap();
+    fs::write(&anchors, b"in the way").unwrap();
+    assert!(matches!(ta.dispatch(Request::Remove { fid: 0 }), Response::Error(TaError::Internal(_))));
+    assert_eq!(fingers(&mut ta), vec![a], "nothing was removed");
+    assert!(matches!(authenticate(&mut ta, 1, 1), AuthOutcome::Match { .. }), "and the finger still matches");
 }

@@ -574,7 +574,7 @@ impl SoftTrustlet {
         }
         match failure {
             Some(e) if removed.is_empty() => Err(TaError::Internal(e)),
-            _ => Ok(Response::Removed(removed)),
+            failure => Ok(Response::Removed { fids: removed, complete: failure.is_none() }),
         }
     }
 

@@ -243,10 +243,10 @@ fn authenticator_id_and_finger_ids_follow_the_rules() {
     let r = ta.dispatch(Request::EnrollBegin { hat: auth_token::mint_password_token(&key[..], c, 5) });
     assert_eq!(r, Response::Error(TaError::NoSpace));
 
-    assert_eq!(ta.dispatch(Request::Remove { fid: a }), Response::Removed(vec![a]));
+    assert_eq!(ta.dispatch(Request::Remove { fid: a }), Response::Removed { fids: vec![a], complete: true });
     let after_remove = authenticator_id(&mut ta);
     assert!(after_remove != 0 && after_remove != after_b, "removing a finger changes the set: a new id");
-    assert_eq!(ta.dispatch(Request::Remove { fid: b }), Response::Removed(vec![b]));
+    assert_eq!(ta.dispatch(Request::Remove { fid: b }), Response::Removed { fids: vec![b], complete: true });
     let emptied = authenticator_id(&mut ta);
     assert!(emptied != 0 && emptied != after_remove, "removing the last finger must change the id");
     let left: Vec<_> =
