@@ -2,7 +2,7 @@
  * images made before the clock starts, on one device that stays open, as a phone's service would
  * live. Reports resident memory, open descriptors, threads and touch-to-answer latency for the
  * first and the last tenth of the touches, and fails when descriptors or threads grew, memory grew
- * by more than a quarter (and 16 MiB), a touch went unanswered, or an answer broke the contract.
+ * by more than a quarter (and 16 MiB), or a touch or a cancel went unanswered.
  *
  *   fp_soak LIB TOUCHES [SEED] */
 #define _GNU_SOURCE
@@ -43,6 +43,16 @@ static usage_t usage(void) {
     while (d && (e = readdir(d))) u.fds += e->d_name[0] != '.';
     if (d) closedir(d);
     return u;
+}
+
+/* Whether ENROLLING or ERROR came after message `from` within timeout_ms. */
+static int enrolling_or_error(int from, int timeout_ms) {
+    long until = now_ms() + timeout_ms;
+    do {
+        if (msgs_wait_for(from, FINGERPRINT_TEMPLATE_ENROLLING, -1, 5) >= 0) return 1;
+        if (msgs_wait_for(from, FINGERPRINT_ERROR, -1, 0) >= 0) return 1;
+    } while (now_ms() < until);
+    return 0;
 }
 
 static int cmp_long(const void *a, const void *b) {
@@ -118,7 +128,10 @@ int main(int argc, char **argv) {
                 sensor_lift_now(sensor);
                 int at = msgs_wait_for(from, FINGERPRINT_ACQUIRED, -1, 5000);
                 if (at < 0) failures++;
-                int e = msgs_wait_for(from, FINGERPRINT_TEMPLATE_ENROLLING, -1, 100);
+                /* A GOOD touch is followed by ENROLLING (or an error); others are not counted. */
+                int good = at >= 0 && msgs_get(at).data.acquired.acquired_info == FINGERPRINT_ACQUIRED_GOOD;
+                if (good && !enrolling_or_error(from, 5000)) failures++;
+                int e = msgs_wait_for(from, FINGERPRINT_TEMPLATE_ENROLLING, -1, 0);
                 if (e >= 0 && msgs_get(e).data.enroll.samples_remaining == 0) fid = msgs_get(e).data.enroll.finger.fid;
                 if (msgs_wait_for(from, FINGERPRINT_ERROR, -1, 0) >= 0) break; /* already enrolled, say */
             }
@@ -159,6 +172,7 @@ int main(int argc, char **argv) {
     close(sensor);
     close_device(&lib);
 
+    CHECK(timed > 0); /* every run of at least 10 touches times some authentications */
     int head = timed / 10 > 0 ? timed / 10 : 1;
     long *late = malloc((size_t)head * sizeof *late);
     CHECK(late != NULL);

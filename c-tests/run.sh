@@ -19,6 +19,7 @@ for t in fp_vts fp_api; do
     gcc "${CFLAGS[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer c-tests/$t.c c-tests/harness.c -o "$OUT/$t" -ldl -lpthread -lm
 done
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 echo "== fp_vts (ASan)"
 "$OUT/fp_vts" "$LIB"
 echo "== fp_api (ASan)"

@@ -19,12 +19,12 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-cargo +nightly fuzz build -O >"$scratch/build.log" 2>&1 || { cat "$scratch/build.log"; exit 1; }
+cargo +nightly fuzz build -O -a >"$scratch/build.log" 2>&1 || { cat "$scratch/build.log"; exit 1; }
 total=0
 for t in "${targets[@]}"; do
     mkdir -p "$scratch/$t"
     log="$scratch/$t.log"
-    if ! cargo +nightly fuzz run -O "$t" "$scratch/$t" "fuzz/corpus/$t" -- \
+    if ! cargo +nightly fuzz run -O -a "$t" "$scratch/$t" "fuzz/corpus/$t" -- \
         -max_total_time="$seconds" -rss_limit_mb=4096 -print_final_stats=1 >"$log" 2>&1; then
         tail -n 40 "$log"
         echo "fuzz: $t failed; the input is in fuzz/artifacts/$t/" >&2

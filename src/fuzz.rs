@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::image::GrayImage;
 use crate::matcher::{self, Features, Template};
 use crate::sensor::VirtualSensor;
+use crate::tee::soft::{SoftSettings, SoftTrustlet};
 use crate::tee::wire::{Request, Response};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -26,12 +27,27 @@ pub fn wire_response(data: &[u8]) {
     }
 }
 
-/// The 69-byte auth token: every field survives a round trip; verifying never panics.
+static TRUSTLET: Mutex<Option<SoftTrustlet>> = Mutex::new(None);
+
+/// The 69-byte enroll token as the trustlet judges it: against a fresh challenge, no fuzzed token
+/// authorises an enrollment (that would take the auth-token key), and judging one never panics.
 pub fn auth_token(data: &[u8]) {
     let Ok(bytes) = <[u8; HAT_LEN]>::try_from(data) else { return };
-    let token = AuthToken::from_bytes(&bytes);
-    assert_eq!(token.to_bytes(), bytes);
-    let _ = token.verify(&[7u8; 32]);
+    assert_eq!(AuthToken::from_bytes(&bytes).to_bytes(), bytes);
+    let mut guard = TRUSTLET.lock().unwrap_or_else(|e| e.into_inner());
+    let ta = guard.get_or_insert_with(|| {
+        let root = std::env::temp_dir().join(format!("fphal-fuzz-token-{}", std::process::id()));
+        let group = root.join("group");
+        std::fs::create_dir_all(&group).expect("a scratch directory");
+        let toml = format!("[trustlet]\nkey_dir = \"{}\"\n", root.join("keys").display());
+        let config = Config::from_toml(&toml).expect("a valid configuration");
+        let mut ta = SoftTrustlet::new(SoftSettings::from_config(&config)).expect("a trustlet");
+        assert_eq!(ta.dispatch(Request::SetActiveGroup { gid: 1, path: group.display().to_string() }), Response::Ok);
+        ta
+    });
+    assert!(matches!(ta.dispatch(Request::PreEnroll), Response::Challenge(_)));
+    let answer = ta.dispatch(Request::EnrollBegin { hat: bytes });
+    assert_ne!(answer, Response::Ok, "a fuzzed token authorised an enrollment");
 }
 
 /// Template bytes: what decodes encodes again to something that decodes to as many views.
@@ -69,8 +85,8 @@ pub fn config(data: &[u8]) {
 static SENSOR: Mutex<Option<VirtualSensor>> = Mutex::new(None);
 
 /// The virtual sensor's socket protocol: packets (each `u16` length, little-endian, then its bytes)
-/// fed to one sensor as a driver would send them, armed or not by the first byte. Every packet is
-/// answered; an image handed on is one the sensor path accepts.
+/// fed to one sensor (no settle time) as a driver would send them, armed or not by the first byte:
+/// no packet panics the parser, and an image handed on is one the sensor path accepts.
 pub fn sensor_packets(data: &[u8]) {
     let mut guard = SENSOR.lock().unwrap_or_else(|e| e.into_inner());
     let sensor = guard.get_or_insert_with(|| {
@@ -97,7 +113,9 @@ pub fn image_features(data: &[u8]) {
         return;
     }
     let le16 = |i: usize| u16::from_le_bytes([data[i], data[i + 1]]) as u32;
-    let (w, h, dpi) = (le16(0) % 320 + 1, le16(2) % 320 + 1, le16(4));
+    // Any side the sensor protocol carries (1..=1024), a written side read back as itself.
+    let side = |v: u32| if v == 0 { 1 } else { (v - 1) % crate::image::MAX_SIDE + 1 };
+    let (w, h, dpi) = (side(le16(0)), side(le16(2)), le16(4));
     let pixels: Vec<u8> = data[6..].iter().copied().cycle().take((w * h) as usize).collect();
     let Ok(image) = GrayImage::new(w, h, dpi, pixels) else { return };
     if let Ok(f) = matcher::extract(&image) {

@@ -115,8 +115,8 @@ fn a_remove_all_stopped_part_way_reports_what_it_removed_then_the_error() {
     assert_eq!(
         *seen.lock().unwrap(),
         vec![
-            Message::Removed { gid: 3, fid: 4, remaining: 1 },
-            Message::Removed { gid: 3, fid: 9, remaining: 0 },
+            Message::Removed { gid: 3, fid: 4, remaining: 2 },
+            Message::Removed { gid: 3, fid: 9, remaining: 1 },
             Message::Error(ErrorKind::UnableToRemove),
         ]
     );

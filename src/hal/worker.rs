@@ -262,11 +262,15 @@ impl Worker {
                     Ok(Response::Removed { fids, complete: true }) => {
                         self.count_down(&fids, |fid, remaining| Message::Removed { gid, fid, remaining })
                     }
-                    // Stopped part way: what was removed, then the error (the rest stays enrolled).
+                    // Stopped part way: what was removed, each with at least one finger still left
+                    // to remove (a remaining of 0 would end the operation for the framework before
+                    // its error), then the error; the rest stays enrolled.
                     Ok(Response::Removed { fids, complete: false }) => {
-                        for (i, fid) in fids.iter().enumerate() {
-                            let remaining = (fids.len() - 1 - i) as u32;
-                            self.shared.emit(&Message::Removed { gid, fid: *fid, remaining });
+                        if fid == 0 {
+                            for (i, fid) in fids.iter().enumerate() {
+                                let remaining = (fids.len() - i) as u32;
+                                self.shared.emit(&Message::Removed { gid, fid: *fid, remaining });
+                            }
                         }
                         self.finish_with(ErrorKind::UnableToRemove);
                     }

@@ -10,7 +10,8 @@ use crate::image::GrayImage;
 use std::fmt;
 
 /// 2: acquired codes and vendor errors travel as the protocol's own tags, not C numbers.
-pub const WIRE_VERSION: u16 = 2;
+/// 3: booleans are 0 or 1 only, and a removal says whether it completed.
+pub const WIRE_VERSION: u16 = 3;
 /// Largest message either side accepts: a 1024×1024 image plus headers fits with room to spare.
 pub const MAX_MESSAGE: usize = 2 * 1024 * 1024;
 const HEADER_LEN: usize = 8;
