@@ -64,6 +64,16 @@ enum Command {
     Shutdown,
 }
 
+impl Command {
+    /// Whether this command ends the running operation (and so the touch being processed).
+    fn ends_operation(&self) -> bool {
+        matches!(
+            self,
+            Command::Start(_) | Command::Cancel | Command::Shutdown | Command::Query(Query::SetActiveGroup { .. }, ..)
+        )
+    }
+}
+
 /// Commands waiting beyond this many mean the worker is wedged; callers then get `-ENOMEM`.
 const MAX_QUEUED: usize = 65_536;
 /// How long a caller waits for the worker's answer to a query before it gets an error: far longer
@@ -174,10 +184,7 @@ impl Device {
         if !self.is_running() {
             return Err(HalError::Io("the device is closed".into()));
         }
-        if matches!(
-            cmd,
-            Command::Start(_) | Command::Cancel | Command::Shutdown | Command::Query(Query::SetActiveGroup { .. }, ..)
-        ) {
+        if cmd.ends_operation() {
             if let Some(i) = &self.shared.interrupt {
                 i.request();
             }

@@ -301,15 +301,7 @@ impl Worker {
     /// Whether a command that ends the running operation waits in the queue: the touch that was
     /// being processed then ends without a message of its own.
     fn superseded(&self) -> bool {
-        self.shared.queue.lock().iter().any(|c| {
-            matches!(
-                c,
-                Command::Start(_)
-                    | Command::Cancel
-                    | Command::Shutdown
-                    | Command::Query(Query::SetActiveGroup { .. }, ..)
-            )
-        })
+        self.shared.queue.lock().iter().any(Command::ends_operation)
     }
 
     fn on_sensor(&mut self, ev: SensorEvent) {

@@ -469,7 +469,9 @@ impl SoftTrustlet {
 
     fn authenticate_capture(&mut self, image: GrayImage, contact_ms: u32) -> Result<Response, TaError> {
         let Session::Authenticate { operation_id } = self.session else { return Err(TaError::NoSession) };
-        let remaining_ms = lockout::remaining_ms(&self.lockout_now()?);
+        // The lockout as it stands before this touch; the touch's own trial is counted into it.
+        let mut state = self.lockout_now()?;
+        let remaining_ms = lockout::remaining_ms(&state);
         if remaining_ms > 0 {
             return Err(TaError::Lockout { remaining_ms });
         }
@@ -500,7 +502,6 @@ impl SoftTrustlet {
         };
         let key = group.key();
         let gid = group.store.gid();
-        let mut state = self.lockouts.get(&key).copied().unwrap_or_else(|| self.lockout.clear());
         let outcome = match best {
             Some((score, finger, _)) if score >= self.threshold => {
                 log::debug!("match: finger {} score {score:.3}", finger.fid);
