@@ -1,8 +1,9 @@
 //! Spectra of prepared images and the phase-only correlation between two of them.
 
 use super::{BAND, BAND_LEN, BAND_SIDE, DISC, GRID, SURFACE};
+use rustfft::algorithm::Radix4;
 use rustfft::num_complex::Complex32;
-use rustfft::{Fft, FftPlanner};
+use rustfft::{Fft, FftDirection};
 use std::cell::RefCell;
 use std::sync::Arc;
 use zeroize::Zeroize;
@@ -20,12 +21,30 @@ struct Plans {
 
 thread_local! {
     static PLANS: RefCell<Plans> = RefCell::new({
-        let mut p = FftPlanner::new();
-        let forward = p.plan_fft_forward(GRID);
-        let inverse = p.plan_fft_inverse(SURFACE);
+        let forward = plan(GRID, FftDirection::Forward);
+        let inverse = plan(SURFACE, FftDirection::Inverse);
         let len = forward.get_inplace_scratch_len().max(inverse.get_inplace_scratch_len());
         Plans { forward, inverse, scratch: vec![Complex32::default(); len] }
     });
+}
+
+// Both transforms have power-of-two lengths, which is what the portable fallback (radix 4) needs.
+const _: () = assert!(GRID.is_power_of_two() && SURFACE.is_power_of_two());
+
+/// A transform of `len` points with the CPU's vector unit (AVX on x86, NEON on ARM) when it has one,
+/// otherwise radix 4 in plain code. Only these planners are built: rustfft's general planner would
+/// bring every algorithm for every length and vector unit, about 0.5 MB of the library, for the two
+/// power-of-two lengths used here.
+fn plan(len: usize, direction: FftDirection) -> Arc<dyn Fft<f32>> {
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    if let Ok(mut planner) = rustfft::FftPlannerAvx::new() {
+        return planner.plan_fft(len, direction);
+    }
+    #[cfg(target_arch = "aarch64")]
+    if let Ok(mut planner) = rustfft::FftPlannerNeon::new() {
+        return planner.plan_fft(len, direction);
+    }
+    Arc::new(Radix4::new(len, direction))
 }
 
 /// Weight of each band bin: 1 inside a disc of radius `DISC` bins, 0 outside. The corners of

@@ -6,9 +6,10 @@
 //! or that has an unknown key or a value out of range, is refused as a whole: `open` fails with
 //! `-EINVAL` and the log says which key is wrong.
 
+mod keys;
+
 use crate::fsutil::{self, FileRules, Owner};
 use crate::matcher::{MIN_THRESHOLD, SCORE_RANGE};
-use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
 /// Largest configuration file read: the example with every key is about 2 KiB.
@@ -30,8 +31,7 @@ pub const CONFIG_ENV: &str = "FPHAL_CONFIG";
 /// Fixed vendor path read on Android when `FPHAL_CONFIG` is unset.
 pub const ANDROID_CONFIG_PATH: &str = "/vendor/etc/fphal.toml";
 
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Config {
     pub log: LogConfig,
     pub sensor: SensorConfig,
@@ -42,15 +42,13 @@ pub struct Config {
     pub quality: QualityConfig,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LogConfig {
     /// `error`, `warn`, `info`, `debug` or `trace`. `FPHAL_LOG` overrides it. Default `info`.
     pub level: String,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SensorConfig {
     /// Only `virtual` (a Unix socket that takes images) exists in this build.
     pub kind: String,
@@ -65,8 +63,7 @@ pub struct SensorConfig {
     pub min_contact_ms: u32,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TrustletConfig {
     /// Only `soft` (the in-process software trustlet) exists in this build.
     pub kind: String,
@@ -85,8 +82,7 @@ pub struct TrustletConfig {
     pub max_fingers: u32,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EnrollConfig {
     /// Good touches an enrollment needs. Default 14: on a 160-px sensor with placements within
     /// ±1/4 of the side and ±15°, 10 already cover 97.5% of a later touch on average
@@ -96,8 +92,7 @@ pub struct EnrollConfig {
     pub samples: u32,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LockoutConfig {
     /// False trials in a row that lock the group, 1..=5 (CDD 7.3.10); up to 20 with
     /// `insecure_weak`. Default 5.
@@ -110,8 +105,7 @@ pub struct LockoutConfig {
     pub insecure_weak: bool,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MatcherConfig {
     /// Score at or above which a capture matches a finger, `matcher::MIN_THRESHOLD` (0.20) to 1.
     /// Default: the engine's operating point (`matcher::DEFAULT_THRESHOLD`, 0.2214, derived on
@@ -129,8 +123,7 @@ pub struct MatcherConfig {
     pub update_max_views: u32,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct QualityConfig {
     /// A capture whose ridge flow is less clear than this (mean coherence, 0..1) is
     /// INSUFFICIENT: smeared, blurred or noisy. Default 0.45 (clean touches measure about 0.8).
@@ -233,9 +226,33 @@ impl Config {
     }
 
     pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
-        let cfg: Config = toml::from_str(text).map_err(|e| ConfigError(e.to_string()))?;
-        cfg.validate()?;
-        Ok(cfg)
+        let mut keys = keys::Keys::parse(text)?;
+        let mut c = Config::default();
+        keys.text("log", "level", &mut c.log.level)?;
+        keys.text("sensor", "kind", &mut c.sensor.kind)?;
+        keys.path("sensor", "runtime_dir", &mut c.sensor.runtime_dir)?;
+        keys.whole("sensor", "min_contact_ms", &mut c.sensor.min_contact_ms)?;
+        let t = &mut c.trustlet;
+        keys.text("trustlet", "kind", &mut t.kind)?;
+        keys.path("trustlet", "key_dir", &mut t.key_dir)?;
+        keys.path("trustlet", "auth_key_file", &mut t.auth_key_file)?;
+        keys.flag("trustlet", "insecure_zero_hmac", &mut t.insecure_zero_hmac)?;
+        keys.whole("trustlet", "token_max_age_sec", &mut t.token_max_age_sec)?;
+        keys.whole("trustlet", "max_fingers", &mut t.max_fingers)?;
+        keys.whole("enroll", "samples", &mut c.enroll.samples)?;
+        let l = &mut c.lockout;
+        keys.whole("lockout", "max_false_trials", &mut l.max_false_trials)?;
+        keys.whole("lockout", "duration_ms", &mut l.duration_ms)?;
+        keys.flag("lockout", "insecure_weak", &mut l.insecure_weak)?;
+        let m = &mut c.matcher;
+        keys.number("matcher", "threshold", &mut m.threshold)?;
+        keys.flag("matcher", "insecure_low_threshold", &mut m.insecure_low_threshold)?;
+        keys.number("matcher", "update_score", &mut m.update_score)?;
+        keys.whole("matcher", "update_max_views", &mut m.update_max_views)?;
+        keys.number("quality", "min_clarity", &mut c.quality.min_clarity)?;
+        keys.finish(&["log", "sensor", "trustlet", "enroll", "lockout", "matcher", "quality"])?;
+        c.validate()?;
+        Ok(c)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -418,6 +435,25 @@ mod tests {
         let e = Config::from_toml("[trustlet]\nkey_dir = \"relative\"\n").unwrap_err();
         assert!(e.0.contains("trustlet.key_dir"), "{e}");
         assert!(Config::from_toml("not toml [").is_err());
+    }
+
+    #[test]
+    fn every_refusal_names_the_key_or_table() {
+        for (text, names) in [
+            ("[enroll]\nsamples = \"14\"\n", "enroll.samples"),
+            ("[enroll]\nsamples = 1.5\n", "enroll.samples"),
+            ("[enroll]\nsamples = -1\n", "enroll.samples"),
+            ("[trustlet]\ninsecure_zero_hmac = 1\n", "trustlet.insecure_zero_hmac"),
+            ("[matcher]\nthreshold = \"high\"\n", "matcher.threshold"),
+            ("[matcher]\nthreshold = [0.5]\n", "matcher.threshold"),
+            ("[log]\nlevel = info\n", "log.level"),
+            ("[sensors]\nkind = \"virtual\"\n", "[sensors]"),
+            ("[sensor.extra]\nkind = \"virtual\"\n", "sensor"),
+        ] {
+            let e = Config::from_toml(text).unwrap_err();
+            assert!(e.0.contains(names), "the error for {text:?} must name {names}: {e}");
+        }
+        assert_eq!(Config::from_toml("[matcher]\nthreshold = 1\nupdate_score = 1\n").unwrap().matcher.threshold, 1.0);
     }
 
     /// Accepted, or refused with an error naming `key`.
