@@ -71,6 +71,10 @@ int main(int argc, char **argv) {
     loaded_t l;
     load_module(argv[1], &l);
 
+    /* The library, its header and its module name carry one version. */
+    CHECK(strcmp(fphal_version(), FPHAL_VERSION_STRING) == 0);
+    CHECK(strstr(l.module->common.name, FPHAL_VERSION_STRING) != NULL);
+
     /* A bad configuration file makes open fail with -EINVAL rather than guess. */
     char good[600], bad[600];
     snprintf(good, sizeof good, "%s", getenv("FPHAL_CONFIG"));

@@ -103,6 +103,7 @@ static int (*p_sensor_path)(const fingerprint_device_t *, char *, size_t);
 static int (*p_mint)(const uint8_t *, size_t, uint64_t, uint64_t, uint8_t *, size_t);
 static int (*p_verify)(const uint8_t *, size_t, const uint8_t *, size_t);
 static int (*p_last_wake)(const fingerprint_device_t *, uint64_t *);
+static const char *(*p_version)(void);
 
 int fphal_device_sensor_path(const fingerprint_device_t *dev, char *buf, size_t len) { return p_sensor_path(dev, buf, len); }
 int fphal_auth_token_mint(const uint8_t *key, size_t key_len, uint64_t challenge, uint64_t user_id, uint8_t *token, size_t token_len) {
@@ -112,6 +113,7 @@ int fphal_auth_token_verify(const uint8_t *key, size_t key_len, const uint8_t *t
     return p_verify(key, key_len, token, token_len);
 }
 int fphal_device_last_wake_ns(const fingerprint_device_t *dev, uint64_t *out_ns) { return p_last_wake(dev, out_ns); }
+const char *fphal_version(void) { return p_version(); }
 
 void load_module(const char *path, loaded_t *out) {
     memset(out, 0, sizeof *out);
@@ -129,7 +131,8 @@ void load_module(const char *path, loaded_t *out) {
     *(void **)&p_mint = dlsym(h, "fphal_auth_token_mint");
     *(void **)&p_verify = dlsym(h, "fphal_auth_token_verify");
     *(void **)&p_last_wake = dlsym(h, "fphal_device_last_wake_ns");
-    CHECK(p_sensor_path && p_mint && p_verify && p_last_wake);
+    *(void **)&p_version = dlsym(h, "fphal_version");
+    CHECK(p_sensor_path && p_mint && p_verify && p_last_wake && p_version);
     out->module = hmi;
 }
 

@@ -194,6 +194,12 @@ typedef struct fingerprint_module {
 #endif
 #endif /* ANDROID_INCLUDE_HARDWARE_FINGERPRINT_H */
 
+/* fphal's version (Cargo.toml); fphal_version() gives the loaded library's. */
+#define FPHAL_VERSION_MAJOR 0
+#define FPHAL_VERSION_MINOR 1
+#define FPHAL_VERSION_PATCH 0
+#define FPHAL_VERSION_STRING "0.1.0"
+
 
 #ifdef __cplusplus
 extern "C" {
@@ -255,6 +261,12 @@ int fphal_device_last_wake_ns(const fingerprint_device_t *dev, uint64_t *out_ns)
  `buf` must be NULL or valid for writes of `len` bytes.
  */
 int fphal_device_sensor_path(const fingerprint_device_t *dev, char *buf, size_t len);
+
+/*
+ The loaded library's version, `"MAJOR.MINOR.PATCH"`: static, NUL-terminated, never NULL. Equal to
+ `FPHAL_VERSION_STRING` when the header and the library come from the same release.
+ */
+const char *fphal_version(void);
 
 #ifdef __cplusplus
 }  // extern "C"

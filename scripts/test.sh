@@ -2,7 +2,7 @@
 # The whole test suite: formatting and lints, Rust unit tests (among them the committed header's
 # freshness, the fuzz corpora replayed and the store crash test), the C contract tests (ASan with
 # leak detection, UBSan, valgrind with leak checking, -m32 layout), short torture and soak runs, the
-# demo's callback sequence, and the tools' sessions. Installs what it needs.
+# demo's callback sequence, the installed package's CMake and pkg-config consumers, and the tools' sessions. Installs what it needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +10,8 @@ need_apt=()
 echo 'int main(void){return 0;}' > /tmp/fphal-m32-probe.c
 gcc -m32 /tmp/fphal-m32-probe.c -o /tmp/fphal-m32-probe 2>/dev/null || need_apt+=(gcc-multilib)
 command -v valgrind >/dev/null || need_apt+=(valgrind)
+command -v cmake >/dev/null || need_apt+=(cmake)
+command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "installing: ${need_apt[*]}"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
@@ -46,6 +48,17 @@ if ! grep -qE "$expected" <<<"$seq"; then
 fi
 grep -qF "contract violations      none" <<<"$out" || { echo "$out"; echo "demo: contract violations"; exit 1; }
 echo "demo: callback sequence as expected"
+echo "== the installed package: a C++ CMake project (find_package) and a pkg-config build link it and run"
+prefix=$(mktemp -d)
+scripts/install.sh "$prefix" target/release/libfphal.so >/dev/null
+cmake -S c-tests/consumer -B "$prefix/consumer" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake --build "$prefix/consumer" >/dev/null
+"$prefix/consumer/fphal_consumer"
+# shellcheck disable=SC2046 # pkg-config's output is a list of flags
+g++ -std=c++17 -Wall -Wextra -Werror c-tests/consumer/consumer.cpp \
+    $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs fphal) -o "$prefix/pkgconfig_consumer"
+LD_LIBRARY_PATH="$prefix/lib" "$prefix/pkgconfig_consumer"
+rm -rf "$prefix"
 echo "== fphal-host names each violation of a contract-breaking module"
 mkdir -p c-tests/build
 gcc -std=c11 -Wall -Wextra -Werror -shared -fPIC -Iinclude c-tests/bad_module.c -o c-tests/build/fingerprint.bad.so

@@ -30,6 +30,21 @@ pub const MAX_MIN_CONTACT_MS: u32 = 5000;
 pub const CONFIG_ENV: &str = "FPHAL_CONFIG";
 /// Fixed vendor path read on Android when `FPHAL_CONFIG` is unset.
 pub const ANDROID_CONFIG_PATH: &str = "/vendor/etc/fphal.toml";
+/// Android's default key directory from 8.0, where `/data/vendor` holds vendor processes' data.
+pub const ANDROID_DATA_DIR: &str = "/data/vendor/fphal";
+/// Android's default key directory on 6.x and 7.x, which have no `/data/vendor`.
+pub const ANDROID_LEGACY_DATA_DIR: &str = "/data/misc/fphal";
+/// Android's default runtime directory: this subdirectory of the key directory.
+pub const ANDROID_RUN_SUBDIR: &str = "run";
+
+/// The Android data directory of this device: [`ANDROID_DATA_DIR`] where `/data/vendor` exists.
+fn android_data_dir() -> PathBuf {
+    if Path::new("/data/vendor").is_dir() {
+        PathBuf::from(ANDROID_DATA_DIR)
+    } else {
+        PathBuf::from(ANDROID_LEGACY_DATA_DIR)
+    }
+}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Config {
@@ -54,7 +69,8 @@ pub struct SensorConfig {
     pub kind: String,
     /// Directory for the virtual sensor's socket: created 0700, and refused when it belongs to
     /// another user or others may write it. Default: `$XDG_RUNTIME_DIR/fphal`, else
-    /// `/tmp/fphal-<uid>` (`/data/vendor/fphal/run` on Android). The socket is
+    /// `/tmp/fphal-<uid>` (on Android `/data/vendor/fphal/run`, or `/data/misc/fphal/run` on 6.x–7.x,
+    /// which have no `/data/vendor`). The socket is
     /// `fphal-sensor-<pid>-<n>.sock`.
     pub runtime_dir: Option<PathBuf>,
     /// A finger lifted sooner than this after its image was taken was too fast
@@ -69,7 +85,8 @@ pub struct TrustletConfig {
     pub kind: String,
     /// Directory for the device key and, unless `auth_key_file` is set, the auth-token key.
     /// Must be outside every group path. Default: `$XDG_STATE_HOME/fphal`, else
-    /// `$HOME/.local/state/fphal`, else `/tmp/fphal-<uid>` (`/data/vendor/fphal` on Android).
+    /// `$HOME/.local/state/fphal`, else `/tmp/fphal-<uid>` (on Android `/data/vendor/fphal`, or
+    /// `/data/misc/fphal` on 6.x–7.x).
     pub key_dir: Option<PathBuf>,
     /// The 32-byte auth-token key shared with the gatekeeper. Default: `<key_dir>/auth_token.key`,
     /// created on first use.
@@ -363,7 +380,7 @@ impl Config {
             return d.clone();
         }
         if cfg!(target_os = "android") {
-            return PathBuf::from("/data/vendor/fphal/run");
+            return android_data_dir().join(ANDROID_RUN_SUBDIR);
         }
         match std::env::var_os("XDG_RUNTIME_DIR") {
             Some(d) if Path::new(&d).is_absolute() => PathBuf::from(d).join("fphal"),
@@ -376,7 +393,7 @@ impl Config {
             return d.clone();
         }
         if cfg!(target_os = "android") {
-            return PathBuf::from("/data/vendor/fphal");
+            return android_data_dir();
         }
         let abs = |v: Option<std::ffi::OsString>| v.map(PathBuf::from).filter(|p| p.is_absolute());
         if let Some(d) = abs(std::env::var_os("XDG_STATE_HOME")) {

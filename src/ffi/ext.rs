@@ -9,6 +9,19 @@ use crate::auth_token::{self, AuthToken, HAT_LEN};
 use std::ffi::{c_char, c_int};
 use std::os::unix::ffi::OsStrExt;
 
+/// The loaded library's version, `"MAJOR.MINOR.PATCH"`: static, NUL-terminated, never NULL. Equal to
+/// `FPHAL_VERSION_STRING` when the header and the library come from the same release.
+#[unsafe(no_mangle)]
+pub extern "C" fn fphal_version() -> *const c_char {
+    VERSION.as_ptr()
+}
+
+const VERSION: &std::ffi::CStr =
+    match std::ffi::CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+        Ok(v) => v,
+        Err(_) => panic!("the version has no interior NUL"),
+    };
+
 /// Writes the path of `dev`'s virtual sensor socket, NUL-terminated, into `buf` (`len` bytes).
 ///
 /// Returns 0, `-EINVAL` (NULL arguments or not an open fphal device) or `-ERANGE` (`buf` too

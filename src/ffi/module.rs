@@ -19,6 +19,14 @@ unsafe impl Sync for Module {}
 
 static mut METHODS: hw_module_methods_t = hw_module_methods_t { open: Some(open) };
 
+/// `HMI.common.name`, with the version, as `dumpsys` and a porter's logs show it.
+const MODULE_NAME: &std::ffi::CStr = match std::ffi::CStr::from_bytes_with_nul(
+    concat!("fphal fingerprint HAL ", env!("CARGO_PKG_VERSION"), "\0").as_bytes(),
+) {
+    Ok(name) => name,
+    Err(_) => panic!("the module name has no interior NUL"),
+};
+
 /// The module descriptor libhardware looks up by name.
 #[unsafe(no_mangle)]
 #[used]
@@ -28,7 +36,7 @@ pub static mut HMI: Module = Module(fingerprint_module_t {
         module_api_version: FINGERPRINT_MODULE_API_VERSION_2_1,
         hal_api_version: HARDWARE_HAL_API_VERSION,
         id: c"fingerprint".as_ptr(),
-        name: c"fphal fingerprint HAL".as_ptr(),
+        name: MODULE_NAME.as_ptr(),
         author: c"fphal".as_ptr(),
         methods: &raw mut METHODS,
         dso: std::ptr::null_mut(),

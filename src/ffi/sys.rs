@@ -169,6 +169,8 @@ mod layout {
     #[test]
     fn sizes_and_offsets_match_the_contract() {
         let lp64 = size_of::<usize>() == 8;
+        // 64-bit members are 8-aligned on LP64 and arm32 (AAPCS), 4-aligned inside structs on x86-32.
+        let u64_aligned = !cfg!(target_arch = "x86");
         let p = size_of::<usize>();
         assert_eq!(size_of::<hw_module_t>(), if lp64 { 248 } else { 128 });
         assert_eq!(offset_of!(hw_module_t, id), 8);
@@ -183,8 +185,8 @@ mod layout {
         assert_eq!(offset_of!(hw_auth_token_t, hmac), 37);
         assert_eq!(size_of::<fingerprint_authenticated_t>(), 80);
         assert_eq!(size_of::<fingerprint_iterator_t>(), 12);
-        assert_eq!(size_of::<fingerprint_msg_t>(), if lp64 { 88 } else { 84 });
-        assert_eq!(offset_of!(fingerprint_msg_t, data), if lp64 { 8 } else { 4 });
+        assert_eq!(size_of::<fingerprint_msg_t>(), if u64_aligned { 88 } else { 84 });
+        assert_eq!(offset_of!(fingerprint_msg_t, data), if u64_aligned { 8 } else { 4 });
         assert_eq!(size_of::<fingerprint_device_t>(), if lp64 { 240 } else { 124 });
         assert_eq!(offset_of!(fingerprint_device_t, notify), if lp64 { 120 } else { 64 });
         assert_eq!(offset_of!(fingerprint_device_t, set_notify), if lp64 { 128 } else { 68 });

@@ -158,7 +158,7 @@ impl Device {
             .spawn(move || worker::run(worker_shared, sensor, transport))
             .map_err(|e| HalError::Io(format!("cannot start worker thread: {e}")))?;
         let _ = shared.worker_thread.set(handle.thread().id());
-        log::info!("device open; virtual sensor at {}", sensor_path.display());
+        log::info!("fphal {} device open; virtual sensor at {}", env!("CARGO_PKG_VERSION"), sensor_path.display());
         Ok(Device { shared, worker: Mutex::new(Some(handle)), sensor_path })
     }
 

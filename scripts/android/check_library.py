@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Checks an Android build of libfphal.so for what a device's loader and a vendor partition need.
+
+- the ELF machine is the triple's;
+- `HMI` is exported (libhardware's dlsym target);
+- NEEDED holds only libc.so, libm.so, libdl.so and liblog.so;
+- every symbol the library imports is exported by bionic at API 23 for the architecture
+  (scripts/android/api23-symbols.txt); a weak import outside that list is reported and allowed,
+  because the loader binds it to NULL and the caller checks (Rust's std looks up getrandom so);
+- no `_Unwind_*` symbol is imported: the unwinder is inside the library;
+- no symbol versions are required (API 23's bionic has none; glibc's would not resolve).
+
+Usage: check_library.py LIB RUST_TRIPLE. Exits 1 with the list of problems, 0 when clean.
+"""
+
+import os
+import re
+import subprocess
+import sys
+
+ARCH = {
+    "aarch64-linux-android": ("arm64", "AArch64"),
+    "armv7-linux-androideabi": ("arm", "ARM"),
+    "x86_64-linux-android": ("x86_64", "Advanced Micro Devices X86-64"),
+    "i686-linux-android": ("x86", "Intel 80386"),
+}
+ALLOWED_NEEDED = {"libc.so", "libm.so", "libdl.so", "liblog.so"}
+
+
+def readelf(*args):
+    return subprocess.run(["readelf", "-W", *args], check=True, capture_output=True, text=True).stdout
+
+
+def main():
+    if len(sys.argv) != 3 or sys.argv[2] not in ARCH:
+        sys.exit(__doc__)
+    lib, triple = sys.argv[1], sys.argv[2]
+    arch, machine = ARCH[triple]
+    table = os.path.join(os.path.dirname(os.path.abspath(__file__)), "api23-symbols.txt")
+    bionic = set()
+    for line in open(table):
+        if not line.startswith("#"):
+            _, name, _, arches = line.split()
+            if arch in arches.split(","):
+                bionic.add(name)
+
+    problems = []
+    found = re.search(r"Machine:\s+(.*)", readelf("-h", lib)).group(1).strip()
+    if found != machine:
+        problems.append(f"ELF machine is {found!r}, expected {machine!r} for {triple}")
+    dynamic = readelf("-d", lib)
+    needed = re.findall(r"\(NEEDED\)\s+Shared library: \[(.*)\]", dynamic)
+    problems += [f"NEEDED {n} is not one of {sorted(ALLOWED_NEEDED)}" for n in needed if n not in ALLOWED_NEEDED]
+    if "VERNEED" in dynamic or ".gnu.version_r" in readelf("-S", lib):
+        problems.append("the library requires symbol versions (a glibc or newer-bionic link)")
+
+    imports, weak, exports = [], [], set()
+    for line in readelf("--dyn-syms", lib).splitlines():
+        cols = line.split()
+        if len(cols) < 8 or not cols[0].rstrip(":").isdigit():
+            continue
+        bind, ndx, name = cols[4], cols[6], cols[7]
+        if "@" in name:
+            problems.append(f"versioned symbol {name}")
+            name = name.split("@")[0]
+        if ndx != "UND":
+            exports.add(name)
+        elif name:
+            (weak if bind == "WEAK" else imports).append(name)
+    if "HMI" not in exports:
+        problems.append("HMI is not exported")
+    problems += [f"imports {n}, which bionic does not export at API 23 on {arch}" for n in imports if n not in bionic]
+    problems += [f"imports {n}: the unwinder must be inside the library" for n in imports + weak if n.startswith("_Unwind_")]
+
+    optional = sorted(n for n in weak if n not in bionic)
+    print(f"{lib}: {machine}; NEEDED {', '.join(needed)}; {len(imports)} imports, all in bionic API 23 ({arch})"
+          if not problems else f"{lib}: {len(problems)} problem(s)")
+    if optional:
+        print(f"  weak imports bionic lacks at API 23 (bound to NULL there, checked by the caller): {', '.join(optional)}")
+    for p in problems:
+        print("  " + p)
+    sys.exit(1 if problems else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+//! The porter files (android/, Android.bp, Android.mk, docs/porting.md) name the same paths as the
+//! library's built-in Android defaults, so that a device built from them finds what fphal looks for.
+
+use fphal::config::{
+    ANDROID_CONFIG_PATH, ANDROID_DATA_DIR, ANDROID_LEGACY_DATA_DIR, ANDROID_RUN_SUBDIR, Config, MatcherConfig,
+};
+use std::path::{Path, PathBuf};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+const ANDROID_TRIPLES: [&str; 4] =
+    ["aarch64-linux-android", "armv7-linux-androideabi", "x86_64-linux-android", "i686-linux-android"];
+
+fn read(rel: &str) -> String {
+    std::fs::read_to_string(Path::new(ROOT).join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+fn porter_files() -> Vec<String> {
+    let mut files = vec!["Android.bp".to_string(), "Android.mk".to_string(), "docs/porting.md".to_string()];
+    let mut dirs = vec![PathBuf::from(ROOT).join("android")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path.strip_prefix(ROOT).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    files
+}
+
+fn run_dir(data: &str) -> String {
+    format!("{data}/{ANDROID_RUN_SUBDIR}")
+}
+
+/// Every path below fphal's Android directories or its configuration path, as written in `text`.
+fn fphal_paths(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for start in ["/data/vendor/fphal", "/data/misc/fphal", "/vendor/etc/fphal", "/system/vendor/etc/fphal"] {
+        let mut rest = text;
+        while let Some(at) = rest.find(start) {
+            let tail = &rest[at..];
+            let end = tail.find(|c: char| c.is_whitespace() || "`'\"():;,|".contains(c)).unwrap_or(tail.len());
+            found.push(tail[..end].trim_end_matches(['.', '/']).to_string());
+            rest = &tail[start.len()..];
+        }
+    }
+    found
+}
+
+#[test]
+fn every_fphal_path_in_the_porter_files_is_a_built_in_default() {
+    let mut allowed = vec![
+        ANDROID_CONFIG_PATH.to_string(),
+        format!("/system{ANDROID_CONFIG_PATH}"),
+        ANDROID_DATA_DIR.to_string(),
+        ANDROID_LEGACY_DATA_DIR.to_string(),
+    ];
+    allowed.extend([run_dir(ANDROID_DATA_DIR), run_dir(ANDROID_LEGACY_DATA_DIR)]);
+    let mut seen = 0;
+    for file in porter_files() {
+        for path in fphal_paths(&read(&file)) {
+            let socket = [ANDROID_DATA_DIR, ANDROID_LEGACY_DATA_DIR]
+                .iter()
+                .any(|d| path.starts_with(&format!("{}/fphal-sensor-", run_dir(d))));
+            assert!(
+                allowed.contains(&path) || socket,
+                "{file} names {path}, which is none of fphal's Android defaults"
+            );
+            seen += 1;
+        }
+    }
+    assert!(seen >= 20, "the porter files name fphal's paths ({seen} found)");
+}
+
+/// The `mkdir` lines of an init snippet: (path, mode, owner, group).
+fn mkdirs(rc: &str) -> Vec<(String, String, String, String)> {
+    rc.lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.first() == Some(&"mkdir")).then(|| (f[1].into(), f[2].into(), f[3].into(), f[4].into()))
+        })
+        .collect()
+}
+
+#[test]
+fn the_init_snippets_create_the_default_directories_private_to_the_service_user() {
+    for (rc, data) in
+        [("android/init/fphal.rc", ANDROID_DATA_DIR), ("android/init/fphal-legacy.rc", ANDROID_LEGACY_DATA_DIR)]
+    {
+        let dirs = mkdirs(&read(rc));
+        let paths: Vec<&str> = dirs.iter().map(|d| d.0.as_str()).collect();
+        assert_eq!(paths, [data.to_string(), run_dir(data)], "{rc}");
+        for (path, mode, owner, group) in &dirs {
+            assert_eq!((mode.as_str(), owner.as_str(), group.as_str()), ("0700", "system", "system"), "{rc}: {path}");
+        }
+    }
+}
+
+#[test]
+fn the_selinux_file_contexts_label_the_default_directories() {
+    for (contexts, data) in [
+        ("android/sepolicy/vendor/file_contexts", ANDROID_DATA_DIR),
+        ("android/sepolicy/legacy/file_contexts", ANDROID_LEGACY_DATA_DIR),
+    ] {
+        let text = read(contexts);
+        let line = format!("{data}(/.*)?");
+        assert!(
+            text.lines()
+                .any(|l| l.split_whitespace().collect::<Vec<_>>() == [line.as_str(), "u:object_r:fphal_data_file:s0"]),
+            "{contexts} must label {line} as fphal_data_file"
+        );
+    }
+}
+
+#[test]
+fn the_shipped_configuration_is_the_built_in_android_default_written_out() {
+    let shipped = Config::from_toml(&read("android/fphal.toml")).expect("android/fphal.toml is valid");
+    assert_eq!(shipped.trustlet.key_dir.as_deref(), Some(Path::new(ANDROID_DATA_DIR)));
+    assert_eq!(shipped.sensor.runtime_dir, Some(PathBuf::from(run_dir(ANDROID_DATA_DIR))));
+    let mut as_default = shipped.clone();
+    as_default.trustlet.key_dir = None;
+    as_default.sensor.runtime_dir = None;
+    assert_eq!(as_default, Config::default(), "every other value in android/fphal.toml is the default");
+    assert_eq!(Config::default().matcher, MatcherConfig::default());
+    // Both build files install it under the name and directory fphal reads.
+    let (dir, name) = ANDROID_CONFIG_PATH.rsplit_once('/').unwrap();
+    assert_eq!((dir, name), ("/vendor/etc", "fphal.toml"));
+    let bp = read("Android.bp");
+    assert!(
+        bp.contains("prebuilt_etc {\n    name: \"fphal.toml\",\n    src: \"android/fphal.toml\",\n    vendor: true,")
+    );
+    let mk = read("Android.mk");
+    assert!(mk.contains("LOCAL_MODULE := fphal.toml\nLOCAL_MODULE_CLASS := ETC\nLOCAL_PROPRIETARY_MODULE := true"));
+}
+
+#[test]
+fn the_build_files_take_the_libraries_where_the_cross_build_leaves_them() {
+    let cross = read("scripts/cross.sh");
+    for triple in ANDROID_TRIPLES {
+        assert!(cross.contains(triple), "scripts/cross.sh builds {triple}");
+        let lib = format!("target/{triple}/release/libfphal.so");
+        for file in ["Android.bp", "Android.mk"] {
+            assert!(read(file).contains(&lib), "{file} takes {lib}");
+        }
+    }
+    for file in ["Android.bp", "Android.mk", "android/device.mk"] {
+        assert!(read(file).contains("hw"), "{file} installs into lib*/hw");
+    }
+    assert!(read("android/device.mk").contains("ro.hardware.fingerprint=$(FPHAL_VARIANT)"));
+}
