@@ -366,3 +366,44 @@ fn a_removal_that_cannot_be_stored_removes_nothing_and_says_so() {
     assert_eq!(fingers(&mut ta), vec![a], "nothing was removed");
     assert!(matches!(authenticate(&mut ta, 1, 1), AuthOutcome::Match { .. }), "and the finger still matches");
 }
+
+/// The forms in which `bytes` could reach a log line: hex either case, and Rust's `{:?}` and `{:x?}`
+/// of a slice.
+fn printed_forms(bytes: &[u8]) -> Vec<String> {
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let debug = format!("{:?}", &bytes[..8]);
+    let debug_hex = format!("{:02x?}", &bytes[..8]);
+    vec![
+        hex[..16].to_string(),
+        hex[..16].to_uppercase(),
+        debug.trim_end_matches(']').into(),
+        debug_hex.trim_end_matches(']').into(),
+    ]
+}
+
+#[test]
+fn no_log_line_at_any_level_carries_a_key_a_token_hmac_an_image_or_features() {
+    capture();
+    log::set_max_level(log::LevelFilter::Trace);
+    let fx = Fixture::new("secrets");
+    let mut ta = fx.trustlet(fx.settings());
+    let auth_key = fx.auth_key();
+    let fid = enroll(&mut ta, &auth_key[..], 1, 55);
+    let AuthOutcome::Match { hat, .. } = authenticate(&mut ta, 9, 1) else { panic!("finger 1 must match") };
+    assert!(matches!(authenticate(&mut ta, 10, 2), AuthOutcome::NoMatch));
+    ta.dispatch(Request::Remove { fid });
+    let device_key = fs::read(fx.root.join("keys/device.key")).unwrap();
+    let secrets =
+        [("auth-token key", auth_key.to_vec()), ("device key", device_key), ("token HMAC", hat[37..].to_vec())];
+    let all = crate::test_log::lines(Level::Trace, &[]);
+    assert!(all.iter().any(|l| l.contains("enrolled finger")), "the session logged at all");
+    for line in &all {
+        for (what, bytes) in &secrets {
+            for form in printed_forms(bytes) {
+                assert!(!line.contains(&form), "a log line carries the {what}: {line}");
+            }
+        }
+        // An image, template or feature list printed whole would be thousands of characters.
+        assert!(line.len() < 600, "a log line of {} characters (a dump?): {:.200}", line.len(), line);
+    }
+}
