@@ -2,7 +2,8 @@
 # The whole test suite: formatting and lints, Rust unit tests (among them the committed header's
 # freshness, the fuzz corpora replayed and the store crash test), the C contract tests (ASan with
 # leak detection, UBSan, valgrind with leak checking, -m32 layout), short torture and soak runs, the
-# demo's callback sequence, the installed package's CMake and pkg-config consumers, and the tools' sessions. Installs what it needs.
+# demo's callback sequence, the installed package's CMake and pkg-config consumers, and the tools'
+# sessions. Installs what it needs. The Android and ARM builds are scripts/cross.sh, not part of it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
