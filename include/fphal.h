@@ -254,8 +254,9 @@ int fphal_device_last_wake_ns(const fingerprint_device_t *dev, uint64_t *out_ns)
 /*
  Writes the path of `dev`'s virtual sensor socket, NUL-terminated, into `buf` (`len` bytes).
 
- Returns 0, `-EINVAL` (NULL arguments or not an open fphal device) or `-ERANGE` (`buf` too
- small; nothing is written). Tools connect to this path to put a finger on the sensor.
+ Returns 0, `-EINVAL` (NULL arguments or not an open fphal device), `-ENODEV` (the configured
+ sensor is not the virtual one: it takes no images from outside) or `-ERANGE` (`buf` too small;
+ nothing is written). Tools connect to this path to put a finger on the sensor.
 
  # Safety
  `buf` must be NULL or valid for writes of `len` bytes.

@@ -96,6 +96,9 @@ fn the_init_snippets_create_the_default_directories_private_to_the_service_user(
             assert_eq!((mode.as_str(), owner.as_str(), group.as_str()), ("0700", "system", "system"), "{rc}: {path}");
         }
     }
+    // fingerprintd (6.x-7.x) has no service of its own in AOSP: the snippet defines it, as system.
+    let legacy = read("android/init/fphal-legacy.rc");
+    assert!(legacy.contains("service fingerprintd /system/bin/fingerprintd\n    class late_start\n    user system\n"));
 }
 
 #[test]
@@ -115,14 +118,18 @@ fn the_selinux_file_contexts_label_the_default_directories() {
 }
 
 #[test]
-fn the_shipped_configuration_is_the_built_in_android_default_written_out() {
-    let shipped = Config::from_toml(&read("android/fphal.toml")).expect("android/fphal.toml is valid");
-    assert_eq!(shipped.trustlet.key_dir.as_deref(), Some(Path::new(ANDROID_DATA_DIR)));
-    assert_eq!(shipped.sensor.runtime_dir, Some(PathBuf::from(run_dir(ANDROID_DATA_DIR))));
-    let mut as_default = shipped.clone();
-    as_default.trustlet.key_dir = None;
-    as_default.sensor.runtime_dir = None;
-    assert_eq!(as_default, Config::default(), "every other value in android/fphal.toml is the default");
+fn the_shipped_configurations_are_the_built_in_android_defaults_written_out() {
+    for (file, data) in
+        [("android/fphal.toml", ANDROID_DATA_DIR), ("android/fphal-legacy.toml", ANDROID_LEGACY_DATA_DIR)]
+    {
+        let shipped = Config::from_toml(&read(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(shipped.trustlet.key_dir.as_deref(), Some(Path::new(data)), "{file}");
+        assert_eq!(shipped.sensor.runtime_dir, Some(PathBuf::from(run_dir(data))), "{file}");
+        let mut as_default = shipped.clone();
+        as_default.trustlet.key_dir = None;
+        as_default.sensor.runtime_dir = None;
+        assert_eq!(as_default, Config::default(), "every other value in {file} is the default");
+    }
     assert_eq!(Config::default().matcher, MatcherConfig::default());
     // Both build files install it under the name and directory fphal reads.
     let (dir, name) = ANDROID_CONFIG_PATH.rsplit_once('/').unwrap();
@@ -133,6 +140,10 @@ fn the_shipped_configuration_is_the_built_in_android_default_written_out() {
     );
     let mk = read("Android.mk");
     assert!(mk.contains("LOCAL_MODULE := fphal.toml\nLOCAL_MODULE_CLASS := ETC\nLOCAL_PROPRIETARY_MODULE := true"));
+    assert!(
+        mk.contains("LOCAL_SRC_FILES := android/fphal-legacy.toml")
+            && mk.contains("LOCAL_SRC_FILES := android/fphal.toml")
+    );
 }
 
 #[test]

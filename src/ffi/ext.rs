@@ -24,8 +24,9 @@ const VERSION: &std::ffi::CStr =
 
 /// Writes the path of `dev`'s virtual sensor socket, NUL-terminated, into `buf` (`len` bytes).
 ///
-/// Returns 0, `-EINVAL` (NULL arguments or not an open fphal device) or `-ERANGE` (`buf` too
-/// small; nothing is written). Tools connect to this path to put a finger on the sensor.
+/// Returns 0, `-EINVAL` (NULL arguments or not an open fphal device), `-ENODEV` (the configured
+/// sensor is not the virtual one: it takes no images from outside) or `-ERANGE` (`buf` too small;
+/// nothing is written). Tools connect to this path to put a finger on the sensor.
 ///
 /// # Safety
 /// `buf` must be NULL or valid for writes of `len` bytes.
@@ -40,7 +41,8 @@ pub unsafe extern "C" fn fphal_device_sensor_path(
         if buf.is_null() {
             return -libc::EINVAL;
         }
-        let path = device.sensor_path().as_os_str().as_bytes();
+        let Some(path) = device.sensor_path() else { return -libc::ENODEV };
+        let path = path.as_os_str().as_bytes();
         if path.len() + 1 > len {
             return -libc::ERANGE;
         }

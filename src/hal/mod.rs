@@ -13,9 +13,7 @@ pub(crate) use worker::panic_text;
 use crate::codes::{Acquired, ErrorKind};
 use crate::config::Config;
 use crate::error::HalError;
-use crate::sensor::VirtualSensor;
-use crate::tee::soft::{SoftSettings, SoftTrustlet};
-use crate::tee::{HAT_LEN, InProcess, Interrupt, Transport};
+use crate::tee::{HAT_LEN, Interrupt, Transport};
 use eventfd::EventFd;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
@@ -108,20 +106,19 @@ impl Shared {
 pub struct Device {
     shared: Arc<Shared>,
     worker: Mutex<Option<JoinHandle<()>>>,
-    sensor_path: PathBuf,
+    sensor_path: Option<PathBuf>,
 }
 
 static OPEN_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 impl Device {
-    /// Opens the device described by `config`: the virtual sensor and the software trustlet.
+    /// Opens the device described by `config`: the sensor and the trustlet it names.
     pub fn open(config: &Config) -> Result<Device, HalError> {
-        let ta = SoftTrustlet::new(SoftSettings::from_config(config)).map_err(|e| {
+        let (transport, interrupt) = crate::tee::open(config).map_err(|e| {
             log::error!("trustlet: {e}");
             HalError::InvalidArgument(e)
         })?;
-        let interrupt = ta.interrupt();
-        Device::start(config, Box::new(InProcess::new(ta)), Some(interrupt))
+        Device::start(config, transport, interrupt)
     }
 
     /// Opens a device whose trustlet is reached through `transport`.
@@ -131,17 +128,12 @@ impl Device {
 
     fn start(config: &Config, transport: Box<dyn Transport>, interrupt: Option<Interrupt>) -> Result<Device, HalError> {
         let n = OPEN_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let dir = private_runtime_dir(config).map_err(|e| {
+        let sensor = crate::sensor::open(config, n).map_err(|e| {
             log::error!("{e}");
             HalError::InvalidArgument(e)
         })?;
-        let sensor_path = dir.join(format!("fphal-sensor-{}-{n}.sock", std::process::id()));
-        let sensor =
-            VirtualSensor::bind(&sensor_path, std::time::Duration::from_millis(config.sensor.min_contact_ms as u64))
-                .map_err(|e| {
-                    log::error!("virtual sensor: {e}");
-                    HalError::InvalidArgument(e)
-                })?;
+        let sensor_path = sensor.endpoint().map(Path::to_path_buf);
+        let described = sensor.describe();
         let wake = EventFd::new().map_err(|e| HalError::Io(format!("eventfd: {e}")))?;
         let shared = Arc::new(Shared {
             queue: Mutex::new(VecDeque::new()),
@@ -158,12 +150,13 @@ impl Device {
             .spawn(move || worker::run(worker_shared, sensor, transport))
             .map_err(|e| HalError::Io(format!("cannot start worker thread: {e}")))?;
         let _ = shared.worker_thread.set(handle.thread().id());
-        log::info!("fphal {} device open; virtual sensor at {}", env!("CARGO_PKG_VERSION"), sensor_path.display());
+        log::info!("fphal {} device open; {described}", env!("CARGO_PKG_VERSION"));
         Ok(Device { shared, worker: Mutex::new(Some(handle)), sensor_path })
     }
 
-    pub fn sensor_path(&self) -> &Path {
-        &self.sensor_path
+    /// Where tools hand the sensor images, for a sensor that takes them from outside (virtual).
+    pub fn sensor_path(&self) -> Option<&Path> {
+        self.sensor_path.as_deref()
     }
 
     /// `CLOCK_MONOTONIC` ns at which the worker last left `poll()` (for latency measurements).
@@ -321,31 +314,4 @@ pub fn normalise_group_path(path: &str) -> Result<String, HalError> {
         return bad("not writable");
     }
     Ok(normalised.to_string())
-}
-
-/// The runtime directory for the sensor socket, private to this user (created 0700, checked).
-/// When the default one under /tmp is taken by someone else, a fresh private one beside it is
-/// made instead, so another user cannot keep the device from opening; a configured one that fails
-/// the check is refused.
-fn private_runtime_dir(config: &Config) -> Result<PathBuf, String> {
-    let dir = config.runtime_dir();
-    let refused = match crate::fsutil::ensure_private_dir(&dir, "runtime directory") {
-        Ok(()) => return Ok(dir),
-        Err(e) => e,
-    };
-    if config.sensor.runtime_dir.is_some() || !dir.starts_with("/tmp") {
-        return Err(refused);
-    }
-    log::warn!("{refused}; using a fresh private directory instead");
-    for _ in 0..8 {
-        let mut nonce = [0u8; 8];
-        getrandom::fill(&mut nonce).map_err(|e| format!("no OS randomness: {e}"))?;
-        let fresh = PathBuf::from(format!("{}-{:016x}", dir.display(), u64::from_le_bytes(nonce)));
-        use std::os::unix::fs::DirBuilderExt;
-        if std::fs::DirBuilder::new().mode(0o700).create(&fresh).is_ok() {
-            crate::fsutil::check_private_dir(&fresh, "runtime directory")?;
-            return Ok(fresh);
-        }
-    }
-    Err(refused)
 }

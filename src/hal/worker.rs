@@ -4,7 +4,7 @@ use super::{Command, Message, Operation, Query, Shared};
 use crate::auth_token::HAT_LEN;
 use crate::codes::ErrorKind;
 use crate::error::HalError;
-use crate::sensor::{SensorEvent, VirtualSensor};
+use crate::sensor::{Sensor, SensorEvent};
 use crate::tee::{AuthOutcome, Request, Response, TaError, Transport, TransportError, TrustletClient};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -22,13 +22,13 @@ enum Current {
 
 struct Worker {
     shared: Arc<Shared>,
-    sensor: VirtualSensor,
+    sensor: Box<dyn Sensor>,
     ta: TrustletClient,
     current: Current,
     active_gid: Option<u32>,
 }
 
-pub(super) fn run(shared: Arc<Shared>, sensor: VirtualSensor, transport: Box<dyn Transport>) {
+pub(super) fn run(shared: Arc<Shared>, sensor: Box<dyn Sensor>, transport: Box<dyn Transport>) {
     let mut w = Worker { shared, sensor, ta: TrustletClient::new(transport), current: Current::Idle, active_gid: None };
     loop {
         let ready = w.wait();

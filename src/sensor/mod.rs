@@ -1,6 +1,6 @@
-//! The sensor the worker waits on. In software mode it is a virtual sensor: a Unix
-//! `SOCK_SEQPACKET` socket that takes finger-down (with an image) and finger-up packets.
-//! It knows nothing of templates or tokens.
+//! The sensor the worker waits on, behind the [`Sensor`] trait, made from the configuration by
+//! [`open`]. In software mode it is a virtual sensor: a Unix `SOCK_SEQPACKET` socket that takes
+//! finger-down (with an image) and finger-up packets. It knows nothing of templates or tokens.
 //!
 //! Like a real sensor that waits for the finger to settle, it keeps a complete image for
 //! `settle` before handing it on, so that a finger lifted sooner is known to have been too fast:
@@ -10,6 +10,7 @@ pub mod client;
 pub mod protocol;
 mod socket;
 
+use crate::config::Config;
 use crate::image::GrayImage;
 use protocol::Status;
 use socket::SeqpacketSocket;
@@ -25,6 +26,62 @@ pub enum SensorEvent {
     FingerDown { image: GrayImage, contact_ms: u32 },
     /// The finger left; `held_ms` is how long it stayed since its image was taken.
     FingerUp { held_ms: u32 },
+}
+
+/// What the worker needs of a sensor, whatever its kind: the descriptors for its one `poll()`, a
+/// deadline of the sensor's own, and the events they produce. The worker knows no concrete type.
+pub trait Sensor: Send {
+    /// The descriptors the worker's `poll()` watches besides its wake eventfd.
+    fn fds(&self) -> Vec<BorrowedFd<'_>>;
+    /// How long until [`Sensor::settled`] has something without any descriptor becoming ready.
+    fn due_in(&self) -> Option<Duration>;
+    /// Handles whatever made `fd` readable. `armed` says whether an operation waits for a finger.
+    fn service(&mut self, fd: RawFd, armed: bool) -> Option<SensorEvent>;
+    /// An event that came due by time alone (see [`Sensor::due_in`]).
+    fn settled(&mut self) -> Option<SensorEvent>;
+    /// Where tools hand this sensor images, for kinds that take them from outside.
+    fn endpoint(&self) -> Option<&Path>;
+    /// One line for the log: the kind and where it is.
+    fn describe(&self) -> String;
+}
+
+/// The sensor `config` names (`sensor.kind`); `instance` tells apart the devices of one process.
+pub fn open(config: &Config, instance: u64) -> Result<Box<dyn Sensor>, String> {
+    match config.sensor.kind.as_str() {
+        "virtual" => {
+            let dir = private_runtime_dir(config)?;
+            let path = dir.join(format!("fphal-sensor-{}-{instance}.sock", std::process::id()));
+            let settle = Duration::from_millis(config.sensor.min_contact_ms as u64);
+            let sensor = VirtualSensor::bind(&path, settle).map_err(|e| format!("virtual sensor: {e}"))?;
+            Ok(Box::new(sensor))
+        }
+        other => Err(format!("sensor.kind: {other:?} is not a sensor kind of this build")),
+    }
+}
+
+/// The virtual sensor's directory: the configured or default runtime directory, private to this
+/// user. When the default under /tmp is taken by someone else, a fresh private one beside it.
+fn private_runtime_dir(config: &Config) -> Result<PathBuf, String> {
+    let dir = config.runtime_dir();
+    let refused = match crate::fsutil::ensure_private_dir(&dir, "runtime directory") {
+        Ok(()) => return Ok(dir),
+        Err(e) => e,
+    };
+    if config.sensor.runtime_dir.is_some() || !dir.starts_with("/tmp") {
+        return Err(refused);
+    }
+    log::warn!("{refused}; using a fresh private directory instead");
+    for _ in 0..8 {
+        let mut nonce = [0u8; 8];
+        getrandom::fill(&mut nonce).map_err(|e| format!("no OS randomness: {e}"))?;
+        let fresh = PathBuf::from(format!("{}-{:016x}", dir.display(), u64::from_le_bytes(nonce)));
+        use std::os::unix::fs::DirBuilderExt;
+        if std::fs::DirBuilder::new().mode(0o700).create(&fresh).is_ok() {
+            crate::fsutil::check_private_dir(&fresh, "runtime directory")?;
+            return Ok(fresh);
+        }
+    }
+    Err(refused)
 }
 
 struct PartialImage {
@@ -244,10 +301,47 @@ impl Drop for VirtualSensor {
     }
 }
 
+impl Sensor for VirtualSensor {
+    fn fds(&self) -> Vec<BorrowedFd<'_>> {
+        VirtualSensor::fds(self)
+    }
+    fn due_in(&self) -> Option<Duration> {
+        VirtualSensor::due_in(self)
+    }
+    fn service(&mut self, fd: RawFd, armed: bool) -> Option<SensorEvent> {
+        VirtualSensor::service(self, fd, armed)
+    }
+    fn settled(&mut self) -> Option<SensorEvent> {
+        VirtualSensor::settled(self)
+    }
+    fn endpoint(&self) -> Option<&Path> {
+        Some(self.path())
+    }
+    fn describe(&self) -> String {
+        format!("virtual sensor at {}", self.path.display())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use client::SensorClient;
+
+    #[test]
+    fn the_configured_kind_makes_the_sensor_and_an_unknown_kind_is_refused_by_its_key() {
+        let dir = std::env::temp_dir().join(format!("fphal-sensor-open-{}", std::process::id()));
+        let mut config = Config::default();
+        config.sensor.runtime_dir = Some(dir.clone());
+        let sensor = open(&config, 7).unwrap();
+        let endpoint = sensor.endpoint().expect("the virtual sensor takes images on a socket").to_path_buf();
+        assert!(endpoint.starts_with(&dir) && endpoint.exists());
+        assert!(sensor.describe().contains(&endpoint.display().to_string()));
+        drop(sensor);
+        config.sensor.kind = "fpc1020-sysfs".into();
+        let refused = open(&config, 8).err().expect("this build has no such kind");
+        assert!(refused.starts_with("sensor.kind"), "{refused}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
 
     /// Runs the sensor the way the worker does (one `poll()` with the settle time as timeout)
     /// while `driver` touches and lifts from another thread; returns the images' contact times.

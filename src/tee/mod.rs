@@ -83,6 +83,19 @@ impl<T: ByteTrustlet> Transport for InProcess<T> {
     }
 }
 
+/// The trustlet `config` names (`trustlet.kind`), reached through a transport, and the interrupt
+/// that ends its running operation early when it runs in this process.
+pub fn open(config: &crate::config::Config) -> Result<(Box<dyn Transport>, Option<Interrupt>), String> {
+    match config.trustlet.kind.as_str() {
+        "soft" => {
+            let ta = soft::SoftTrustlet::new(soft::SoftSettings::from_config(config))?;
+            let interrupt = ta.interrupt();
+            Ok((Box::new(InProcess::new(ta)), Some(interrupt)))
+        }
+        other => Err(format!("trustlet.kind: {other:?} is not a trustlet kind of this build")),
+    }
+}
+
 /// The HAL side of the bridge.
 pub struct TrustletClient {
     transport: Box<dyn Transport>,
