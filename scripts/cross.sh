@@ -26,17 +26,24 @@ for pair in clang:clang ld.lld:lld qemu-aarch64:qemu-user aarch64-linux-gnu-gcc:
 done
 if [ ${#need[@]} -gt 0 ]; then
     echo "== installing: ${need[*]}"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 rustup target add "${triples[@]}" >/dev/null
 rustup component add rust-src >/dev/null
 
 env_name() { tr 'a-z-' 'A-Z_' <<<"$1"; }
 failed=()
-step() { # step NAME COMMAND...: runs, and records a failure instead of stopping
-    local name=$1; shift
+step() { # step NAME COMMAND...: runs in a subshell that stops at its first failing command, and
+    # records a failure instead of stopping the script. (Not `if ! cmd`: bash ignores `set -e` inside
+    # a function whose status a condition tests, so a failure mid-step would go unnoticed.)
+    local name=$1 rc; shift
     echo "== $name"
-    if ! "$@"; then echo "FAILED: $name"; failed+=("$name"); fi
+    set +e
+    (set -e; "$@")
+    rc=$?
+    set -e
+    if [ "$rc" -ne 0 ]; then echo "FAILED: $name"; failed+=("$name"); fi
 }
 
 build_android() {
@@ -66,7 +73,9 @@ run_linux() {
     local lib=$root/target/$t/release/libfphal.so out=$root/c-tests/build/$t
     mkdir -p "$out"
     local cflags=(-std=c11 -Wall -Wextra -Wpedantic -Werror -g -Iinclude)
-    "$cc" "${cflags[@]}" c-tests/fp_layout.c -o "$out/fp_layout" && "${run[@]}" "$out/fp_layout"
+    "$cc" "${cflags[@]}" c-tests/fp_layout.c -o "$out/fp_layout"
+    "${run[@]}" "$out/fp_layout"
+    echo "-- layout: arm32/arm64 offsets as the contract's tables (compiled by $cc)"
     for prog in fp_vts fp_api; do
         "$cc" "${cflags[@]}" "c-tests/$prog.c" c-tests/harness.c -o "$out/$prog" -ldl -lpthread -lm
         echo "-- $prog under $qemu"
@@ -84,7 +93,9 @@ done
 
 echo "== sizes (stripped by the release profile)"
 for t in "${triples[@]}"; do
-    [ -f "target/$t/release/libfphal.so" ] && printf '%-34s %9d bytes\n' "$t" "$(stat -c %s "target/$t/release/libfphal.so")"
+    if [ -f "target/$t/release/libfphal.so" ]; then
+        printf '%-34s %9d bytes\n' "$t" "$(stat -c %s "target/$t/release/libfphal.so")"
+    fi
 done
 echo "cross.sh: $(($(date +%s) - start)) s"
 if [ ${#failed[@]} -gt 0 ]; then
