@@ -1,6 +1,7 @@
 # fphal in an Android 6 to 11 tree (make): the prebuilt libraries that scripts/cross.sh or `cargo ndk`
 # (minimum API 23) leave under target/, installed as fingerprint.$(FPHAL_VARIANT).so into vendor/lib/hw
 # and vendor/lib64/hw, and the configuration as vendor/etc/fphal.toml. Android 12+ trees take Android.bp.
+# The libraries are taken from target/ in this directory: build them before the Android build.
 # Only active when FPHAL_USE_ANDROID_MK is true, which android/BoardConfig.mk sets up to Android 11.
 ifeq ($(FPHAL_USE_ANDROID_MK),true)
 LOCAL_PATH := $(call my-dir)

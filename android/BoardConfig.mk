@@ -18,7 +18,8 @@ else
 BOARD_SEPOLICY_DIRS += $(FPHAL_DIR)/android/sepolicy/vendor
 # From 9, on a device first shipped with 8.1 or earlier: the group directories' old label.
 ifeq ($(filter 26 27,$(PLATFORM_SDK_VERSION)),)
-ifneq ($(filter 23 24 25 26 27,$(FPHAL_FIRST_API_LEVEL)),)
+# An empty level counts as old: the framework reads a missing ro.product.first_api_level as 0.
+ifneq ($(filter 23 24 25 26 27,$(FPHAL_FIRST_API_LEVEL))$(if $(strip $(FPHAL_FIRST_API_LEVEL)),,empty),)
 BOARD_SEPOLICY_DIRS += $(FPHAL_DIR)/android/sepolicy/upgrade
 endif
 endif

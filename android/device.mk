@@ -4,7 +4,8 @@
 FPHAL_DIR ?= vendor/fphal
 FPHAL_VARIANT ?= fphal
 # fingerprint.fphal: Android.mk (6 to 11) or Android.bp's source build (12+, Rust 1.85 or later);
-# fingerprint.fphal.prebuilt: Android.bp's prebuilt module (12+). Both install fingerprint.$(FPHAL_VARIANT).so.
+# fingerprint.fphal.prebuilt: Android.bp's prebuilt module (12+). Both install fingerprint.$(FPHAL_VARIANT).so;
+# on 12+ a variant other than fphal also needs the module names in Android.bp changed.
 FPHAL_MODULE ?= fingerprint.$(FPHAL_VARIANT)
 
 PRODUCT_PACKAGES += \

@@ -18,6 +18,12 @@ linux=(aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf)
 triples=("$@")
 [ ${#triples[@]} -gt 0 ] || triples=("${android[@]}" "${linux[@]}")
 start=$(date +%s)
+for t in "${triples[@]}"; do
+    case " ${android[*]} ${linux[*]} " in
+        *" $t "*) ;;
+        *) echo "unknown triple $t (known: ${android[*]} ${linux[*]})"; exit 64 ;;
+    esac
+done
 
 need=()
 for pair in clang:clang ld.lld:lld qemu-aarch64:qemu-user aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu \
@@ -49,12 +55,17 @@ step() { # step NAME COMMAND...: runs in a subshell that stops at its first fail
 build_android() {
     local t=$1 sysroot=$root/target/android-sysroot/$1
     scripts/android/sysroot.sh "$t" "$sysroot"
-    # The sysroot must refuse what API 23 lacks: getentropy (API 28) and glibc's __fprintf_chk.
+    # The sysroot links what API 23 has (the control) and refuses what it lacks: getentropy (API 28)
+    # and glibc's __fprintf_chk.
+    echo 'int getpid(void); int control(void) { return getpid(); }' > "$sysroot/obj/control.c"
+    "$sysroot/cc" -shared -fPIC -nodefaultlibs "$sysroot/obj/control.c" -o "$sysroot/obj/control.so" -lc
     echo 'int getentropy(void *, unsigned long); int __fprintf_chk(void *, int, const char *, ...);
           int probe(void) { char b[4]; return getentropy(b, 4) + __fprintf_chk(0, 1, "x"); }' > "$sysroot/obj/probe.c"
-    if "$sysroot/cc" -shared -fPIC "$sysroot/obj/probe.c" -o "$sysroot/obj/probe.so" 2>/dev/null; then
-        echo "the $t sysroot linked symbols bionic lacks at API 23"; return 1
-    fi
+    local refused
+    refused=$("$sysroot/cc" -shared -fPIC -nodefaultlibs "$sysroot/obj/probe.c" -o "$sysroot/obj/probe.so" -lc 2>&1) || true
+    for sym in getentropy __fprintf_chk; do
+        grep -q "undefined symbol: $sym" <<<"$refused" || { echo "the $t sysroot did not refuse $sym: $refused"; return 1; }
+    done
     env "CARGO_TARGET_$(env_name "$t")_LINKER=$sysroot/cc" cargo build --release --quiet --target "$t" -p fphal
     python3 scripts/android/check_library.py "target/$t/release/libfphal.so" "$t"
 }
@@ -86,9 +97,10 @@ run_linux() {
 }
 
 for t in "${triples[@]}"; do
-    case " ${android[*]} " in *" $t "*) step "$t: build and import check" build_android "$t"; continue ;; esac
-    case " ${linux[*]} " in *" $t "*) step "$t: build and tests under qemu" run_linux "$t"; continue ;; esac
-    echo "unknown triple $t (known: ${android[*]} ${linux[*]})"; exit 64
+    case " ${android[*]} " in
+        *" $t "*) step "$t: build and import check" build_android "$t" ;;
+        *) step "$t: build and tests under qemu" run_linux "$t" ;;
+    esac
 done
 
 echo "== sizes (stripped by the release profile)"

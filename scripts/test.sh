@@ -52,6 +52,7 @@ grep -qF "contract violations      none" <<<"$out" || { echo "$out"; echo "demo:
 echo "demo: callback sequence as expected"
 echo "== the installed package: a C++ CMake project (find_package) and a pkg-config build link it and run"
 prefix=$(mktemp -d)
+trap 'rm -rf "$prefix"' EXIT
 scripts/install.sh "$prefix" target/release/libfphal.so >/dev/null
 cmake -S c-tests/consumer -B "$prefix/consumer" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$prefix/consumer" >/dev/null
@@ -61,6 +62,7 @@ g++ -std=c++17 -Wall -Wextra -Werror c-tests/consumer/consumer.cpp \
     $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs fphal) -o "$prefix/pkgconfig_consumer"
 LD_LIBRARY_PATH="$prefix/lib" "$prefix/pkgconfig_consumer"
 rm -rf "$prefix"
+trap - EXIT
 echo "== fphal-host names each violation of a contract-breaking module"
 mkdir -p c-tests/build
 gcc -std=c11 -Wall -Wextra -Werror -shared -fPIC -Iinclude c-tests/bad_module.c -o c-tests/build/fingerprint.bad.so

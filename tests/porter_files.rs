@@ -156,8 +156,14 @@ fn the_build_files_take_the_libraries_where_the_cross_build_leaves_them() {
             assert!(read(file).contains(&lib), "{file} takes {lib}");
         }
     }
-    for file in ["Android.bp", "Android.mk", "android/device.mk"] {
-        assert!(read(file).contains("hw"), "{file} installs into lib*/hw");
+    for (file, line) in
+        [("Android.bp", "relative_install_path: \"hw\","), ("Android.mk", "LOCAL_MODULE_RELATIVE_PATH := hw\n")]
+    {
+        assert!(read(file).contains(line), "{file} installs into lib*/hw ({line})");
     }
+    assert_eq!(read("Android.bp").matches("relative_install_path: \"hw\",").count(), 2, "both Android.bp modules");
     assert!(read("android/device.mk").contains("ro.hardware.fingerprint=$(FPHAL_VARIANT)"));
+    // Soong gives the Rust sources CARGO_PKG_VERSION only as Android.bp states it.
+    let version = format!("cargo_pkg_version: \"{}\",", env!("CARGO_PKG_VERSION"));
+    assert!(read("Android.bp").contains(&version), "Android.bp must say {version}");
 }

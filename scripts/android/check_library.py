@@ -5,10 +5,12 @@
 - `HMI` is exported (libhardware's dlsym target);
 - NEEDED holds only libc.so, libm.so, libdl.so and liblog.so;
 - every symbol the library imports is exported by bionic at API 23 for the architecture
-  (scripts/android/api23-symbols.txt); a weak import outside that list is reported and allowed,
-  because the loader binds it to NULL and the caller checks (Rust's std looks up getrandom so);
+  (scripts/android/api23-symbols.txt), but for the weak imports named in OPTIONAL_WEAK, which the
+  loader binds to NULL there and whose callers check for it;
 - no `_Unwind_*` symbol is imported: the unwinder is inside the library;
-- no symbol versions are required (API 23's bionic has none; glibc's would not resolve).
+- no symbol versions are required (API 23's bionic has none; glibc's would not resolve);
+- nothing API 23's loader refuses or does not know: text relocations (refused from API 23), an ELF
+  TLS segment (API 29), packed relocations (DT_RELR, API 30; DT_ANDROID_REL*, API 28).
 
 Usage: check_library.py LIB RUST_TRIPLE. Exits 1 with the list of problems, 0 when clean.
 """
@@ -25,6 +27,10 @@ ARCH = {
     "i686-linux-android": ("x86", "Intel 80386"),
 }
 ALLOWED_NEEDED = {"libc.so", "libm.so", "libdl.so", "liblog.so"}
+# Rust's std looks getrandom up weakly (bionic has it from API 28) and falls back to the system call.
+OPTIONAL_WEAK = {"getrandom"}
+# Dynamic tags API 23's loader refuses or ignores, as readelf prints them.
+UNSUPPORTED_DYNAMIC = ["TEXTREL", "RELR", "ANDROID_REL", "ANDROID_RELA"]
 
 
 def readelf(*args):
@@ -53,13 +59,20 @@ def main():
     problems += [f"NEEDED {n} is not one of {sorted(ALLOWED_NEEDED)}" for n in needed if n not in ALLOWED_NEEDED]
     if "VERNEED" in dynamic or ".gnu.version_r" in readelf("-S", lib):
         problems.append("the library requires symbol versions (a glibc or newer-bionic link)")
+    for tag in UNSUPPORTED_DYNAMIC:
+        if re.search(r"\(" + tag + r"\w*\)", dynamic) or (tag == "TEXTREL" and re.search(r"FLAGS.*TEXTREL", dynamic)):
+            problems.append(f"dynamic section has {tag}, which API 23's loader refuses or ignores")
+    if re.search(r"^\s*TLS\s", readelf("-l", lib), re.M):
+        problems.append("the library has an ELF TLS segment (loadable only from API 29)")
 
     imports, weak, exports = [], [], set()
+    # Num: Value Size Type Bind Vis [other flags in brackets] Ndx Name
+    row = re.compile(r"^\s*\d+:\s+\S+\s+\S+\s+\S+\s+(\S+)\s+\S+\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)")
     for line in readelf("--dyn-syms", lib).splitlines():
-        cols = line.split()
-        if len(cols) < 8 or not cols[0].rstrip(":").isdigit():
+        m = row.match(line)
+        if not m:
             continue
-        bind, ndx, name = cols[4], cols[6], cols[7]
+        bind, ndx, name = m.groups()
         if "@" in name:
             problems.append(f"versioned symbol {name}")
             name = name.split("@")[0]
@@ -70,9 +83,14 @@ def main():
     if "HMI" not in exports:
         problems.append("HMI is not exported")
     problems += [f"imports {n}, which bionic does not export at API 23 on {arch}" for n in imports if n not in bionic]
+    problems += [
+        f"weak import {n} is neither in bionic API 23 on {arch} nor a known optional symbol"
+        for n in weak
+        if n not in bionic and n not in OPTIONAL_WEAK
+    ]
     problems += [f"imports {n}: the unwinder must be inside the library" for n in imports + weak if n.startswith("_Unwind_")]
 
-    optional = sorted(n for n in weak if n not in bionic)
+    optional = sorted(n for n in weak if n not in bionic and n in OPTIONAL_WEAK)
     print(f"{lib}: {machine}; NEEDED {', '.join(needed)}; {len(imports)} imports, all in bionic API 23 ({arch})"
           if not problems else f"{lib}: {len(problems)} problem(s)")
     if optional:

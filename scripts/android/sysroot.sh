@@ -23,7 +23,9 @@ esac
 target=(--target="$clang_triple$api")
 mkdir -p "$out/lib" "$out/obj"
 
-# Stub libraries: one assembly file each, functions as empty code symbols and variables as data.
+# Stub libraries: one assembly file each, functions as empty code symbols and variables as data. A
+# variable's size does not matter here: a shared library refers to it through the GOT and never gets a
+# copy relocation, and the device's real libc.so is what the loader binds to.
 for lib in libc libm libdl liblog; do
     awk -v lib="$lib" -v arch="$arch" '
         $1 == lib && ("," $4 ",") ~ ("," arch ",") {
@@ -33,15 +35,24 @@ for lib in libc libm libdl liblog; do
     clang "${target[@]}" -fuse-ld=lld -shared -nostdlib -Wl,-soname,$lib.so -o "$out/lib/$lib.so" -x assembler "$out/obj/$lib.S"
 done
 
-echo '__attribute__((visibility("hidden"))) void *__dso_handle = &__dso_handle;' > "$out/obj/crtbegin_so.c"
+# What the NDK's crtbegin_so.o gives a shared library: its __dso_handle, and at dlclose the
+# __cxa_finalize that runs the atexit handlers registered with that handle.
+cat > "$out/obj/crtbegin_so.c" <<'C'
+extern void __cxa_finalize(void *dso);
+__attribute__((visibility("hidden"))) void *__dso_handle = &__dso_handle;
+static void on_dlclose(void) { __cxa_finalize(&__dso_handle); }
+__attribute__((section(".fini_array"), used)) static void (*const fini)(void) = on_dlclose;
+C
 clang "${target[@]}" -fPIC -O2 -c "$out/obj/crtbegin_so.c" -o "$out/lib/crtbegin_so.o"
 
 # libunwind, as LLVM's own build compiles it, against the bionic declarations in unwind-include/.
+# __BIONIC__ (which bionic's sys/cdefs.h would define) makes arm find unwind tables with bionic's
+# dl_unwind_find_exidx, as the NDK's libunwind does.
 src=$(rustc --print sysroot)/lib/rustlib/src/rust/src/llvm-project/libunwind
 [ -d "$src" ] || rustup component add rust-src
 resource=$(clang -print-resource-dir)
 flags=("${target[@]}" -nostdinc -isystem "$resource/include" -isystem "$here/unwind-include" -I"$src/include"
-    -D_LIBUNWIND_IS_NATIVE_ONLY -D_LIBUNWIND_HIDE_SYMBOLS -DNDEBUG -fvisibility=hidden -funwind-tables -fPIC -O2
+    -D__BIONIC__ -D_LIBUNWIND_IS_NATIVE_ONLY -D_LIBUNWIND_HIDE_SYMBOLS -DNDEBUG -fvisibility=hidden -funwind-tables -fPIC -O2
     -Wall -Werror)
 objs=()
 for f in libunwind.cpp Unwind-EHABI.cpp UnwindLevel1.c UnwindLevel1-gcc-ext.c UnwindRegistersRestore.S UnwindRegistersSave.S; do

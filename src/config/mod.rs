@@ -6,7 +6,7 @@
 //! or that has an unknown key or a value out of range, is refused as a whole: `open` fails with
 //! `-EINVAL` and the log says which key is wrong.
 
-mod keys;
+mod reader;
 
 use crate::fsutil::{self, FileRules, Owner};
 use crate::matcher::{MIN_THRESHOLD, SCORE_RANGE};
@@ -37,12 +37,21 @@ pub const ANDROID_LEGACY_DATA_DIR: &str = "/data/misc/fphal";
 /// Android's default runtime directory: this subdirectory of the key directory.
 pub const ANDROID_RUN_SUBDIR: &str = "run";
 
-/// The Android data directory of this device: [`ANDROID_DATA_DIR`] where `/data/vendor` exists.
+/// The Android data directory of this device when the configuration names none: the legacy one only
+/// when `/data/vendor` is known to be missing (6.x-7.x). Any other answer (a denied `stat`, say) keeps
+/// [`ANDROID_DATA_DIR`], so that keys never move because of a transient error. A path set in the
+/// configuration file always wins over both.
 fn android_data_dir() -> PathBuf {
-    if Path::new("/data/vendor").is_dir() {
-        PathBuf::from(ANDROID_DATA_DIR)
-    } else {
-        PathBuf::from(ANDROID_LEGACY_DATA_DIR)
+    match std::fs::metadata("/data/vendor") {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            log::info!("no /data/vendor (Android 6.x-7.x): default data directory {ANDROID_LEGACY_DATA_DIR}");
+            PathBuf::from(ANDROID_LEGACY_DATA_DIR)
+        }
+        Ok(m) if !m.is_dir() => {
+            log::warn!("/data/vendor is not a directory: default data directory {ANDROID_LEGACY_DATA_DIR}");
+            PathBuf::from(ANDROID_LEGACY_DATA_DIR)
+        }
+        _ => PathBuf::from(ANDROID_DATA_DIR),
     }
 }
 
@@ -243,7 +252,7 @@ impl Config {
     }
 
     pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
-        let mut keys = keys::Keys::parse(text)?;
+        let mut keys = reader::Keys::parse(text)?;
         let mut c = Config::default();
         keys.text("log", "level", &mut c.log.level)?;
         keys.text("sensor", "kind", &mut c.sensor.kind)?;
@@ -465,7 +474,7 @@ mod tests {
             ("[matcher]\nthreshold = [0.5]\n", "matcher.threshold"),
             ("[log]\nlevel = info\n", "log.level"),
             ("[sensors]\nkind = \"virtual\"\n", "[sensors]"),
-            ("[sensor.extra]\nkind = \"virtual\"\n", "sensor"),
+            ("[sensor.extra]\nkind = \"virtual\"\n", "sensor.extra"),
         ] {
             let e = Config::from_toml(text).unwrap_err();
             assert!(e.0.contains(names), "the error for {text:?} must name {names}: {e}");

@@ -1,22 +1,55 @@
-//! The configuration file's keys, read one by one into typed fields.
+//! Reads the configuration file's keys one by one into typed fields.
 //!
 //! The file is parsed into tables of plain values, and each known key is taken out by name; a key
 //! left over is unknown and refuses the file. This costs a few kilobytes of the library where
 //! serde's derived readers for every section cost about 70 kB, and names the key in every error.
 
 use super::ConfigError;
-use serde::Deserialize;
+use serde::de::{self, Deserialize, Deserializer, Visitor};
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::PathBuf;
 
 /// One value of the file. Arrays and inline tables are not part of the format.
-#[derive(Deserialize)]
-#[serde(untagged)]
 enum Value {
     Flag(bool),
     Integer(i64),
     Float(f64),
     Text(String),
+}
+
+/// Reads a [`Value`], and says what the format allows when the file has something else.
+struct ValueVisitor;
+
+impl Visitor<'_> for ValueVisitor {
+    type Value = Value;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a boolean, a number or a string")
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Flag(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Integer(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        i64::try_from(v).map(Value::Integer).map_err(|_| E::custom(format!("{v} is out of range")))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::Float(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::Text(v.to_string()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
+        Ok(Value::Text(v))
+    }
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(ValueVisitor)
+    }
 }
 
 /// Every `[table]` of a configuration file with the keys not taken yet.
@@ -27,12 +60,13 @@ fn bad(table: &str, key: &str, why: &str) -> ConfigError {
 }
 
 impl Keys {
-    /// Parses `text`; a syntax error names the key of its line when it has one.
+    /// Parses `text`; an error names the key of its line when the parser's message does not.
     pub fn parse(text: &str) -> Result<Keys, ConfigError> {
         basic_toml::from_str(text).map(Keys).map_err(|e| {
+            let message = e.to_string();
             match e.line_col().and_then(|(line, _)| key_on_line(text, line)) {
-                Some(key) => ConfigError(format!("{key}: {e}")),
-                None => ConfigError(e.to_string()),
+                Some(key) if !message.contains(&format!("`{key}`")) => ConfigError(format!("{key}: {message}")),
+                _ => ConfigError(message),
             }
         })
     }
@@ -109,12 +143,13 @@ impl Keys {
     }
 }
 
-/// The dotted key (`table.key`) assigned on 0-based line `line` of `text`.
+/// The dotted key (`table.key`) assigned on 0-based line `line` of `text`: a best effort for the
+/// error message (a `=` inside a multi-line string can mislead it; the parser's own text follows).
 fn key_on_line(text: &str, line: usize) -> Option<String> {
     let mut table = String::new();
     for (n, raw) in text.lines().enumerate().take(line + 1) {
         let l = raw.trim();
-        if let Some(header) = l.strip_prefix('[').and_then(|h| h.split(']').next()) {
+        if let Some(header) = l.strip_prefix('[').map(|h| h.trim_start_matches('[')).and_then(|h| h.split(']').next()) {
             table = header.trim().to_string();
         } else if n == line {
             let (key, _) = l.split_once('=')?;
