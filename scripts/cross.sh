@@ -8,7 +8,7 @@
 #     C layout checks compiled by the ARM compilers, the VTS cases and the API test against the ARM
 #     library, and the library's Rust unit tests. No sanitizers under qemu.
 # Each library is left at target/<triple>/release/libfphal.so. Installs the Rust targets and Debian
-# packages it needs. Not part of the test suite: it takes about 14 minutes on a 2-core machine from a fresh clone.
+# packages it needs. Not part of the test suite: it takes about 12 minutes on a 2-core machine from a fresh clone.
 # Usage: scripts/cross.sh [TRIPLE...]   (default: all six)
 set -euo pipefail
 cd "$(dirname "$0")/.."
