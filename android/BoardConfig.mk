@@ -18,8 +18,9 @@ else
 BOARD_SEPOLICY_DIRS += $(FPHAL_DIR)/android/sepolicy/vendor
 # From 9, on a device first shipped with 8.1 or earlier: the group directories' old label.
 ifeq ($(filter 26 27,$(PLATFORM_SDK_VERSION)),)
-# An empty level counts as old: the framework reads a missing ro.product.first_api_level as 0.
-ifneq ($(filter 23 24 25 26 27,$(FPHAL_FIRST_API_LEVEL))$(if $(strip $(FPHAL_FIRST_API_LEVEL)),,empty),)
+# Old means anything but 28 or later, empty included: the framework reads a missing
+# ro.product.first_api_level as 0, and uses the old directories for every level up to 27.
+ifeq ($(filter 28 29 30 31 32 33 34 35 36 37 38 39 40,$(strip $(FPHAL_FIRST_API_LEVEL))),)
 BOARD_SEPOLICY_DIRS += $(FPHAL_DIR)/android/sepolicy/upgrade
 endif
 endif

@@ -10,7 +10,9 @@
 - no `_Unwind_*` symbol is imported: the unwinder is inside the library;
 - no symbol versions are required (API 23's bionic has none; glibc's would not resolve);
 - nothing API 23's loader refuses or does not know: text relocations (refused from API 23), an ELF
-  TLS segment (API 29), packed relocations (DT_RELR, API 30; DT_ANDROID_REL*, API 28).
+  TLS segment (API 29), relative-relocation packing (DT_RELR from API 30, DT_ANDROID_RELR from API 28:
+  an older loader skips those relocations). Android's own packing (DT_ANDROID_REL/RELA) loads from
+  API 23 and is allowed.
 
 Usage: check_library.py LIB RUST_TRIPLE. Exits 1 with the list of problems, 0 when clean.
 """
@@ -29,8 +31,9 @@ ARCH = {
 ALLOWED_NEEDED = {"libc.so", "libm.so", "libdl.so", "liblog.so"}
 # Rust's std looks getrandom up weakly (bionic has it from API 28) and falls back to the system call.
 OPTIONAL_WEAK = {"getrandom"}
-# Dynamic tags API 23's loader refuses or ignores, as readelf prints them.
-UNSUPPORTED_DYNAMIC = ["TEXTREL", "RELR", "ANDROID_REL", "ANDROID_RELA"]
+# Dynamic tags API 23's loader refuses or ignores, by number (readelf names only some of them):
+# DT_TEXTREL, DT_RELR, DT_ANDROID_RELR.
+UNSUPPORTED_DYNAMIC = {0x16: "DT_TEXTREL", 0x24: "DT_RELR", 0x6FFFE000: "DT_ANDROID_RELR"}
 
 
 def readelf(*args):
@@ -59,9 +62,12 @@ def main():
     problems += [f"NEEDED {n} is not one of {sorted(ALLOWED_NEEDED)}" for n in needed if n not in ALLOWED_NEEDED]
     if "VERNEED" in dynamic or ".gnu.version_r" in readelf("-S", lib):
         problems.append("the library requires symbol versions (a glibc or newer-bionic link)")
-    for tag in UNSUPPORTED_DYNAMIC:
-        if re.search(r"\(" + tag + r"\w*\)", dynamic) or (tag == "TEXTREL" and re.search(r"FLAGS.*TEXTREL", dynamic)):
-            problems.append(f"dynamic section has {tag}, which API 23's loader refuses or ignores")
+    tags = {int(t, 16) for t in re.findall(r"^\s*(0x[0-9a-fA-F]+)\s", dynamic, re.M)}
+    for tag, name in UNSUPPORTED_DYNAMIC.items():
+        if tag in tags:
+            problems.append(f"dynamic section has {name}, which API 23's loader refuses or ignores")
+    if re.search(r"\(FLAGS\).*TEXTREL", dynamic):
+        problems.append("DT_FLAGS has TEXTREL, which API 23's loader refuses")
     if re.search(r"^\s*TLS\s", readelf("-l", lib), re.M):
         problems.append("the library has an ELF TLS segment (loadable only from API 29)")
 
