@@ -9,7 +9,9 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 echo 'int main(void){return 0;}' > /tmp/fphal-m32-probe.c
-gcc -m32 /tmp/fphal-m32-probe.c -o /tmp/fphal-m32-probe 2>/dev/null || need_apt+=(gcc-multilib)
+# gcc-<version>-multilib rather than the gcc-multilib meta package, which conflicts with the ARM cross
+# compilers that scripts/cross.sh installs.
+gcc -m32 /tmp/fphal-m32-probe.c -o /tmp/fphal-m32-probe 2>/dev/null || need_apt+=("gcc-$(gcc -dumpversion | cut -d. -f1)-multilib")
 command -v valgrind >/dev/null || need_apt+=(valgrind)
 command -v cmake >/dev/null || need_apt+=(cmake)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
