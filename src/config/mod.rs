@@ -40,8 +40,14 @@ pub const ANDROID_RUN_SUBDIR: &str = "run";
 /// The Android data directory of this device when the configuration names none: the legacy one only
 /// when `/data/vendor` is known to be missing (6.x-7.x). Any other answer (a denied `stat`, say) keeps
 /// [`ANDROID_DATA_DIR`], so that keys never move because of a transient error. A path set in the
-/// configuration file always wins over both.
+/// configuration file always wins over both. Decided once per process (the key and runtime
+/// directories both derive from it, and `/data/vendor` does not come or go while Android runs).
 fn android_data_dir() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(choose_android_data_dir).clone()
+}
+
+fn choose_android_data_dir() -> PathBuf {
     match std::fs::metadata("/data/vendor") {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             log::info!("no /data/vendor (Android 6.x-7.x): default data directory {ANDROID_LEGACY_DATA_DIR}");
@@ -286,11 +292,13 @@ impl Config {
         if log_level(&self.log.level).is_none() {
             return bad("log.level", "must be one of error, warn, info, debug, trace");
         }
-        if self.sensor.kind != "virtual" {
-            return bad("sensor.kind", "only \"virtual\" is supported by this build");
-        }
-        if self.trustlet.kind != "soft" {
-            return bad("trustlet.kind", "only \"soft\" is supported by this build");
+        for (key, kind, kinds) in [
+            ("sensor.kind", &self.sensor.kind, crate::sensor::KINDS),
+            ("trustlet.kind", &self.trustlet.kind, crate::tee::KINDS),
+        ] {
+            if !kinds.contains(&kind.as_str()) {
+                return bad(key, &format!("{kind:?} is not one of this build's kinds: {kinds:?}"));
+            }
         }
         for (key, p) in [
             ("sensor.runtime_dir", &self.sensor.runtime_dir),
@@ -475,6 +483,8 @@ mod tests {
             ("[log]\nlevel = info\n", "log.level"),
             ("[sensors]\nkind = \"virtual\"\n", "[sensors]"),
             ("[sensor.extra]\nkind = \"virtual\"\n", "sensor.extra"),
+            ("[sensor]\nkind = \"fpc1020-sysfs\"\n", "sensor.kind"),
+            ("[trustlet]\nkind = \"qsee\"\n", "trustlet.kind"),
         ] {
             let e = Config::from_toml(text).unwrap_err();
             assert!(e.0.contains(names), "the error for {text:?} must name {names}: {e}");

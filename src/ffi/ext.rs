@@ -16,11 +16,7 @@ pub extern "C" fn fphal_version() -> *const c_char {
     VERSION.as_ptr()
 }
 
-const VERSION: &std::ffi::CStr =
-    match std::ffi::CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
-        Ok(v) => v,
-        Err(_) => panic!("the version has no interior NUL"),
-    };
+const VERSION: &std::ffi::CStr = super::static_cstr(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes());
 
 /// Writes the path of `dev`'s virtual sensor socket, NUL-terminated, into `buf` (`len` bytes).
 ///

@@ -9,6 +9,7 @@ pub mod ext;
 pub mod module;
 pub mod sys;
 
+use std::ffi::CStr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// What an entry point returns when its body panicked.
@@ -38,6 +39,14 @@ pub fn boundary<T: PanicFallback>(name: &str, body: impl FnOnce() -> T) -> T {
             log::error!("{name}: internal error (panic): {}", crate::hal::panic_text(&p));
             T::on_panic()
         }
+    }
+}
+
+/// A C string built at compile time from `bytes` (with its NUL): a bad literal fails the build.
+const fn static_cstr(bytes: &'static [u8]) -> &'static CStr {
+    match CStr::from_bytes_with_nul(bytes) {
+        Ok(s) => s,
+        Err(_) => panic!("a static C string must end with its only NUL"),
     }
 }
 

@@ -20,12 +20,8 @@ unsafe impl Sync for Module {}
 static mut METHODS: hw_module_methods_t = hw_module_methods_t { open: Some(open) };
 
 /// `HMI.common.name`, with the version, as `dumpsys` and a porter's logs show it.
-const MODULE_NAME: &std::ffi::CStr = match std::ffi::CStr::from_bytes_with_nul(
-    concat!("fphal fingerprint HAL ", env!("CARGO_PKG_VERSION"), "\0").as_bytes(),
-) {
-    Ok(name) => name,
-    Err(_) => panic!("the module name has no interior NUL"),
-};
+const MODULE_NAME: &std::ffi::CStr =
+    super::static_cstr(concat!("fphal fingerprint HAL ", env!("CARGO_PKG_VERSION"), "\0").as_bytes());
 
 /// The module descriptor libhardware looks up by name.
 #[unsafe(no_mangle)]

@@ -45,6 +45,9 @@ pub trait Sensor: Send {
     fn describe(&self) -> String;
 }
 
+/// The `sensor.kind` values [`open`] knows; the configuration refuses any other.
+pub const KINDS: &[&str] = &["virtual"];
+
 /// The sensor `config` names (`sensor.kind`); `instance` tells apart the devices of one process.
 pub fn open(config: &Config, instance: u64) -> Result<Box<dyn Sensor>, String> {
     match config.sensor.kind.as_str() {
@@ -120,20 +123,6 @@ impl VirtualSensor {
         })
     }
 
-    /// How long until a settling image is due, if one is.
-    pub fn due_in(&self) -> Option<Duration> {
-        let since = self.down_since?;
-        self.settling.as_ref().map(|_| self.settle.saturating_sub(since.elapsed()))
-    }
-
-    /// The settling image, once the finger has stayed for the settle time.
-    pub fn settled(&mut self) -> Option<SensorEvent> {
-        if self.due_in()? > Duration::ZERO {
-            return None;
-        }
-        self.hand_on()
-    }
-
     /// The finger left before the settle time: the image goes on at once, with its short contact.
     fn lifted_while_settling(&mut self) -> Option<SensorEvent> {
         let early = self.hand_on()?;
@@ -149,53 +138,6 @@ impl VirtualSensor {
 
     pub fn path(&self) -> &Path {
         &self.path
-    }
-
-    /// The descriptors the worker's `poll()` must watch.
-    pub fn fds(&self) -> Vec<BorrowedFd<'_>> {
-        let mut v = vec![self.listener.as_fd()];
-        if let Some(c) = &self.client {
-            v.push(c.as_fd());
-        }
-        v
-    }
-
-    /// Handles whatever made `fd` readable. `armed` says whether an operation waits for a finger.
-    pub fn service(&mut self, fd: RawFd, armed: bool) -> Option<SensorEvent> {
-        if fd == self.listener.as_raw_fd() {
-            if let Some(c) = self.listener.accept() {
-                // The newest driver connection owns the sensor; an older one is dropped.
-                self.client = Some(c);
-                self.reset();
-            }
-            return None;
-        }
-        let client = self.client.as_ref()?;
-        if client.as_raw_fd() != fd {
-            return None;
-        }
-        let n = match client.recv(&mut self.buf) {
-            Ok(Some(n)) => n,
-            Ok(None) => return None,
-            Err(_) => {
-                // Hung up or failed: a lifted finger as far as we are concerned.
-                self.client = None;
-                self.partial = None;
-                if let Some(early) = self.lifted_while_settling() {
-                    return Some(early);
-                }
-                return self
-                    .down_since
-                    .take()
-                    .map(|t| SensorEvent::FingerUp { held_ms: t.elapsed().as_millis() as u32 });
-            }
-        };
-        let packet = self.buf[..n].to_vec();
-        let (status, reason, event) = self.handle_packet(&packet, armed);
-        if let Some(c) = &self.client {
-            let _ = c.send(&protocol::status_packet(status, &reason));
-        }
-        event
     }
 
     /// Forgets any finger on the sensor and any image half received.
@@ -302,18 +244,67 @@ impl Drop for VirtualSensor {
 }
 
 impl Sensor for VirtualSensor {
+    /// The descriptors the worker's `poll()` must watch.
     fn fds(&self) -> Vec<BorrowedFd<'_>> {
-        VirtualSensor::fds(self)
+        let mut v = vec![self.listener.as_fd()];
+        if let Some(c) = &self.client {
+            v.push(c.as_fd());
+        }
+        v
     }
+
+    /// How long until a settling image is due, if one is.
     fn due_in(&self) -> Option<Duration> {
-        VirtualSensor::due_in(self)
+        let since = self.down_since?;
+        self.settling.as_ref().map(|_| self.settle.saturating_sub(since.elapsed()))
     }
+
+    /// Handles whatever made `fd` readable. `armed` says whether an operation waits for a finger.
     fn service(&mut self, fd: RawFd, armed: bool) -> Option<SensorEvent> {
-        VirtualSensor::service(self, fd, armed)
+        if fd == self.listener.as_raw_fd() {
+            if let Some(c) = self.listener.accept() {
+                // The newest driver connection owns the sensor; an older one is dropped.
+                self.client = Some(c);
+                self.reset();
+            }
+            return None;
+        }
+        let client = self.client.as_ref()?;
+        if client.as_raw_fd() != fd {
+            return None;
+        }
+        let n = match client.recv(&mut self.buf) {
+            Ok(Some(n)) => n,
+            Ok(None) => return None,
+            Err(_) => {
+                // Hung up or failed: a lifted finger as far as we are concerned.
+                self.client = None;
+                self.partial = None;
+                if let Some(early) = self.lifted_while_settling() {
+                    return Some(early);
+                }
+                return self
+                    .down_since
+                    .take()
+                    .map(|t| SensorEvent::FingerUp { held_ms: t.elapsed().as_millis() as u32 });
+            }
+        };
+        let packet = self.buf[..n].to_vec();
+        let (status, reason, event) = self.handle_packet(&packet, armed);
+        if let Some(c) = &self.client {
+            let _ = c.send(&protocol::status_packet(status, &reason));
+        }
+        event
     }
+
+    /// The settling image, once the finger has stayed for the settle time.
     fn settled(&mut self) -> Option<SensorEvent> {
-        VirtualSensor::settled(self)
+        if self.due_in()? > Duration::ZERO {
+            return None;
+        }
+        self.hand_on()
     }
+
     fn endpoint(&self) -> Option<&Path> {
         Some(self.path())
     }

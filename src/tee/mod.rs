@@ -83,6 +83,9 @@ impl<T: ByteTrustlet> Transport for InProcess<T> {
     }
 }
 
+/// The `trustlet.kind` values [`open`] knows; the configuration refuses any other.
+pub const KINDS: &[&str] = &["soft"];
+
 /// The trustlet `config` names (`trustlet.kind`), reached through a transport, and the interrupt
 /// that ends its running operation early when it runs in this process.
 pub fn open(config: &crate::config::Config) -> Result<(Box<dyn Transport>, Option<Interrupt>), String> {
