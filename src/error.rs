@@ -19,6 +19,10 @@ pub enum HalError {
     Timeout(String),
     /// Out of memory or another resource the process ran out of.
     NoMemory,
+    /// The sensor's driver node is missing (only `open` returns it).
+    NoDevice(String),
+    /// The sensor's driver node refuses this process (owner, mode or SELinux label).
+    Denied(String),
 }
 
 impl HalError {
@@ -30,6 +34,8 @@ impl HalError {
             HalError::Io(_) => -libc::EIO,
             HalError::Timeout(_) => -libc::ETIMEDOUT,
             HalError::NoMemory => -libc::ENOMEM,
+            HalError::NoDevice(_) => -libc::ENODEV,
+            HalError::Denied(_) => -libc::EACCES,
         }
     }
 }
@@ -42,6 +48,8 @@ impl fmt::Display for HalError {
             HalError::Io(why) => write!(f, "I/O failure: {why}"),
             HalError::Timeout(why) => write!(f, "timed out: {why}"),
             HalError::NoMemory => write!(f, "out of memory"),
+            HalError::NoDevice(why) => write!(f, "no sensor: {why}"),
+            HalError::Denied(why) => write!(f, "permission denied: {why}"),
         }
     }
 }
@@ -55,9 +63,11 @@ pub const ERROR_FILTER_ERRNOS: [i32; 12] = [0, -2, -4, -5, -11, -12, -13, -14, -
 mod tests {
     use super::*;
 
+    /// `NoDevice` is left out: only the module's `open` returns it, which the filter never sees.
     #[test]
     fn every_error_maps_into_the_hidl_error_filter() {
         for e in [
+            HalError::Denied("x".into()),
             HalError::InvalidArgument("x".into()),
             HalError::Busy,
             HalError::Io("x".into()),

@@ -80,7 +80,8 @@ pub struct LogConfig {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SensorConfig {
-    /// Only `virtual` (a Unix socket that takes images) exists in this build.
+    /// `virtual` (a Unix socket that takes images), or a kernel driver: `fpc1020-sysfs`,
+    /// `misc-ioctl` or `blocking-ioctl` (see `sensor::kernel`).
     pub kind: String,
     /// Directory for the virtual sensor's socket: created 0700, and refused when it belongs to
     /// another user or others may write it. Default: `$XDG_RUNTIME_DIR/fphal`, else
@@ -92,6 +93,36 @@ pub struct SensorConfig {
     /// (ACQUIRED_TOO_FAST); the virtual sensor waits this long before handing an image on.
     /// 0 turns the check off. Default 40.
     pub min_contact_ms: u32,
+    /// Kernel kinds: the driver's node. `fpc1020-sysfs`: its sysfs directory (default: the one
+    /// device under `/sys/bus/platform/devices` whose name contains `device_name`); `misc-ioctl`:
+    /// default `/dev/fingerprint`; `blocking-ioctl`: default `/dev/fpc1020`.
+    pub device: Option<PathBuf>,
+    /// `fpc1020-sysfs`: the fragment of the platform device's name searched for. Default `fpc1020`.
+    pub device_name: String,
+    /// Kernel kinds: `always` (powered from open to close) or `operation` (powered only while an
+    /// operation waits for a finger; some sensors stop answering when power is toggled). Default
+    /// `always`.
+    pub power: String,
+    /// Kernel kinds: pulse the reset line at open. Default true.
+    pub reset_on_open: bool,
+    /// Kernel kinds: the wakelock held from an interrupt to its result: `auto` (on Android the
+    /// driver's for `misc-ioctl`, else `sysfs`; none elsewhere), `sysfs` (`/sys/power/wake_lock`),
+    /// `driver`, or `none`. Default `auto`.
+    pub wakelock: String,
+    /// Kernel kinds: the wakelock's timeout, after which the kernel drops it even if fphal does not,
+    /// 100..=10000 ms. Default 1000.
+    pub wakelock_ms: u32,
+    /// Kernel kinds: the frame the driver hands over after an interrupt, `frame_width` ×
+    /// `frame_height` samples of `frame_bits` bits at `frame_dpi`. A width of 0 (the default)
+    /// means the driver hands over no image: the trustlet captures.
+    pub frame_width: u32,
+    pub frame_height: u32,
+    /// 8 (a byte a sample), or 9..=16 (two bytes, little-endian). Default 8.
+    pub frame_bits: u32,
+    /// Default 500.
+    pub frame_dpi: u32,
+    /// The node frames are read from. Default: the kind's device node.
+    pub frame_device: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -176,7 +207,22 @@ impl Default for LogConfig {
 
 impl Default for SensorConfig {
     fn default() -> Self {
-        SensorConfig { kind: "virtual".into(), runtime_dir: None, min_contact_ms: 40 }
+        SensorConfig {
+            kind: "virtual".into(),
+            runtime_dir: None,
+            min_contact_ms: 40,
+            device: None,
+            device_name: "fpc1020".into(),
+            power: "always".into(),
+            reset_on_open: true,
+            wakelock: "auto".into(),
+            wakelock_ms: 1000,
+            frame_width: 0,
+            frame_height: 0,
+            frame_bits: 8,
+            frame_dpi: 500,
+            frame_device: None,
+        }
     }
 }
 
@@ -264,6 +310,18 @@ impl Config {
         keys.text("sensor", "kind", &mut c.sensor.kind)?;
         keys.path("sensor", "runtime_dir", &mut c.sensor.runtime_dir)?;
         keys.whole("sensor", "min_contact_ms", &mut c.sensor.min_contact_ms)?;
+        let k = &mut c.sensor;
+        keys.path("sensor", "device", &mut k.device)?;
+        keys.text("sensor", "device_name", &mut k.device_name)?;
+        keys.text("sensor", "power", &mut k.power)?;
+        keys.flag("sensor", "reset_on_open", &mut k.reset_on_open)?;
+        keys.text("sensor", "wakelock", &mut k.wakelock)?;
+        keys.whole("sensor", "wakelock_ms", &mut k.wakelock_ms)?;
+        keys.whole("sensor", "frame_width", &mut k.frame_width)?;
+        keys.whole("sensor", "frame_height", &mut k.frame_height)?;
+        keys.whole("sensor", "frame_bits", &mut k.frame_bits)?;
+        keys.whole("sensor", "frame_dpi", &mut k.frame_dpi)?;
+        keys.path("sensor", "frame_device", &mut k.frame_device)?;
         let t = &mut c.trustlet;
         keys.text("trustlet", "kind", &mut t.kind)?;
         keys.path("trustlet", "key_dir", &mut t.key_dir)?;
@@ -304,6 +362,8 @@ impl Config {
             ("sensor.runtime_dir", &self.sensor.runtime_dir),
             ("trustlet.key_dir", &self.trustlet.key_dir),
             ("trustlet.auth_key_file", &self.trustlet.auth_key_file),
+            ("sensor.device", &self.sensor.device),
+            ("sensor.frame_device", &self.sensor.frame_device),
         ] {
             if let Some(p) = p {
                 if !p.is_absolute() {
@@ -326,10 +386,98 @@ impl Config {
         if !(0.0..=1.0).contains(&self.quality.min_clarity) {
             return bad("quality.min_clarity", "must be between 0 and 1");
         }
+        self.validate_kernel_sensor()?;
         self.validate_lockout()?;
         self.validate_matcher()?;
         if self.matcher.update_max_views as usize > crate::matcher::MAX_VIEWS {
             return bad("matcher.update_max_views", &format!("must be at most {}", crate::matcher::MAX_VIEWS));
+        }
+        Ok(())
+    }
+
+    /// The kernel kinds' keys: their values, and only with a kind that uses them.
+    fn validate_kernel_sensor(&self) -> Result<(), ConfigError> {
+        use crate::sensor::kernel::{BLOCKING_IOCTL, FPC1020_SYSFS};
+        let s = &self.sensor;
+        let d = SensorConfig::default();
+        let bad = |key: &str, why: String| Err(ConfigError(format!("sensor.{key}: {why}")));
+        let kernel = s.kind != "virtual";
+        if !kernel {
+            for (key, set) in [
+                ("device", s.device.is_some()),
+                ("device_name", s.device_name != d.device_name),
+                ("power", s.power != d.power),
+                ("reset_on_open", s.reset_on_open != d.reset_on_open),
+                ("wakelock", s.wakelock != d.wakelock),
+                ("wakelock_ms", s.wakelock_ms != d.wakelock_ms),
+                ("frame_width", s.frame_width != d.frame_width),
+                ("frame_height", s.frame_height != d.frame_height),
+                ("frame_bits", s.frame_bits != d.frame_bits),
+                ("frame_dpi", s.frame_dpi != d.frame_dpi),
+                ("frame_device", s.frame_device.is_some()),
+            ] {
+                if set {
+                    return bad(key, "only the kernel sensor kinds use it, not sensor.kind \"virtual\"".into());
+                }
+            }
+            return Ok(());
+        }
+        if s.device_name != d.device_name && s.kind != FPC1020_SYSFS {
+            return bad("device_name", format!("only sensor.kind \"{FPC1020_SYSFS}\" searches by name"));
+        }
+        if s.device_name.is_empty() || s.device_name.contains('/') {
+            return bad("device_name", "must be a non-empty part of a device name, without '/'".into());
+        }
+        match (s.power.as_str(), s.kind.as_str()) {
+            ("always", _) => {}
+            ("operation", BLOCKING_IOCTL) => {
+                return bad("power", format!("sensor.kind \"{BLOCKING_IOCTL}\" has no power control"));
+            }
+            ("operation", _) => {}
+            (other, _) => return bad("power", format!("{other:?} is not one of always, operation")),
+        }
+        match (s.wakelock.as_str(), s.kind.as_str()) {
+            ("auto" | "sysfs" | "none", _) => {}
+            ("driver", BLOCKING_IOCTL) => {
+                return bad("wakelock", format!("sensor.kind \"{BLOCKING_IOCTL}\" has no wakelock of its own"));
+            }
+            ("driver", _) => {}
+            (other, _) => return bad("wakelock", format!("{other:?} is not one of auto, sysfs, driver, none")),
+        }
+        if !(100..=10_000).contains(&s.wakelock_ms) {
+            return bad("wakelock_ms", "must be 100..=10000".into());
+        }
+        if s.frame_width == 0 {
+            if s.frame_height != 0 || s.frame_device.is_some() {
+                return bad("frame_width", "must be set with the other frame keys".into());
+            }
+            if self.trustlet.kind == "soft" {
+                return bad(
+                    "frame_width",
+                    format!(
+                        "sensor.kind \"{}\" with the software trustlet needs frames from the driver (set \
+                         sensor.frame_width, frame_height and frame_dpi); only a TEE trustlet captures from the \
+                         sensor itself",
+                        s.kind
+                    ),
+                );
+            }
+            return Ok(());
+        }
+        let side = 1..=crate::image::MAX_SIDE;
+        for (key, v) in [("frame_width", s.frame_width), ("frame_height", s.frame_height)] {
+            if !side.contains(&v) {
+                return bad(key, format!("must be 1..={} with frames", crate::image::MAX_SIDE));
+            }
+        }
+        if !(8..=16).contains(&s.frame_bits) {
+            return bad("frame_bits", "must be 8..=16".into());
+        }
+        if let Err(why) = crate::image::check_capture_size(s.frame_width, s.frame_height, s.frame_dpi) {
+            return bad("frame_width", format!("a {}x{} frame at {} dpi: {why}", s.frame_width, s.frame_height, s.frame_dpi));
+        }
+        if s.kind == FPC1020_SYSFS && s.frame_device.is_none() {
+            return bad("frame_device", format!("sensor.kind \"{FPC1020_SYSFS}\" has no device node to read frames from"));
         }
         Ok(())
     }

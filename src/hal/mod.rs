@@ -5,7 +5,6 @@
 //! set_active_group) wait for the worker's reply. The worker owns the sensor and the trustlet
 //! session, waits in one `poll()` on both, and is the only thread that sends messages.
 
-mod eventfd;
 mod worker;
 
 pub(crate) use worker::panic_text;
@@ -14,7 +13,7 @@ use crate::codes::{Acquired, ErrorKind};
 use crate::config::Config;
 use crate::error::HalError;
 use crate::tee::{HAT_LEN, Interrupt, Transport};
-use eventfd::EventFd;
+use crate::sys::EventFd;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -50,6 +49,8 @@ enum Query {
     PreEnroll,
     PostEnroll,
     GetAuthenticatorId,
+    /// The worker's own CPU time so far (`getrusage(RUSAGE_THREAD)` on the worker), in µs.
+    WorkerCpuMicros,
     SetActiveGroup { gid: u32, path: String },
 }
 
@@ -85,6 +86,8 @@ struct Shared {
     worker_thread: OnceLock<ThreadId>,
     /// `CLOCK_MONOTONIC` nanoseconds at which the worker last left `poll()`.
     last_wake_ns: AtomicU64,
+    /// How many times the worker has left `poll()`.
+    wakes: AtomicU64,
     /// Raised with every command that ends the running operation, so that an in-process trustlet
     /// stops between the stages of a touch instead of finishing it.
     interrupt: Option<Interrupt>,
@@ -118,19 +121,41 @@ impl Device {
             log::error!("trustlet: {e}");
             HalError::InvalidArgument(e)
         })?;
-        Device::start(config, transport, interrupt)
+        Device::start(config, transport, interrupt, Arc::new(crate::sensor::kernel::node::System))
     }
 
     /// Opens a device whose trustlet is reached through `transport`.
     pub fn open_with(config: &Config, transport: Box<dyn Transport>) -> Result<Device, HalError> {
-        Device::start(config, transport, None)
+        Device::start(config, transport, None, Arc::new(crate::sensor::kernel::node::System))
     }
 
-    fn start(config: &Config, transport: Box<dyn Transport>, interrupt: Option<Interrupt>) -> Result<Device, HalError> {
-        let n = OPEN_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let sensor = crate::sensor::open(config, n).map_err(|e| {
-            log::error!("{e}");
+    /// Opens the device `config` describes with a kernel sensor reached through `backend` (a test
+    /// double of the system).
+    #[doc(hidden)]
+    pub fn open_on(config: &Config, backend: Arc<dyn crate::sensor::kernel::node::Backend>) -> Result<Device, HalError> {
+        let (transport, interrupt) = crate::tee::open(config).map_err(|e| {
+            log::error!("trustlet: {e}");
             HalError::InvalidArgument(e)
+        })?;
+        Device::start(config, transport, interrupt, backend)
+    }
+
+    fn start(
+        config: &Config,
+        transport: Box<dyn Transport>,
+        interrupt: Option<Interrupt>,
+        backend: Arc<dyn crate::sensor::kernel::node::Backend>,
+    ) -> Result<Device, HalError> {
+        use crate::sensor::OpenError;
+        let n = OPEN_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let sensor = crate::sensor::open_on(config, n, backend).map_err(|e| {
+            log::error!("sensor: {e}");
+            match e {
+                OpenError::Missing(why) => HalError::NoDevice(why),
+                OpenError::Denied(why) => HalError::Denied(why),
+                OpenError::Invalid(why) => HalError::InvalidArgument(why),
+                OpenError::Failed(why) => HalError::Io(why),
+            }
         })?;
         let sensor_path = sensor.endpoint().map(Path::to_path_buf);
         let described = sensor.describe();
@@ -141,6 +166,7 @@ impl Device {
             sink: Mutex::new(None),
             worker_thread: OnceLock::new(),
             last_wake_ns: AtomicU64::new(0),
+            wakes: AtomicU64::new(0),
             interrupt,
             stopped: AtomicBool::new(false),
         });
@@ -162,6 +188,14 @@ impl Device {
     /// `CLOCK_MONOTONIC` ns at which the worker last left `poll()` (for latency measurements).
     pub fn last_wake_ns(&self) -> u64 {
         self.shared.last_wake_ns.load(Ordering::Acquire)
+    }
+
+    /// How many times the worker has left `poll()`, and the CPU time it has used (for the
+    /// interrupt-storm test and benchmarks).
+    #[doc(hidden)]
+    pub fn worker_load(&self) -> Result<(u64, Duration), HalError> {
+        let cpu = Duration::from_micros(self.query(Query::WorkerCpuMicros)?);
+        Ok((self.shared.wakes.load(Ordering::Relaxed), cpu))
     }
 
     pub fn set_sink(&self, sink: Option<Sink>) {

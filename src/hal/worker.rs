@@ -4,9 +4,10 @@ use super::{Command, Message, Operation, Query, Shared};
 use crate::auth_token::HAT_LEN;
 use crate::codes::ErrorKind;
 use crate::error::HalError;
-use crate::sensor::{Sensor, SensorEvent};
+use crate::sensor::{Sensor, SensorEvent, SensorFault};
+use crate::sys::{Interest, Ready, Watch};
 use crate::tee::{AuthOutcome, Request, Response, TaError, Transport, TransportError, TrustletClient};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -26,13 +27,23 @@ struct Worker {
     ta: TrustletClient,
     current: Current,
     active_gid: Option<u32>,
+    /// Whether the sensor was last told that an operation waits for a finger.
+    armed: bool,
 }
 
 pub(super) fn run(shared: Arc<Shared>, sensor: Box<dyn Sensor>, transport: Box<dyn Transport>) {
-    let mut w = Worker { shared, sensor, ta: TrustletClient::new(transport), current: Current::Idle, active_gid: None };
+    let mut w = Worker {
+        shared,
+        sensor,
+        ta: TrustletClient::new(transport),
+        current: Current::Idle,
+        active_gid: None,
+        armed: false,
+    };
     loop {
         let ready = w.wait();
         w.shared.last_wake_ns.store(crate::sys::monotonic_ns(), Ordering::Release);
+        w.shared.wakes.fetch_add(1, Ordering::Relaxed);
         // Each step runs behind a panic boundary: a bug becomes ERROR(HW_UNAVAILABLE), never a
         // dead worker or an aborted host.
         match catch_unwind(AssertUnwindSafe(|| w.step(&ready))) {
@@ -59,9 +70,10 @@ pub(crate) fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
 }
 
 impl Worker {
-    /// Blocks in one `poll()` until a command, a sensor packet or the enroll deadline.
-    fn wait(&self) -> Vec<RawFd> {
-        let fds: Vec<BorrowedFd<'_>> = std::iter::once(self.shared.wake.as_fd()).chain(self.sensor.fds()).collect();
+    /// Blocks in one `poll()` until a command, the sensor or the enroll deadline.
+    fn wait(&self) -> Vec<Ready> {
+        let wake = Watch { fd: self.shared.wake.as_fd(), interest: Interest::Readable };
+        let watches: Vec<Watch<'_>> = std::iter::once(wake).chain(self.sensor.watches()).collect();
         let deadline = match self.current {
             Current::Enroll { deadline: Some(d), .. } => Some(d.saturating_duration_since(Instant::now())),
             _ => None,
@@ -72,11 +84,11 @@ impl Worker {
         };
         // Round up, so the wait does not end a little before the settle time and spin.
         let timeout = timeout.map(|t| Duration::from_millis(t.as_micros().div_ceil(1000).min(i32::MAX as u128) as u64));
-        crate::sys::wait_readable(&fds, timeout)
+        crate::sys::wait(&watches, timeout)
     }
 
     /// One round of work after a wake. Returns false when the device is closing.
-    fn step(&mut self, ready: &[RawFd]) -> bool {
+    fn step(&mut self, ready: &[Ready]) -> bool {
         if let Current::Enroll { deadline: Some(d), .. } = self.current {
             if Instant::now() >= d {
                 self.end_session();
@@ -84,7 +96,7 @@ impl Worker {
             }
         }
         let wake = self.shared.wake.as_raw_fd();
-        if ready.contains(&wake) {
+        if ready.iter().any(|r| r.fd == wake) {
             self.shared.wake.drain();
         }
         // Commands first, in the order callers issued them, one at a time with the lock released.
@@ -113,16 +125,54 @@ impl Worker {
                 Command::Start(op) => self.start(op),
             }
         }
-        for fd in ready.iter().filter(|fd| **fd != wake) {
+        self.sync_arming();
+        for r in ready.iter().filter(|r| r.fd != wake) {
             let armed = self.current != Current::Idle;
-            if let Some(ev) = self.sensor.service(*fd, armed) {
-                self.on_sensor(ev);
+            let event = self.sensor.service(r, armed);
+            self.on_sensor_result(event);
+        }
+        let event = self.sensor.settled();
+        self.on_sensor_result(event);
+        self.sync_arming();
+        true
+    }
+
+    /// Tells the sensor whether an operation now waits for a finger. A sensor that cannot be armed
+    /// ends the operation with `ERROR(HW_UNAVAILABLE)`.
+    fn sync_arming(&mut self) {
+        let want = self.current != Current::Idle;
+        if want == self.armed {
+            return;
+        }
+        match self.sensor.arm(want) {
+            Ok(()) => self.armed = want,
+            Err(fault) => {
+                self.armed = false;
+                self.on_fault(fault);
             }
         }
-        if let Some(ev) = self.sensor.settled() {
-            self.on_sensor(ev);
+    }
+
+    fn on_sensor_result(&mut self, event: Result<Option<SensorEvent>, SensorFault>) {
+        match event {
+            Ok(Some(ev)) => {
+                self.on_sensor(ev);
+                self.sensor.touch_done();
+            }
+            Ok(None) => {}
+            Err(fault) => self.on_fault(fault),
         }
-        true
+    }
+
+    /// The sensor's driver failed: the running operation ends with `ERROR(HW_UNAVAILABLE)`; the
+    /// sensor opens its driver again when the next operation arms it.
+    fn on_fault(&mut self, fault: SensorFault) {
+        log::error!("sensor failed: {fault}");
+        self.armed = false;
+        if self.current != Current::Idle {
+            self.end_session();
+            self.finish_with(ErrorKind::HwUnavailable);
+        }
     }
 
     fn call(&mut self, req: &Request) -> Result<Response, TransportError> {
@@ -150,6 +200,7 @@ impl Worker {
             Query::PreEnroll => Request::PreEnroll,
             Query::PostEnroll => Request::PostEnroll,
             Query::GetAuthenticatorId => Request::GetAuthenticatorId,
+            Query::WorkerCpuMicros => return Ok(crate::sys::thread_cpu_time().as_micros().min(u64::MAX as u128) as u64),
             Query::SetActiveGroup { gid, path } => {
                 // A running operation belongs to the old group: end it quietly.
                 self.end_session();
@@ -305,10 +356,20 @@ impl Worker {
     }
 
     fn on_sensor(&mut self, ev: SensorEvent) {
-        let SensorEvent::FingerDown { image, contact_ms } = ev else { return };
         if self.current == Current::Idle {
             return;
         }
+        let (image, contact_ms) = match ev {
+            SensorEvent::FingerDown { image, contact_ms } => (image, contact_ms),
+            SensorEvent::FingerUp { .. } => return,
+            SensorEvent::FingerDetected => {
+                // The image is the trustlet's to read, and the software trustlet cannot: the
+                // configuration refuses that pairing, so this is a sensor that changed its mind.
+                log::error!("a finger was detected, but this trustlet cannot capture from the sensor");
+                self.end_session();
+                return self.finish_with(ErrorKind::HwUnavailable);
+            }
+        };
         // A stop requested before this touch belongs to an earlier one.
         if let Some(i) = &self.shared.interrupt {
             i.clear();

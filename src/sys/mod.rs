@@ -1,5 +1,5 @@
-//! The library's one system module: waiting on descriptors, the monotonic clock, and the few
-//! calls no safe crate covers (logcat on Android). Everything else goes through rustix.
+//! The library's one system module: waiting on descriptors, the monotonic clock, device ioctls,
+//! and the few calls no safe crate covers (logcat on Android). Everything else goes through rustix.
 //!
 //! With `src/ffi`, this is the only place in the library where `unsafe` may appear.
 
@@ -7,22 +7,117 @@
 mod android_log;
 #[cfg(target_os = "android")]
 pub use android_log::write as android_log_write;
+mod eventfd;
+pub use eventfd::EventFd;
 
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
 use rustix::time::{ClockId, clock_gettime};
+use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::time::Duration;
 
-/// Waits in one `poll()` until one of `fds` is readable (or hung up) or `timeout` passes
-/// (`None`: no limit). Returns the descriptors that are ready; empty on timeout or interruption.
-pub fn wait_readable(fds: &[BorrowedFd<'_>], timeout: Option<Duration>) -> Vec<RawFd> {
-    let mut set: Vec<PollFd<'_>> = fds.iter().map(|fd| PollFd::from_borrowed_fd(*fd, PollFlags::IN)).collect();
+/// What a descriptor in the wait is watched for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interest {
+    /// `POLLIN`: data to read (eventfds, sockets, character devices with a `poll` fop).
+    Readable,
+    /// `POLLPRI` alone: a sysfs attribute that the kernel `sysfs_notify`s. Asking such a file for
+    /// `POLLIN` would wake at once every time (kernfs always reports it readable).
+    Urgent,
+}
+
+/// One descriptor the wait watches, and for what.
+#[derive(Debug, Clone, Copy)]
+pub struct Watch<'a> {
+    pub fd: BorrowedFd<'a>,
+    pub interest: Interest,
+}
+
+/// What the wait found on one descriptor.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ready {
+    pub fd: RawFd,
+    pub readable: bool,
+    pub urgent: bool,
+    /// `POLLERR` or `POLLNVAL`. A sysfs attribute reports `POLLERR` with every `POLLPRI`.
+    pub error: bool,
+    pub hangup: bool,
+}
+
+/// Waits in one `poll()` until one of `watches` is ready or `timeout` passes (`None`: no limit).
+/// Returns what is ready; empty on timeout or interruption.
+pub fn wait(watches: &[Watch<'_>], timeout: Option<Duration>) -> Vec<Ready> {
+    let mut set: Vec<PollFd<'_>> = watches
+        .iter()
+        .map(|w| {
+            let flags = match w.interest {
+                Interest::Readable => PollFlags::IN,
+                Interest::Urgent => PollFlags::PRI,
+            };
+            PollFd::from_borrowed_fd(w.fd, flags)
+        })
+        .collect();
     let timeout =
         timeout.map(|t| Timespec { tv_sec: t.as_secs().min(i64::MAX as u64) as i64, tv_nsec: t.subsec_nanos().into() });
     match poll(&mut set, timeout.as_ref()) {
-        Ok(n) if n > 0 => set.iter().filter(|p| !p.revents().is_empty()).map(|p| p.as_fd().as_raw_fd()).collect(),
+        Ok(n) if n > 0 => set
+            .iter()
+            .filter(|p| !p.revents().is_empty())
+            .map(|p| {
+                let r = p.revents();
+                Ready {
+                    fd: p.as_fd().as_raw_fd(),
+                    readable: r.intersects(PollFlags::IN | PollFlags::RDNORM),
+                    urgent: r.contains(PollFlags::PRI),
+                    error: r.intersects(PollFlags::ERR | PollFlags::NVAL),
+                    hangup: r.contains(PollFlags::HUP),
+                }
+            })
+            .collect(),
         _ => Vec::new(),
     }
+}
+
+/// Waits in one `poll()` until one of `fds` is readable (or hung up) or `timeout` passes.
+/// Returns the descriptors that are ready; empty on timeout or interruption.
+pub fn wait_readable(fds: &[BorrowedFd<'_>], timeout: Option<Duration>) -> Vec<RawFd> {
+    let watches: Vec<Watch<'_>> = fds.iter().map(|fd| Watch { fd: *fd, interest: Interest::Readable }).collect();
+    wait(&watches, timeout).iter().map(|r| r.fd).collect()
+}
+
+/// An `ioctl` whose argument is a buffer the driver reads or writes (`_IOR`/`_IOW` with a type).
+/// Returns the call's non-negative result.
+pub fn ioctl_buffer(fd: BorrowedFd<'_>, request: u32, arg: &mut [u8]) -> io::Result<i32> {
+    // SAFETY: `fd` is an open descriptor for the borrow's lifetime, and `arg` is a live, writable
+    // buffer of `arg.len()` bytes. Each caller passes a buffer at least as large as what its driver
+    // copies for that request (written down with each request number, from the driver's source).
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), request as _, arg.as_mut_ptr()) };
+    if r < 0 { Err(io::Error::last_os_error()) } else { Ok(r) }
+}
+
+/// An `ioctl` whose argument is a plain value, not a pointer (Sony's `FPC_IOCWPREPARE` takes the
+/// power state so).
+pub fn ioctl_value(fd: BorrowedFd<'_>, request: u32, value: libc::c_ulong) -> io::Result<i32> {
+    // SAFETY: `fd` is open for the borrow's lifetime; the argument is passed by value and the
+    // driver does not dereference it.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), request as _, value) };
+    if r < 0 { Err(io::Error::last_os_error()) } else { Ok(r) }
+}
+
+/// CPU time (user + system) the calling thread has used, from `getrusage(RUSAGE_THREAD)`.
+pub fn thread_cpu_time() -> Duration {
+    // <linux/resource.h>; the libc crate names it for glibc but not for bionic.
+    const RUSAGE_THREAD: libc::c_int = 1;
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: `usage` is a writable `rusage`; RUSAGE_THREAD only reads the calling thread's counters.
+    let r = unsafe { libc::getrusage(RUSAGE_THREAD, usage.as_mut_ptr()) };
+    if r != 0 {
+        return Duration::ZERO;
+    }
+    // SAFETY: getrusage succeeded, so it filled the struct (and it was zeroed before).
+    let u = unsafe { usage.assume_init() };
+    let tv = |t: libc::timeval| Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64);
+    tv(u.ru_utime) + tv(u.ru_stime)
 }
 
 /// `CLOCK_MONOTONIC` now, in nanoseconds.

@@ -1,4 +1,4 @@
-//! The worker's wake-up descriptor.
+//! A wake-up descriptor: the worker's, and the blocking-ioctl sensor's helper thread's.
 
 use rustix::event::{EventfdFlags, eventfd};
 use std::io;

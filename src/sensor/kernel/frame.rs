@@ -1,0 +1,113 @@
+//! One frame read from a driver that hands images to the normal world: `width × height` samples of
+//! `bits` bits (8: one byte each; 9–16: two bytes, little-endian), row-major, in one or more
+//! `read()`s. The frame then goes through the same capture checks as any other image.
+
+use super::node::Node;
+use crate::config::Config;
+use crate::image::GrayImage;
+use std::io;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// How long a frame may take to arrive after the interrupt before the touch is dropped.
+const FRAME_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// The frame format (`sensor.frame_*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct FrameSpec {
+    pub width: u32,
+    pub height: u32,
+    pub bits: u32,
+    pub dpi: u32,
+    /// The node frames come from; `None`: the kind's own device node.
+    pub device: Option<PathBuf>,
+}
+
+impl FrameSpec {
+    /// `None` when `sensor.frame_width` is 0: the trustlet captures. The keys' ranges were checked
+    /// with the configuration.
+    pub fn from_config(config: &Config) -> Result<Option<FrameSpec>, String> {
+        let s = &config.sensor;
+        if s.frame_width == 0 {
+            return Ok(None);
+        }
+        Ok(Some(FrameSpec {
+            width: s.frame_width,
+            height: s.frame_height,
+            bits: s.frame_bits,
+            dpi: s.frame_dpi,
+            device: s.frame_device.clone(),
+        }))
+    }
+
+    fn bytes(&self) -> usize {
+        let per_sample = if self.bits > 8 { 2 } else { 1 };
+        (self.width * self.height) as usize * per_sample
+    }
+}
+
+pub(super) enum FrameError {
+    /// The driver is gone: the sensor fails.
+    Gone(io::Error),
+    /// This frame is unusable: the touch is dropped.
+    Bad(String),
+}
+
+/// A frame being read: the worker takes what the node has whenever `poll()` finds it readable,
+/// so that a cancel never waits behind a slow frame.
+pub(super) struct PendingFrame {
+    raw: Vec<u8>,
+    got: usize,
+    pub deadline: Instant,
+}
+
+impl PendingFrame {
+    pub fn new(spec: &FrameSpec) -> PendingFrame {
+        PendingFrame { raw: vec![0; spec.bytes()], got: 0, deadline: Instant::now() + FRAME_TIMEOUT }
+    }
+
+    /// Reads what `node` has now: the image once the frame is whole, `None` while it is not.
+    pub fn pull(&mut self, node: &dyn Node, spec: &FrameSpec) -> Result<Option<GrayImage>, FrameError> {
+        while self.got < self.raw.len() {
+            match node.read(&mut self.raw[self.got..]) {
+                Ok(0) => {
+                    return Err(FrameError::Bad(format!("short frame: {} of {} bytes", self.got, self.raw.len())));
+                }
+                Ok(n) => self.got += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(FrameError::Gone(e)),
+            }
+        }
+        let pixels = to_eight_bits(&self.raw, spec.bits);
+        GrayImage::new(spec.width, spec.height, spec.dpi, pixels).map(Some).map_err(|e| FrameError::Bad(e.to_string()))
+    }
+
+    /// Why the frame is given up at its deadline.
+    pub fn late(&self) -> String {
+        format!("no whole frame within {} ms ({} of {} bytes)", FRAME_TIMEOUT.as_millis(), self.got, self.raw.len())
+    }
+}
+
+/// Samples of `bits` bits as bytes: the top eight significant bits of each.
+fn to_eight_bits(raw: &[u8], bits: u32) -> Vec<u8> {
+    if bits <= 8 {
+        return raw.to_vec();
+    }
+    let shift = bits - 8;
+    raw.chunks_exact(2).map(|s| (u16::from_le_bytes([s[0], s[1]]) >> shift).min(255) as u8).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wide_samples_keep_their_top_eight_bits() {
+        // 12-bit samples 0x0FFF, 0x0800, 0x0010 become 0xFF, 0x80, 0x01.
+        assert_eq!(to_eight_bits(&[0xFF, 0x0F, 0x00, 0x08, 0x10, 0x00], 12), vec![0xFF, 0x80, 0x01]);
+        // A sample wider than its declared bits saturates instead of wrapping.
+        assert_eq!(to_eight_bits(&[0xFF, 0xFF], 10), vec![0xFF]);
+        assert_eq!(to_eight_bits(&[1, 2, 3], 8), vec![1, 2, 3]);
+    }
+}
