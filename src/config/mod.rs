@@ -474,10 +474,16 @@ impl Config {
             return bad("frame_bits", "must be 8..=16".into());
         }
         if let Err(why) = crate::image::check_capture_size(s.frame_width, s.frame_height, s.frame_dpi) {
-            return bad("frame_width", format!("a {}x{} frame at {} dpi: {why}", s.frame_width, s.frame_height, s.frame_dpi));
+            return bad(
+                "frame_width",
+                format!("a {}x{} frame at {} dpi: {why}", s.frame_width, s.frame_height, s.frame_dpi),
+            );
         }
         if s.kind == FPC1020_SYSFS && s.frame_device.is_none() {
-            return bad("frame_device", format!("sensor.kind \"{FPC1020_SYSFS}\" has no device node to read frames from"));
+            return bad(
+                "frame_device",
+                format!("sensor.kind \"{FPC1020_SYSFS}\" has no device node to read frames from"),
+            );
         }
         Ok(())
     }

@@ -12,8 +12,8 @@ pub(crate) use worker::panic_text;
 use crate::codes::{Acquired, ErrorKind};
 use crate::config::Config;
 use crate::error::HalError;
-use crate::tee::{HAT_LEN, Interrupt, Transport};
 use crate::sys::EventFd;
+use crate::tee::{HAT_LEN, Interrupt, Transport};
 use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -51,7 +51,10 @@ enum Query {
     GetAuthenticatorId,
     /// The worker's own CPU time so far (`getrusage(RUSAGE_THREAD)` on the worker), in µs.
     WorkerCpuMicros,
-    SetActiveGroup { gid: u32, path: String },
+    SetActiveGroup {
+        gid: u32,
+        path: String,
+    },
 }
 
 enum Command {
@@ -132,7 +135,10 @@ impl Device {
     /// Opens the device `config` describes with a kernel sensor reached through `backend` (a test
     /// double of the system).
     #[doc(hidden)]
-    pub fn open_on(config: &Config, backend: Arc<dyn crate::sensor::kernel::node::Backend>) -> Result<Device, HalError> {
+    pub fn open_on(
+        config: &Config,
+        backend: Arc<dyn crate::sensor::kernel::node::Backend>,
+    ) -> Result<Device, HalError> {
         let (transport, interrupt) = crate::tee::open(config).map_err(|e| {
             log::error!("trustlet: {e}");
             HalError::InvalidArgument(e)

@@ -141,7 +141,6 @@ fn private_runtime_dir(config: &Config) -> Result<PathBuf, String> {
     Err(refused)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

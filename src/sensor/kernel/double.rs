@@ -35,9 +35,17 @@ pub enum Call {
     ReadAt(PathBuf),
     Read(PathBuf),
     /// An ioctl with a pointer argument: the bytes the caller passed in.
-    Ioctl { path: PathBuf, request: u32, arg: Vec<u8> },
+    Ioctl {
+        path: PathBuf,
+        request: u32,
+        arg: Vec<u8>,
+    },
     /// An ioctl with a value argument.
-    IoctlValue { path: PathBuf, request: u32, value: u64 },
+    IoctlValue {
+        path: PathBuf,
+        request: u32,
+        value: u64,
+    },
 }
 
 /// Which driver a fake node behaves like.
@@ -225,13 +233,27 @@ impl FakeDevice {
     pub fn touch(&self, frame: Option<Vec<u8>>) {
         let mut st = self.state.lock();
         st.level = true;
-        st.frames.extend(frame);
+        if let Some(frame) = frame {
+            self.queue_frame(&mut st, frame);
+        }
         self.fire(&mut st);
     }
 
     /// Queues a frame without an interrupt (for a frame node separate from the interrupt's).
     pub fn push_frame(&self, frame: Vec<u8>) {
-        self.state.lock().frames.push_back(frame);
+        let mut st = self.state.lock();
+        self.queue_frame(&mut st, frame);
+    }
+
+    /// A frame to read; a frame node (and the OnePlus 2 node, whose `poll` follows its capture)
+    /// becomes readable.
+    fn queue_frame(&self, st: &mut DeviceState, frame: Vec<u8>) {
+        st.frames.push_back(frame);
+        if matches!(self.model, Model::Frames | Model::Blocking) {
+            for end in &st.ends {
+                let _ = rustix::net::send(end, &[0], SendFlags::DONTWAIT);
+            }
+        }
     }
 
     /// The finger leaves: the line goes low (no interrupt: the drivers fire on the rising edge).
@@ -360,6 +382,10 @@ impl Node for FakeNode {
         *at += n;
         if *at == frame.len() {
             st.reading = None;
+            if st.frames.is_empty() {
+                drop(st);
+                self.take_interrupts();
+            }
         }
         Ok(n)
     }

@@ -40,11 +40,15 @@ impl Fpc1020Sysfs {
             None => find(&config.sensor.device_name, &*backend)?,
         };
         let irq_path = dir.join("irq");
-        let irq = backend.open(&irq_path, Access::Read).map_err(|e| open_error(e, &irq_path.display().to_string(), "open"))?;
+        let irq = backend
+            .open(&irq_path, Access::Read)
+            .map_err(|e| open_error(e, &irq_path.display().to_string(), "open"))?;
         let prepare = ["device_prepare", "spi_prepare"].iter().map(|n| dir.join(n)).find(|p| backend.exists(p));
         let write = |name: &str, value: &str| -> Result<(), OpenError> {
             let path = dir.join(name);
-            backend.write(&path, value.as_bytes()).map_err(|e| open_error(e, &path.display().to_string(), &format!("write {value:?} to")))
+            backend
+                .write(&path, value.as_bytes())
+                .map_err(|e| open_error(e, &path.display().to_string(), &format!("write {value:?} to")))
         };
         if config.sensor.reset_on_open && backend.exists(&dir.join("hw_reset")) {
             write("hw_reset", "reset")?;
@@ -79,8 +83,12 @@ impl Fpc1020Sysfs {
 fn find(fragment: &str, backend: &dyn Backend) -> Result<PathBuf, OpenError> {
     let root = Path::new(PLATFORM_DEVICES);
     let names = backend.list(root).map_err(|e| open_error(e, PLATFORM_DEVICES, "list"))?;
-    let found: Vec<PathBuf> =
-        names.iter().filter(|n| n.contains(fragment)).map(|n| root.join(n)).filter(|d| backend.exists(&d.join("irq"))).collect();
+    let found: Vec<PathBuf> = names
+        .iter()
+        .filter(|n| n.contains(fragment))
+        .map(|n| root.join(n))
+        .filter(|d| backend.exists(&d.join("irq")))
+        .collect();
     match found.as_slice() {
         [one] => Ok(one.clone()),
         [] => Err(OpenError::Missing(format!(

@@ -145,13 +145,16 @@ fn settings(config: &Config) -> Result<Settings, OpenError> {
     })
 }
 
+/// An open driver, and the node its frames come from (if it hands any over).
+type Opened = (Box<dyn Driver>, Option<Arc<dyn Node>>);
+
 /// Opens the driver and the frame node, resets the sensor if configured, and powers it unless
 /// power follows operations.
 fn open_driver(
     config: &Config,
     settings: &Settings,
     backend: &Arc<dyn Backend>,
-) -> Result<(Box<dyn Driver>, Option<Arc<dyn Node>>), OpenError> {
+) -> Result<Opened, OpenError> {
     let mut driver: Box<dyn Driver> = match config.sensor.kind.as_str() {
         FPC1020_SYSFS => Box::new(fpc1020_sysfs::Fpc1020Sysfs::open(config, settings.wakelock, Arc::clone(backend))?),
         MISC_IOCTL => Box::new(misc_ioctl::MiscIoctl::open(config, &**backend)?),
@@ -168,7 +171,11 @@ fn open_driver(
     let frames = match &settings.frame {
         None => None,
         Some(spec) => match &spec.device {
-            Some(path) => Some(backend.open(path, node::Access::Read).map_err(|e| open_error(e, &path.display().to_string(), "open"))?),
+            Some(path) => Some(
+                backend
+                    .open(path, node::Access::Read)
+                    .map_err(|e| open_error(e, &path.display().to_string(), "open"))?,
+            ),
             None => driver.node(),
         },
     };
@@ -199,6 +206,8 @@ impl KernelSensor {
     fn fault(&mut self, what: &str, e: io::Error) -> SensorFault {
         let name = self.driver.as_ref().map_or_else(|| self.settings.kind.clone(), |d| d.describe());
         self.release_wakelock();
+        // Disarmed and closed: the next arming opens the driver again.
+        self.armed = false;
         self.driver = None;
         self.frames = None;
         self.held = None;
@@ -269,7 +278,8 @@ impl KernelSensor {
 
     /// Takes what the frame node has; the image once the frame is whole.
     fn pull_frame(&mut self) -> Result<Option<SensorEvent>, SensorFault> {
-        let (Some(spec), Some(node), Some(pending)) = (&self.settings.frame, &self.frames, self.pending.as_mut()) else {
+        let (Some(spec), Some(node), Some(pending)) = (&self.settings.frame, &self.frames, self.pending.as_mut())
+        else {
             return Ok(None);
         };
         match pending.pull(&**node, spec) {

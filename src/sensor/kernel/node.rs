@@ -63,7 +63,10 @@ impl Backend for System {
         let fd = rustix::fs::open(path, OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOCTTY, Mode::empty())?;
         let n = rustix::io::write(&fd, value)?;
         if n != value.len() {
-            return Err(io::Error::new(io::ErrorKind::WriteZero, format!("short write ({n} of {} bytes)", value.len())));
+            return Err(io::Error::new(
+                io::ErrorKind::WriteZero,
+                format!("short write ({n} of {} bytes)", value.len()),
+            ));
         }
         Ok(())
     }
@@ -73,8 +76,10 @@ impl Backend for System {
     }
 
     fn list(&self, dir: &Path) -> io::Result<Vec<String>> {
-        let mut names: Vec<String> =
-            std::fs::read_dir(dir)?.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        let mut names: Vec<String> = std::fs::read_dir(dir)?
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
         names.sort();
         Ok(names)
     }

@@ -1,0 +1,457 @@
+//! The kernel sensor kinds, driven through the test double of the system (`sensor::kernel::double`):
+//! the production worker, sensor and trustlet run unmodified down to the system call, and the
+//! test's own thread fires the "interrupt". Request numbers are checked against `_IOR`/`_IOW`
+//! computed from the drivers' headers (the numbers are in the comments of each kind's module).
+
+use fphal::auth_token;
+use fphal::codes::{Acquired, ErrorKind};
+use fphal::config::Config;
+use fphal::error::HalError;
+use fphal::hal::{Device, Message};
+use fphal::sensor::kernel::double::{Call, FakeDevice, FakeKernel, Model};
+use fphal::sensor::kernel::ioc::{INT, ior, iow};
+use parking_lot::Mutex;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Sony's `FPC_IOC_MAGIC` (fpc1145_platform.c) and the OnePlus 2 driver's `'K'` (fpc1020_ioctl.h).
+const SONY: u32 = 0x1145;
+const K: u32 = b'K' as u32;
+const FRAMES: &str = "/dev/fp_frames";
+
+struct Rig {
+    kernel: Arc<FakeKernel>,
+    dir: PathBuf,
+    dev: Option<Device>,
+    seen: Arc<Mutex<Vec<Message>>>,
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("fphal-kernel-sensor-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("group")).unwrap();
+    dir
+}
+
+/// A configuration for `kind` with `sensor_keys`, keys in `dir`, one touch per enrollment.
+fn config(dir: &Path, sensor_keys: &str) -> Config {
+    let text = format!(
+        "[sensor]\n{sensor_keys}\n[trustlet]\nkey_dir = \"{}\"\n[enroll]\nsamples = 1\n",
+        dir.join("keys").display()
+    );
+    Config::from_toml(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+fn frame(finger: u64, impression: u32) -> Vec<u8> {
+    let touch = fphal_synth::Touch::nth(finger, impression, 160, 500);
+    fphal_synth::impression(&fphal_synth::Master::grow(finger), &touch).pixels
+}
+
+const FRAME_KEYS: &str = "frame_width = 160\nframe_height = 160\nframe_dpi = 500\n";
+
+impl Rig {
+    fn open(name: &str, kernel: Arc<FakeKernel>, sensor_keys: &str) -> Rig {
+        // With FPHAL_LOG=debug, the library's log lines go to stderr.
+        if std::env::var_os("FPHAL_LOG").is_some() {
+            fphal::logging::init(None);
+        }
+        let dir = scratch(name);
+        let cfg = config(&dir, sensor_keys);
+        let dev = Device::open_on(&cfg, kernel.clone()).unwrap_or_else(|e| panic!("open: {e}"));
+        let seen: Arc<Mutex<Vec<Message>>> = Arc::default();
+        let sink = Arc::clone(&seen);
+        dev.set_sink(Some(Arc::new(move |m: &Message| sink.lock().push(m.clone()))));
+        dev.set_active_group(0, dir.join("group").to_str().unwrap()).unwrap();
+        Rig { kernel, dir, dev: Some(dev), seen }
+    }
+
+    fn dev(&self) -> &Device {
+        self.dev.as_ref().unwrap()
+    }
+
+    fn enroll(&self) {
+        let challenge = self.dev().pre_enroll().unwrap();
+        let key = std::fs::read(self.dir.join("keys/auth_token.key")).unwrap();
+        self.dev().enroll(auth_token::mint_password_token(&key, challenge, 1), 0, 60).unwrap();
+    }
+
+    /// Waits until a message matching `want` arrives (up to 20 s); returns everything seen.
+    fn until(&self, want: impl Fn(&Message) -> bool) -> Vec<Message> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let seen = self.seen.lock().clone();
+            if seen.iter().any(&want) {
+                return seen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out; messages so far: {seen:?}; the sensor's calls: {:?}",
+                self.kernel.calls()
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    fn take(&self) -> Vec<Message> {
+        std::mem::take(&mut *self.seen.lock())
+    }
+
+    fn enrolled(&self) -> u32 {
+        let seen = self.until(|m| matches!(m, Message::Enrolling { remaining: 0, .. }));
+        assert!(seen.contains(&Message::Acquired(Acquired::Good)), "{seen:?}");
+        self.take();
+        match seen.iter().find(|m| matches!(m, Message::Enrolling { .. })) {
+            Some(Message::Enrolling { fid, .. }) => *fid,
+            _ => unreachable!(),
+        }
+    }
+
+    fn authenticated(&self) -> u32 {
+        let seen = self.until(|m| matches!(m, Message::Authenticated { .. }));
+        self.take();
+        match seen.iter().find(|m| matches!(m, Message::Authenticated { .. })) {
+            Some(Message::Authenticated { fid, .. }) => *fid,
+            _ => unreachable!(),
+        }
+    }
+
+    /// Cancels and checks that exactly one `CANCELED` follows, and nothing after it.
+    fn cancel_once(&self) {
+        self.dev().cancel().unwrap();
+        self.until(|m| *m == Message::Error(ErrorKind::Canceled));
+        std::thread::sleep(Duration::from_millis(150));
+        let seen = self.take();
+        let canceled = seen.iter().filter(|m| **m == Message::Error(ErrorKind::Canceled)).count();
+        assert_eq!(canceled, 1, "{seen:?}");
+        assert_eq!(seen.last(), Some(&Message::Error(ErrorKind::Canceled)), "{seen:?}");
+    }
+
+    fn ioctls(&self) -> Vec<(u32, Vec<u8>)> {
+        self.kernel
+            .calls()
+            .into_iter()
+            .filter_map(|c| match c {
+                Call::Ioctl { request, arg, .. } => Some((request, arg)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn value_ioctls(&self) -> Vec<(u32, u64)> {
+        self.kernel
+            .calls()
+            .into_iter()
+            .filter_map(|c| match c {
+                Call::IoctlValue { request, value, .. } => Some((request, value)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn writes(&self, path: &str) -> Vec<String> {
+        self.kernel
+            .calls()
+            .into_iter()
+            .filter_map(|c| match c {
+                Call::Write(p, v) if p == Path::new(path) => Some(String::from_utf8(v).unwrap()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+impl Drop for Rig {
+    fn drop(&mut self) {
+        drop(self.dev.take());
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Waits until `cond` holds (up to 10 s).
+fn wait_for(what: &str, cond: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+fn sysfs_rig(name: &str, extra: &str) -> (Rig, Arc<FakeDevice>, Arc<FakeDevice>) {
+    let kernel = FakeKernel::new(name);
+    let (_, irq) = kernel.fpc1020_sysfs("soc:fp_fpc1020");
+    let frames = kernel.device(Path::new(FRAMES), Model::Frames);
+    let keys =
+        format!("kind = \"fpc1020-sysfs\"\n{FRAME_KEYS}frame_device = \"{FRAMES}\"\nwakelock = \"sysfs\"\n{extra}");
+    (Rig::open(name, kernel, &keys), irq, frames)
+}
+
+#[test]
+fn fpc1020_sysfs_finger_down_capture_and_result() {
+    let (rig, irq, frames) = sysfs_rig("sysfs-touch", "");
+    let dir = "/sys/bus/platform/devices/soc:fp_fpc1020";
+    // Found by name, reset, powered, and the irq attribute read once to set the notify baseline.
+    assert_eq!(rig.writes(&format!("{dir}/hw_reset")), ["reset"]);
+    assert_eq!(rig.writes(&format!("{dir}/device_prepare")), ["enable"]);
+    assert!(rig.kernel.calls().contains(&Call::ReadAt(PathBuf::from(format!("{dir}/irq")))));
+
+    rig.enroll();
+    frames.push_frame(frame(3, 1));
+    irq.touch(None);
+    let fid = rig.enrolled();
+    assert_ne!(fid, 0);
+    // A wakelock from the interrupt to the result, with the kernel's own timeout as a safety net.
+    assert_eq!(rig.writes("/sys/power/wake_lock"), ["fphal 1000000000"]);
+    assert_eq!(rig.writes("/sys/power/wake_unlock"), ["fphal"]);
+
+    irq.lift();
+    rig.dev().authenticate(7, 0).unwrap();
+    frames.push_frame(frame(3, 1));
+    irq.touch(None);
+    assert_eq!(rig.authenticated(), fid);
+    irq.lift();
+    rig.dev().authenticate(8, 0).unwrap();
+    frames.push_frame(frame(11, 1));
+    irq.touch(None);
+    assert_eq!(rig.authenticated(), 0, "another finger does not match");
+    rig.cancel_once();
+}
+
+#[test]
+fn misc_ioctl_sends_sonys_request_numbers() {
+    let kernel = FakeKernel::new("misc");
+    let dev = kernel.device(Path::new("/dev/fingerprint"), Model::Misc);
+    let frames = kernel.device(Path::new(FRAMES), Model::Frames);
+    let keys = format!(
+        "kind = \"misc-ioctl\"\n{FRAME_KEYS}frame_device = \"{FRAMES}\"\npower = \"operation\"\nwakelock = \"driver\"\n"
+    );
+    let rig = Rig::open("misc", kernel, &keys);
+    let int = |v: i32| v.to_ne_bytes().to_vec();
+    // FPC_IOCRHWTYPE _IOR(0x1145, 0x85, int) asked at open; FPC_IOCWRESET _IOW(0x1145, 0x03, int).
+    assert_eq!(rig.ioctls()[0].0, ior(SONY, 0x85, INT));
+    assert_eq!(rig.value_ioctls(), [(iow(SONY, 0x03, INT), 0)]);
+    rig.kernel.clear_calls();
+
+    rig.enroll();
+    // Power follows the operation: FPC_IOCWPREPARE _IOW(0x1145, 0x01, int), by value.
+    wait_for("power on", || rig.value_ioctls() == [(iow(SONY, 0x01, INT), 1)]);
+    frames.push_frame(frame(5, 1));
+    dev.touch(None);
+    rig.enrolled();
+    let ioctls = rig.ioctls();
+    // FPC_IOCRIRQ _IOR(0x1145, 0x83, int) reads the level after the wake; FPC_IOCWAWAKE
+    // _IOW(0x1145, 0x04, int) passes struct { int awake; unsigned timeout_ms; }, capped at 400 ms.
+    assert_eq!(ioctls[0], (ior(SONY, 0x83, INT), int(0)));
+    let awake: Vec<&Vec<u8>> = ioctls.iter().filter(|(r, _)| *r == iow(SONY, 0x04, INT)).map(|(_, a)| a).collect();
+    assert_eq!(awake, [&[int(1), 400u32.to_ne_bytes().to_vec()].concat(), &vec![0u8; 8]]);
+    // The enrollment is over: power goes off.
+    wait_for("power off", || rig.value_ioctls().last() == Some(&(iow(SONY, 0x01, INT), 0)));
+}
+
+#[test]
+fn blocking_ioctl_waits_in_a_helper_thread_and_cancel_aborts_it() {
+    let kernel = FakeKernel::new("blocking");
+    let dev = kernel.device(Path::new("/dev/fpc1020"), Model::Blocking);
+    let keys = format!("kind = \"blocking-ioctl\"\n{FRAME_KEYS}");
+    let rig = Rig::open("blocking", kernel, &keys);
+    // FPC_HW_RESET _IOW('K', 0, int), called without an argument.
+    assert_eq!(rig.value_ioctls(), [(iow(K, 0, INT), 0)]);
+
+    rig.dev().authenticate(1, 0).unwrap();
+    // FPC_GET_INTERRUPT _IOR('K', 1, int): the helper sleeps in it.
+    wait_for("the helper to wait", || rig.ioctls().iter().any(|(r, _)| *r == ior(K, 1, INT)));
+    rig.cancel_once();
+    // FPC_ABORT _IOR('K', 6, int) woke it.
+    assert!(rig.ioctls().iter().any(|(r, _)| *r == ior(K, 6, INT)), "{:?}", rig.ioctls());
+
+    // Frames come from the device node itself (the driver's read fop).
+    rig.enroll();
+    dev.touch(Some(frame(9, 1)));
+    let fid = rig.enrolled();
+    dev.lift();
+    rig.dev().authenticate(2, 0).unwrap();
+    wait_for("the helper to wait again", || rig.ioctls().iter().filter(|(r, _)| *r == ior(K, 1, INT)).count() >= 3);
+    dev.touch(Some(frame(9, 1)));
+    assert_eq!(rig.authenticated(), fid);
+}
+
+#[test]
+fn cancel_while_waiting_is_one_canceled_for_every_kind() {
+    for kind in ["fpc1020-sysfs", "misc-ioctl", "blocking-ioctl"] {
+        let kernel = FakeKernel::new(&format!("cancel-{kind}"));
+        kernel.fpc1020_sysfs("soc:fpc1020");
+        kernel.device(Path::new("/dev/fingerprint"), Model::Misc);
+        kernel.device(Path::new("/dev/fpc1020"), Model::Blocking);
+        kernel.device(Path::new(FRAMES), Model::Frames);
+        let keys = format!("kind = \"{kind}\"\n{FRAME_KEYS}frame_device = \"{FRAMES}\"\n");
+        let rig = Rig::open(&format!("cancel-{kind}"), kernel, &keys);
+        rig.dev().authenticate(1, 0).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        rig.cancel_once();
+        // Twice in a row, and a cancel with nothing running, each answered once.
+        rig.dev().authenticate(2, 0).unwrap();
+        rig.cancel_once();
+        rig.cancel_once();
+    }
+}
+
+#[test]
+fn cancel_during_a_capture_ends_the_touch_with_one_canceled() {
+    let (rig, irq, frames) = sysfs_rig("sysfs-capture-cancel", "");
+    rig.enroll();
+    frames.push_frame(frame(3, 1));
+    irq.touch(None);
+    rig.enrolled();
+    irq.lift();
+
+    // The frame has not arrived when the cancel comes: the worker is in its poll, not in a read.
+    rig.dev().authenticate(3, 0).unwrap();
+    irq.touch(None);
+    wait_for("the frame read to start", || rig.kernel.calls().iter().any(|c| matches!(c, Call::Read(_))));
+    rig.cancel_once();
+    frames.push_frame(frame(3, 2));
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(rig.take().is_empty(), "a frame after the cancel is nobody's");
+    irq.lift();
+
+    // The frame is there and the trustlet is matching it when the cancel comes.
+    for _ in 0..5 {
+        rig.dev().authenticate(4, 0).unwrap();
+        frames.push_frame(frame(3, 2));
+        irq.touch(None);
+        rig.cancel_once();
+        irq.lift();
+        std::thread::sleep(Duration::from_millis(40));
+    }
+}
+
+#[test]
+fn an_interrupt_storm_costs_one_short_wake_per_interrupt() {
+    let (rig, irq, _) = sysfs_rig("sysfs-storm", "");
+    // Idle, nothing watches the interrupt at all.
+    let (idle_wakes, _) = rig.dev().worker_load().unwrap();
+    for _ in 0..200 {
+        irq.spurious();
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    let (after_idle, _) = rig.dev().worker_load().unwrap();
+    assert!(after_idle - idle_wakes <= 2, "{} wakes while idle", after_idle - idle_wakes);
+
+    rig.dev().authenticate(1, 0).unwrap();
+    std::thread::sleep(Duration::from_millis(20));
+    let (wakes0, cpu0) = rig.dev().worker_load().unwrap();
+    const STORM: u64 = 1000;
+    for _ in 0..STORM {
+        irq.spurious();
+        std::thread::sleep(Duration::from_micros(100));
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    let (wakes1, cpu1) = rig.dev().worker_load().unwrap();
+    let (wakes, cpu) = (wakes1 - wakes0, cpu1 - cpu0);
+    println!("{STORM} spurious interrupts: {wakes} worker wakes, {} µs worker CPU", cpu.as_micros());
+    // At most one wake per interrupt (plus the two queries'), and at most 250 µs of CPU for each:
+    // a line read and nothing else.
+    assert!(wakes <= STORM + 4, "{wakes} wakes");
+    assert!(cpu <= Duration::from_micros(250 * STORM), "{cpu:?} of worker CPU");
+    assert!(rig.take().is_empty(), "spurious interrupts make no messages");
+    // And the operation still waits for a real finger.
+    rig.cancel_once();
+}
+
+#[test]
+fn a_missing_or_refused_driver_fails_open_with_the_path() {
+    let dir = scratch("missing");
+    let kernel = FakeKernel::new("missing");
+    let cfg = config(&dir, &format!("kind = \"misc-ioctl\"\n{FRAME_KEYS}frame_device = \"{FRAMES}\"\n"));
+    let e = Device::open_on(&cfg, kernel.clone()).err().expect("no /dev/fingerprint");
+    assert_eq!(e.errno(), -libc::ENODEV, "{e}");
+    assert!(e.to_string().contains("/dev/fingerprint"), "{e}");
+
+    kernel.device(Path::new("/dev/fingerprint"), Model::Misc);
+    kernel.refuse(Path::new("/dev/fingerprint"), libc::EACCES);
+    let e = Device::open_on(&cfg, kernel.clone()).err().expect("refused");
+    assert_eq!(e.errno(), -libc::EACCES, "{e}");
+    assert!(e.to_string().contains("/dev/fingerprint") && e.to_string().contains("SELinux"), "{e}");
+
+    // No fpc1020 device under /sys/bus/platform/devices: -ENODEV naming where it looked.
+    let cfg = config(&dir, &format!("kind = \"fpc1020-sysfs\"\n{FRAME_KEYS}frame_device = \"{FRAMES}\"\n"));
+    let e = Device::open_on(&cfg, kernel.clone()).err().expect("no sysfs device");
+    assert_eq!(e.errno(), -libc::ENODEV, "{e}");
+    assert!(e.to_string().contains("/sys/bus/platform/devices"), "{e}");
+    // Two of them: -EINVAL naming the key that picks one.
+    kernel.fpc1020_sysfs("soc:fpc1020");
+    kernel.fpc1020_sysfs("soc:fp_fpc1020");
+    let e = Device::open_on(&cfg, kernel.clone()).err().expect("ambiguous");
+    assert_eq!(e.errno(), -libc::EINVAL, "{e}");
+    assert!(e.to_string().contains("sensor.device"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_sensor_keys_are_refused_by_name() {
+    let dir = scratch("keys");
+    for (keys, named) in [
+        ("kind = \"misc-ioctl\"\npower = \"sometimes\"\n", "sensor.power"),
+        ("kind = \"blocking-ioctl\"\npower = \"operation\"\n", "sensor.power"),
+        ("kind = \"blocking-ioctl\"\nwakelock = \"driver\"\n", "sensor.wakelock"),
+        ("kind = \"misc-ioctl\"\nwakelock_ms = 50\n", "sensor.wakelock_ms"),
+        ("kind = \"misc-ioctl\"\n", "sensor.frame_width"),
+        ("kind = \"misc-ioctl\"\nframe_width = 160\nframe_height = 0\n", "sensor.frame_height"),
+        ("kind = \"misc-ioctl\"\nframe_width = 160\nframe_height = 160\nframe_bits = 17\n", "sensor.frame_bits"),
+        ("kind = \"misc-ioctl\"\nframe_width = 1000\nframe_height = 1000\nframe_dpi = 250\n", "sensor.frame_width"),
+        ("kind = \"fpc1020-sysfs\"\nframe_width = 160\nframe_height = 160\n", "sensor.frame_device"),
+        ("kind = \"misc-ioctl\"\ndevice_name = \"fpc\"\n", "sensor.device_name"),
+        ("kind = \"misc-ioctl\"\ndevice = \"dev/fingerprint\"\n", "sensor.device"),
+        ("device = \"/dev/fingerprint\"\n", "sensor.device"),
+        ("kind = \"goodix-netlink\"\n", "sensor.kind"),
+    ] {
+        let text = format!("[sensor]\n{keys}[trustlet]\nkey_dir = \"{}\"\n", dir.display());
+        let e = Config::from_toml(&text).err().unwrap_or_else(|| panic!("{keys:?} must be refused"));
+        assert!(e.0.contains(named), "the error for {keys:?} must name {named}: {e}");
+        assert_eq!(HalError::InvalidArgument(e.0).errno(), -libc::EINVAL);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_driver_that_disappears_fails_the_operation_and_the_next_one_recovers() {
+    for kind in ["fpc1020-sysfs", "misc-ioctl", "blocking-ioctl"] {
+        let name = format!("unplug-{kind}");
+        let kernel = FakeKernel::new(&name);
+        let (_, irq) = kernel.fpc1020_sysfs("soc:fpc1020");
+        let misc = kernel.device(Path::new("/dev/fingerprint"), Model::Misc);
+        let blocking = kernel.device(Path::new("/dev/fpc1020"), Model::Blocking);
+        let frames = kernel.device(Path::new(FRAMES), Model::Frames);
+        let device = match kind {
+            "fpc1020-sysfs" => irq,
+            "misc-ioctl" => misc,
+            _ => blocking,
+        };
+        let keys = format!("kind = \"{kind}\"\n{FRAME_KEYS}frame_device = \"{FRAMES}\"\n");
+        let rig = Rig::open(&name, kernel, &keys);
+        rig.enroll();
+        frames.push_frame(frame(4, 1));
+        device.touch(None);
+        let fid = rig.enrolled();
+        device.lift();
+
+        rig.dev().authenticate(1, 0).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        device.unplug();
+        let seen = rig.until(|m| matches!(m, Message::Error(_)));
+        assert_eq!(seen, [Message::Error(ErrorKind::HwUnavailable)], "{kind}");
+        rig.take();
+
+        // While it is gone, the next operation fails the same way, and nothing hangs.
+        rig.dev().authenticate(2, 0).unwrap();
+        assert_eq!(rig.until(|m| matches!(m, Message::Error(_))), [Message::Error(ErrorKind::HwUnavailable)]);
+        rig.take();
+
+        device.replug();
+        rig.dev().authenticate(3, 0).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        frames.push_frame(frame(4, 1));
+        device.touch(None);
+        assert_eq!(rig.authenticated(), fid, "{kind} recovers");
+    }
+}
