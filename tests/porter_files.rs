@@ -167,3 +167,17 @@ fn the_build_files_take_the_libraries_where_the_cross_build_leaves_them() {
     let version = format!("cargo_pkg_version: \"{}\",", env!("CARGO_PKG_VERSION"));
     assert!(read("Android.bp").contains(&version), "Android.bp must say {version}");
 }
+
+/// The configuration examples in porting.md's sensor section are what the library reads: each parses,
+/// except the one the text says this release refuses with the software trustlet (by naming the key).
+#[test]
+fn the_sensor_kind_examples_in_porting_md_are_read_as_documented() {
+    let text = read("docs/porting.md");
+    let section = &text[text.find("## 8. Which sensor kind").expect("the sensor section")..];
+    let blocks: Vec<&str> = section.split("```toml\n").skip(1).map(|b| &b[..b.find("```").unwrap()]).collect();
+    assert_eq!(blocks.len(), 2, "{blocks:?}");
+    let e = Config::from_toml(blocks[0]).expect_err("a TEE-only sensor needs a TEE trustlet");
+    assert!(e.0.contains("sensor.frame_width"), "{e}");
+    let c = Config::from_toml(blocks[1]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((c.sensor.kind.as_str(), c.sensor.frame_width), ("blocking-ioctl", 192));
+}

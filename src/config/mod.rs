@@ -637,7 +637,7 @@ mod tests {
             ("[log]\nlevel = info\n", "log.level"),
             ("[sensors]\nkind = \"virtual\"\n", "[sensors]"),
             ("[sensor.extra]\nkind = \"virtual\"\n", "sensor.extra"),
-            ("[sensor]\nkind = \"fpc1020-sysfs\"\n", "sensor.kind"),
+            ("[sensor]\nkind = \"goodix-netlink\"\n", "sensor.kind"),
             ("[trustlet]\nkind = \"qsee\"\n", "trustlet.kind"),
         ] {
             let e = Config::from_toml(text).unwrap_err();

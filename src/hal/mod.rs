@@ -124,12 +124,12 @@ impl Device {
             log::error!("trustlet: {e}");
             HalError::InvalidArgument(e)
         })?;
-        Device::start(config, transport, interrupt, Arc::new(crate::sensor::kernel::node::System))
+        Device::start(config, transport, interrupt, None)
     }
 
     /// Opens a device whose trustlet is reached through `transport`.
     pub fn open_with(config: &Config, transport: Box<dyn Transport>) -> Result<Device, HalError> {
-        Device::start(config, transport, None, Arc::new(crate::sensor::kernel::node::System))
+        Device::start(config, transport, None, None)
     }
 
     /// Opens the device `config` describes with a kernel sensor reached through `backend` (a test
@@ -143,18 +143,22 @@ impl Device {
             log::error!("trustlet: {e}");
             HalError::InvalidArgument(e)
         })?;
-        Device::start(config, transport, interrupt, backend)
+        Device::start(config, transport, interrupt, Some(backend))
     }
 
     fn start(
         config: &Config,
         transport: Box<dyn Transport>,
         interrupt: Option<Interrupt>,
-        backend: Arc<dyn crate::sensor::kernel::node::Backend>,
+        backend: Option<Arc<dyn crate::sensor::kernel::node::Backend>>,
     ) -> Result<Device, HalError> {
         use crate::sensor::OpenError;
         let n = OPEN_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let sensor = crate::sensor::open_on(config, n, backend).map_err(|e| {
+        let sensor = match backend {
+            Some(backend) => crate::sensor::open_on(config, n, backend),
+            None => crate::sensor::open(config, n),
+        };
+        let sensor = sensor.map_err(|e| {
             log::error!("sensor: {e}");
             match e {
                 OpenError::Missing(why) => HalError::NoDevice(why),

@@ -125,3 +125,47 @@ pub fn monotonic_ns() -> u64 {
     let ts = clock_gettime(ClockId::Monotonic);
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustix::net::{AddressFamily, SendFlags, SocketFlags, SocketType, socketpair};
+
+    #[test]
+    fn ioctls_reach_the_kernel_with_their_argument() {
+        let (a, b) = socketpair(AddressFamily::UNIX, SocketType::STREAM, SocketFlags::CLOEXEC, None).unwrap();
+        rustix::net::send(&a, b"abc", SendFlags::empty()).unwrap();
+        // FIONREAD writes the bytes waiting through its `int *` argument.
+        let mut n = [0u8; 4];
+        assert_eq!(ioctl_buffer(b.as_fd(), libc::FIONREAD as u32, &mut n).unwrap(), 0);
+        assert_eq!(i32::from_ne_bytes(n), 3);
+        // A request the device does not know fails with the kernel's errno.
+        let null = std::fs::File::open("/dev/null").unwrap();
+        let e = ioctl_value(null.as_fd(), 0x4004_4b00, 0).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::ENOTTY));
+    }
+
+    #[test]
+    fn a_sysfs_style_watch_wakes_on_urgent_data_only() {
+        let (a, b) = socketpair(AddressFamily::UNIX, SocketType::STREAM, SocketFlags::CLOEXEC, None).unwrap();
+        let urgent = [Watch { fd: b.as_fd(), interest: Interest::Urgent }];
+        rustix::net::send(&a, b"x", SendFlags::empty()).unwrap();
+        assert!(wait(&urgent, Some(Duration::from_millis(10))).is_empty(), "ordinary data is not urgent");
+        rustix::net::send(&a, b"!", SendFlags::OOB).unwrap();
+        let ready = wait(&urgent, Some(Duration::from_secs(5)));
+        assert_eq!(ready.len(), 1);
+        assert!(ready[0].urgent && ready[0].fd == b.as_raw_fd());
+    }
+
+    #[test]
+    fn thread_cpu_time_counts_this_threads_work() {
+        let before = thread_cpu_time();
+        let until = std::time::Instant::now() + Duration::from_millis(30);
+        let mut x = 0u64;
+        while std::time::Instant::now() < until {
+            x = x.wrapping_mul(31).wrapping_add(7);
+        }
+        std::hint::black_box(x);
+        assert!(thread_cpu_time() > before);
+    }
+}

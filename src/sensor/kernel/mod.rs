@@ -150,11 +150,7 @@ type Opened = (Box<dyn Driver>, Option<Arc<dyn Node>>);
 
 /// Opens the driver and the frame node, resets the sensor if configured, and powers it unless
 /// power follows operations.
-fn open_driver(
-    config: &Config,
-    settings: &Settings,
-    backend: &Arc<dyn Backend>,
-) -> Result<Opened, OpenError> {
+fn open_driver(config: &Config, settings: &Settings, backend: &Arc<dyn Backend>) -> Result<Opened, OpenError> {
     let mut driver: Box<dyn Driver> = match config.sensor.kind.as_str() {
         FPC1020_SYSFS => Box::new(fpc1020_sysfs::Fpc1020Sysfs::open(config, settings.wakelock, Arc::clone(backend))?),
         MISC_IOCTL => Box::new(misc_ioctl::MiscIoctl::open(config, &**backend)?),

@@ -3,8 +3,12 @@
 //! `--cancel` measures instead how long a cancel waits behind the largest capture the sensor path
 //! accepts, processed against 5 fingers of 14 views.
 //!
+//! `--sensor-cancel` measures how fast a cancel reaches each kernel sensor kind's worker, on the
+//! system double of `fphal::sensor::kernel::double` (real descriptors and threads, fake driver).
+//!
 //!   fphal-bench [--iterations N] [--dir DIR]
 //!   fphal-bench --cancel [--iterations N]
+//!   fphal-bench --sensor-cancel [--iterations N]
 #![forbid(unsafe_code)]
 
 use anyhow::{Context, Result, bail};
@@ -39,6 +43,9 @@ struct Cli {
     /// cancels, at times spread over the capture's processing).
     #[arg(long)]
     cancel: bool,
+    /// Measure cancel latency per kernel sensor kind instead (`--iterations` cancels each).
+    #[arg(long)]
+    sensor_cancel: bool,
 }
 
 fn stats(mut us: Vec<f64>) -> String {
@@ -64,6 +71,11 @@ fn main() -> Result<()> {
     let key = keys::load_or_create(&root.join("device.key"), true).map_err(anyhow::Error::msg)?;
     let auth_key = [7u8; 32];
     let n = cli.iterations;
+    if cli.sensor_cancel {
+        let result = sensor_cancel(&root, n);
+        std::fs::remove_dir_all(&root)?;
+        return result;
+    }
     if cli.cancel {
         let result = cancel_delay(&root, n);
         std::fs::remove_dir_all(&root)?;
@@ -198,5 +210,55 @@ fn cancel_delay(root: &Path, trials: usize) -> Result<()> {
         p(0.9),
         p(1.0)
     );
+    Ok(())
+}
+
+/// For each kernel sensor kind, with an `authenticate` waiting for a finger: the time from just
+/// before `cancel()` to the worker leaving `poll()` (its own `CLOCK_MONOTONIC` stamp), and to the
+/// `ERROR(CANCELED)` reaching the client; then a blocking-ioctl helper is aborted as well.
+fn sensor_cancel(root: &Path, trials: usize) -> Result<()> {
+    use fphal::codes::ErrorKind;
+    use fphal::hal::{Device, Message};
+    use fphal::sensor::kernel::double::{FakeKernel, Model};
+    use std::sync::mpsc;
+
+    println!("| kind (µs) | cancel() -> worker leaves poll() p50 | p99 | cancel() -> CANCELED delivered p50 | p99 |");
+    println!("|---|---:|---:|---:|---:|");
+    for kind in ["fpc1020-sysfs", "misc-ioctl", "blocking-ioctl"] {
+        let kernel = FakeKernel::new(&format!("bench-{kind}"));
+        kernel.fpc1020_sysfs("soc:fpc1020");
+        kernel.device(Path::new("/dev/fingerprint"), Model::Misc);
+        kernel.device(Path::new("/dev/fpc1020"), Model::Blocking);
+        kernel.device(Path::new("/dev/fp_frames"), Model::Frames);
+        let dir = root.join(kind);
+        std::fs::create_dir_all(dir.join("group"))?;
+        let config = Config::from_toml(&format!(
+            "[sensor]\nkind = \"{kind}\"\nframe_width = 160\nframe_height = 160\nframe_device = \"/dev/fp_frames\"\n\
+             [trustlet]\nkey_dir = \"{}\"\n",
+            dir.join("keys").display()
+        ))?;
+        let dev = Device::open_on(&config, kernel.clone())?;
+        let (tx, rx) = mpsc::channel::<Instant>();
+        let tx = std::sync::Mutex::new(tx);
+        dev.set_sink(Some(std::sync::Arc::new(move |m: &Message| {
+            if *m == Message::Error(ErrorKind::Canceled) {
+                let _ = tx.lock().map(|t| t.send(Instant::now()));
+            }
+        })));
+        dev.set_active_group(0, dir.join("group").to_str().context("UTF-8 path")?)?;
+        let (mut woke, mut delivered) = (Vec::new(), Vec::new());
+        for k in 0..trials {
+            dev.authenticate(k as u64 + 1, 0)?;
+            // Let the worker arm the sensor and go back to sleep in poll().
+            std::thread::sleep(Duration::from_millis(3));
+            let mono = fphal::sys::monotonic_ns();
+            let t = Instant::now();
+            dev.cancel()?;
+            let at = rx.recv_timeout(Duration::from_secs(5)).context("no CANCELED within 5 s")?;
+            delivered.push(at.duration_since(t).as_secs_f64() * 1e6);
+            woke.push(dev.last_wake_ns().saturating_sub(mono) as f64 / 1e3);
+        }
+        println!("| {kind} | {} | {} |", stats(woke), stats(delivered));
+    }
     Ok(())
 }
