@@ -139,10 +139,11 @@ mod tests {
         let mut n = [0u8; 4];
         assert_eq!(ioctl_buffer(b.as_fd(), libc::FIONREAD as u32, &mut n).unwrap(), 0);
         assert_eq!(i32::from_ne_bytes(n), 3);
-        // A request the device does not know fails with the kernel's errno.
+        // A request the device does not know fails with the kernel's errno (ENOSYS under qemu-user,
+        // which refuses the ioctls it cannot translate before the kernel sees them).
         let null = std::fs::File::open("/dev/null").unwrap();
         let e = ioctl_value(null.as_fd(), 0x4004_4b00, 0).unwrap_err();
-        assert_eq!(e.raw_os_error(), Some(libc::ENOTTY));
+        assert!(matches!(e.raw_os_error(), Some(libc::ENOTTY | libc::ENOSYS)), "{e}");
     }
 
     #[test]
