@@ -397,7 +397,7 @@ impl Config {
 
     /// The kernel kinds' keys: their values, and only with a kind that uses them.
     fn validate_kernel_sensor(&self) -> Result<(), ConfigError> {
-        use crate::sensor::kernel::{BLOCKING_IOCTL, FPC1020_SYSFS};
+        use crate::sensor::kernel::{BLOCKING_IOCTL, FPC1020_SYSFS, MISC_IOCTL};
         let s = &self.sensor;
         let d = SensorConfig::default();
         let bad = |key: &str, why: String| Err(ConfigError(format!("sensor.{key}: {why}")));
@@ -421,6 +421,13 @@ impl Config {
                 }
             }
             return Ok(());
+        }
+        // What only the virtual sensor does: kernel drivers report no contact time and need no socket.
+        if s.min_contact_ms != d.min_contact_ms {
+            return bad("min_contact_ms", "only the virtual sensor measures contact time".into());
+        }
+        if s.runtime_dir.is_some() {
+            return bad("runtime_dir", "only the virtual sensor has a socket".into());
         }
         if s.device_name != d.device_name && s.kind != FPC1020_SYSFS {
             return bad("device_name", format!("only sensor.kind \"{FPC1020_SYSFS}\" searches by name"));
@@ -448,7 +455,8 @@ impl Config {
             return bad("wakelock_ms", "must be 100..=10000".into());
         }
         if s.frame_width == 0 {
-            if s.frame_height != 0 || s.frame_device.is_some() {
+            let others = s.frame_height != 0 || s.frame_device.is_some();
+            if others || s.frame_bits != d.frame_bits || s.frame_dpi != d.frame_dpi {
                 return bad("frame_width", "must be set with the other frame keys".into());
             }
             if self.trustlet.kind == "soft" {
@@ -479,10 +487,10 @@ impl Config {
                 format!("a {}x{} frame at {} dpi: {why}", s.frame_width, s.frame_height, s.frame_dpi),
             );
         }
-        if s.kind == FPC1020_SYSFS && s.frame_device.is_none() {
+        if (s.kind == FPC1020_SYSFS || s.kind == MISC_IOCTL) && s.frame_device.is_none() {
             return bad(
                 "frame_device",
-                format!("sensor.kind \"{FPC1020_SYSFS}\" has no device node to read frames from"),
+                format!("sensor.kind \"{}\" has no node that reads frames (Sony's misc device has no read)", s.kind),
             );
         }
         Ok(())

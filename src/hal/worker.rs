@@ -169,7 +169,11 @@ impl Worker {
     fn on_fault(&mut self, fault: SensorFault) {
         log::error!("sensor failed: {fault}");
         self.armed = false;
-        if self.current != Current::Idle {
+        if self.current != Current::Idle && self.superseded() {
+            // A cancel or a new operation already waits: its own message ends this one.
+            self.end_session();
+            self.current = Current::Idle;
+        } else if self.current != Current::Idle {
             self.end_session();
             self.finish_with(ErrorKind::HwUnavailable);
         }

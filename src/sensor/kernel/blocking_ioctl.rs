@@ -10,7 +10,12 @@
 //!   timeout, until the rising-edge interrupt or `FPC_ABORT`, and writes the line's level (0 after an
 //!   abort). `FPC_ABORT` sets a flag and wakes the sleeper; the flag stays set when nobody sleeps, so
 //!   the next `FPC_GET_INTERRUPT` with the line low returns 0 at once (an abort is never lost).
-//! - `open()` clears the abort flag; the interrupt handler takes a 0.5 s wakelock of its own.
+//! - `open()` clears the abort flag; the interrupt handler takes a 0.5 s wakelock of its own, and
+//!   `FPC_GET_INTERRUPT` takes the driver's wakelock when the line is high and drops it when it goes
+//!   to sleep with the line low. So when listening stops, the helper makes one abort-and-ask round
+//!   that returns at once and leaves the driver's lock dropped (the line being low by then).
+//! - Some builds of the driver answer `FPC_GET_INTERRUPT` without waiting; the helper then backs
+//!   off (1 ms doubling to 50 ms) instead of asking a thousand times a second.
 //!
 //! The wait runs in a helper thread, so that the worker still sleeps in its one `poll()`: the
 //! helper signals an eventfd the worker watches when the ioctl reports a finger. Disarming (a
@@ -38,13 +43,17 @@ pub const FPC_GET_IRQ_GPIO: u32 = ior(K, 2, INT);
 pub const FPC_ABORT: u32 = ior(K, 6, INT);
 /// How long closing waits for the helper to leave the driver before leaving it behind.
 const HELPER_EXIT_WAIT: Duration = Duration::from_secs(2);
-/// An empty answer sooner than this did not wait; the helper pauses as long before asking again.
+/// An empty answer sooner than this did not wait; the helper pauses before asking again, from this
+/// long, doubling up to [`MAX_BACKOFF`].
 const QUICK: Duration = Duration::from_millis(1);
+const MAX_BACKOFF: Duration = Duration::from_millis(50);
 
 #[derive(Default)]
 struct HelperState {
     listening: bool,
     stop: bool,
+    /// Listening stopped: one abort-and-ask round leaves the driver's wakelock dropped.
+    release: bool,
     /// What the last wait found: the line high, or the driver's error.
     found: Option<io::Result<()>>,
 }
@@ -89,14 +98,24 @@ impl BlockingIoctl {
 
 /// The helper thread: while the worker listens, waits in `FPC_GET_INTERRUPT` and reports a finger.
 fn wait_loop(helper: &Helper, node: &dyn Node) {
+    let mut backoff = QUICK;
+    let mut warned = false;
     loop {
         {
             let mut s = helper.state.lock();
-            while !s.listening && !s.stop {
+            while !s.listening && !s.stop && !s.release {
                 helper.changed.wait(&mut s);
             }
             if s.stop {
                 return;
+            }
+            if !s.listening && std::mem::take(&mut s.release) {
+                drop(s);
+                // The abort first, so that the ask returns at once whatever the line does.
+                let mut arg = [0u8; INT as usize];
+                let _ = node.ioctl_buffer(FPC_ABORT, &mut arg);
+                let _ = node.ioctl_buffer(FPC_GET_INTERRUPT, &mut arg);
+                continue;
             }
         }
         let mut level = [0u8; INT as usize];
@@ -108,7 +127,14 @@ fn wait_loop(helper: &Helper, node: &dyn Node) {
         };
         if nothing && asked.elapsed() < QUICK {
             // An abort answered, or a driver that answers 0 without waiting: never spin on it.
-            std::thread::sleep(QUICK);
+            if backoff < MAX_BACKOFF && backoff * 2 >= MAX_BACKOFF && !warned {
+                warned = true;
+                log::warn!("the driver answers FPC_GET_INTERRUPT without waiting; asking less often");
+            }
+            std::thread::sleep(backoff);
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        } else {
+            backoff = QUICK;
         }
         let mut s = helper.state.lock();
         if s.stop {
@@ -164,6 +190,7 @@ impl super::Driver for BlockingIoctl {
                 return Ok(());
             }
             s.listening = on;
+            s.release = !on;
             s.found = None;
         }
         self.helper.changed.notify_all();

@@ -7,9 +7,10 @@
 //!   `POLLPRI` on the other end as `sysfs_notify` does on the attribute (Linux 5.15 and later);
 //!   `pread` at offset 0 takes the byte (acknowledging, as a sysfs re-read does) and reads
 //!   `"0\n"`/`"1\n"`, the line's level.
-//! - Sony's misc device: an interrupt is one byte of ordinary data (`POLLIN`); `FPC_IOCRIRQ` takes
-//!   it and answers the level. (The real driver's `poll` reports readable while the line is high;
-//!   the sensor reads the level after every wake either way.)
+//! - Sony's misc device: readable (`POLLIN`) exactly while the line is high, as its `poll` fop
+//!   reports the level: one byte of ordinary data sits on the socket from the touch to the lift, so a
+//!   worker that kept watching a held finger would spin. A spurious interrupt (line low) makes it
+//!   nothing. It has no `read` (`EINVAL`, as for a driver without the fop).
 //! - The OnePlus 2 device: `FPC_GET_INTERRUPT` blocks on a condition variable with the kernel's
 //!   semantics (at once when the line is high; a sticky abort flag; 0 after an abort).
 //!
@@ -82,6 +83,8 @@ struct DeviceState {
     reading: Option<(Vec<u8>, usize)>,
     /// The test's ends of the socketpairs of the nodes open on this device.
     ends: Vec<OwnedFd>,
+    /// Copies of the nodes' own ends, to take back a level-triggered readiness at the lift.
+    node_ends: Vec<OwnedFd>,
     hw_type: Option<i32>,
 }
 
@@ -207,6 +210,7 @@ impl Backend for FakeKernel {
             None,
         )?;
         st.ends.push(test_end);
+        st.node_ends.push(rustix::io::dup(&end)?);
         drop(st);
         Ok(Arc::new(FakeNode { path: path.to_path_buf(), device, end, calls: Arc::clone(&self.calls) }))
     }
@@ -258,7 +262,13 @@ impl FakeDevice {
 
     /// The finger leaves: the line goes low (no interrupt: the drivers fire on the rising edge).
     pub fn lift(&self) {
-        self.state.lock().level = false;
+        let mut st = self.state.lock();
+        st.level = false;
+        if self.model == Model::Misc {
+            for end in &st.node_ends {
+                drain(end);
+            }
+        }
     }
 
     /// An interrupt with the line low: noise on the line, or a finger already gone.
@@ -268,6 +278,12 @@ impl FakeDevice {
         self.fire(&mut st);
     }
 
+    /// How many frames wait to be read.
+    pub fn frames_waiting(&self) -> usize {
+        let st = self.state.lock();
+        st.frames.len() + usize::from(st.reading.is_some())
+    }
+
     /// The driver goes away: open nodes hang up and fail with `ENODEV`, new opens with `ENOENT`.
     pub fn unplug(&self) {
         let mut st = self.state.lock();
@@ -275,6 +291,7 @@ impl FakeDevice {
         for end in st.ends.drain(..) {
             let _ = rustix::net::shutdown(&end, rustix::net::Shutdown::Both);
         }
+        st.node_ends.clear();
         self.changed.notify_all();
     }
 
@@ -296,11 +313,16 @@ impl FakeDevice {
                     let _ = rustix::net::send(end, &[1], SendFlags::OOB | SendFlags::DONTWAIT);
                 }
             }
-            Model::Misc => {
+            // Readable while the line is high, once per touch.
+            Model::Misc if st.level => {
+                for end in &st.node_ends {
+                    drain(end);
+                }
                 for end in &st.ends {
                     let _ = rustix::net::send(end, &[1], SendFlags::DONTWAIT);
                 }
             }
+            Model::Misc => {}
             Model::Blocking => {
                 st.fired = true;
                 self.changed.notify_all();
@@ -308,6 +330,12 @@ impl FakeDevice {
             Model::Frames => {}
         }
     }
+}
+
+/// Takes every byte waiting on a socket.
+fn drain(end: &OwnedFd) {
+    let mut b = [0u8; 64];
+    while matches!(rustix::net::recv(end, &mut b, RecvFlags::DONTWAIT), Ok((n, _)) if n > 0) {}
 }
 
 impl FakeNode {
@@ -320,7 +348,7 @@ impl FakeNode {
     fn take_interrupts(&self) {
         let mut b = [0u8; 64];
         let _ = rustix::net::recv(&self.end, &mut b[..1], RecvFlags::OOB | RecvFlags::DONTWAIT);
-        while matches!(rustix::net::recv(&self.end, &mut b, RecvFlags::DONTWAIT), Ok((n, _)) if n > 0) {}
+        drain(&self.end);
     }
 
     fn answer_int(arg: &mut [u8], v: i32) -> io::Result<i32> {
@@ -371,6 +399,9 @@ impl Node for FakeNode {
 
     fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.record(Call::Read(self.path.clone()))?;
+        if self.device.model == Model::Misc {
+            return Err(errno(libc::EINVAL));
+        }
         let mut st = self.device.state.lock();
         if st.reading.is_none() {
             let Some(next) = st.frames.pop_front() else { return Err(io::ErrorKind::WouldBlock.into()) };
@@ -393,10 +424,7 @@ impl Node for FakeNode {
     fn ioctl_buffer(&self, request: u32, arg: &mut [u8]) -> io::Result<i32> {
         self.record(Call::Ioctl { path: self.path.clone(), request, arg: arg.to_vec() })?;
         match (self.device.model, request) {
-            (Model::Misc, FPC_IOCRIRQ) => {
-                self.take_interrupts();
-                Self::answer_int(arg, self.device.level() as i32)
-            }
+            (Model::Misc, FPC_IOCRIRQ) => Self::answer_int(arg, self.device.level() as i32),
             (Model::Misc, FPC_IOCRHWTYPE) => match self.device.state.lock().hw_type {
                 Some(t) => Self::answer_int(arg, t),
                 None => Err(errno(libc::ENOTTY)),

@@ -44,6 +44,12 @@ impl Fpc1020Sysfs {
             .open(&irq_path, Access::Read)
             .map_err(|e| open_error(e, &irq_path.display().to_string(), "open"))?;
         let prepare = ["device_prepare", "spi_prepare"].iter().map(|n| dir.join(n)).find(|p| backend.exists(p));
+        if prepare.is_none() && config.sensor.power == "operation" {
+            return Err(OpenError::Invalid(format!(
+                "sensor.power: \"operation\" needs {0}/device_prepare or {0}/spi_prepare, which this driver lacks",
+                dir.display()
+            )));
+        }
         let write = |name: &str, value: &str| -> Result<(), OpenError> {
             let path = dir.join(name);
             backend

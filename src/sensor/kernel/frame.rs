@@ -40,7 +40,7 @@ impl FrameSpec {
         }))
     }
 
-    fn bytes(&self) -> usize {
+    pub fn bytes(&self) -> usize {
         let per_sample = if self.bits > 8 { 2 } else { 1 };
         (self.width * self.height) as usize * per_sample
     }

@@ -186,6 +186,10 @@ fn open_error(e: io::Error, path: &str, what: &str) -> OpenError {
         Some(libc::EACCES) | Some(libc::EPERM) => {
             OpenError::Denied(format!("{text} (check the node's owner and mode, and its SELinux label)"))
         }
+        Some(libc::ENOTTY) | Some(libc::EINVAL) => OpenError::Invalid(format!(
+            "sensor.kind: {text}: the driver does not know this kind's requests (the node belongs to another \
+             kind of driver)"
+        )),
         _ => OpenError::Failed(text),
     }
 }
@@ -282,6 +286,9 @@ impl KernelSensor {
             Ok(None) => Ok(None),
             Ok(Some(image)) => {
                 self.pending = None;
+                if let Some((since, _)) = self.held {
+                    self.held = Some((since, Instant::now() + HELD_CHECK));
+                }
                 Ok(Some(SensorEvent::FingerDown { image, contact_ms: 0 }))
             }
             Err(frame::FrameError::Gone(e)) => Err(self.fault("read a frame", e)),
@@ -296,7 +303,24 @@ impl KernelSensor {
     fn drop_touch(&mut self, why: &str) {
         log::warn!("frame dropped: {why}");
         self.pending = None;
+        self.discard_frames();
         self.release_wakelock();
+    }
+
+    /// Reads and throws away what the frame node holds (the rest of a frame given up, or one that
+    /// came after its touch was cancelled), so that the next touch starts on a frame boundary. A
+    /// frame that arrives after the operation ended is still taken by the next touch; drivers send
+    /// frames right after their interrupt, so that needs one that answers a cancelled touch late.
+    fn discard_frames(&mut self) {
+        let (Some(spec), Some(node)) = (&self.settings.frame, &self.frames) else { return };
+        let mut sink = vec![0u8; spec.bytes().min(64 * 1024)];
+        // Bounded: a node that never runs dry (a broken driver) cannot hold the worker.
+        for _ in 0..64 {
+            match node.read(&mut sink) {
+                Ok(n) if n > 0 => {}
+                _ => break,
+            }
+        }
     }
 }
 
@@ -313,12 +337,11 @@ impl Sensor for KernelSensor {
 
     fn due_in(&self) -> Option<Duration> {
         let now = Instant::now();
-        let held = self.held.map(|(_, next)| next.saturating_duration_since(now));
-        let frame = self.pending.as_ref().map(|p| p.deadline.saturating_duration_since(now));
-        match (held, frame) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+        // While a frame arrives only its deadline counts: the lift is checked once it is in.
+        if let Some(p) = &self.pending {
+            return Some(p.deadline.saturating_duration_since(now));
         }
+        self.held.map(|(_, next)| next.saturating_duration_since(now))
     }
 
     fn arm(&mut self, armed: bool) -> Result<(), SensorFault> {
@@ -332,13 +355,14 @@ impl Sensor for KernelSensor {
         let per_operation = self.settings.power_per_operation;
         let Some(d) = self.driver.as_mut() else { return Ok(()) };
         let r = if armed {
-            (if per_operation { d.power(true) } else { Ok(()) }).and_then(|()| d.listen(true))
+            (if per_operation { optional(d.power(true)) } else { Ok(()) }).and_then(|()| d.listen(true))
         } else {
-            d.listen(false).and_then(|()| if per_operation { d.power(false) } else { Ok(()) })
+            d.listen(false).and_then(|()| if per_operation { optional(d.power(false)) } else { Ok(()) })
         };
         if !armed {
             self.held = None;
             self.pending = None;
+            self.discard_frames();
             self.release_wakelock();
         }
         r.map_err(|e| self.fault(if armed { "arm" } else { "disarm" }, e))
