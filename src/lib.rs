@@ -15,6 +15,7 @@ pub mod auth_token;
 pub mod codes;
 #[forbid(unsafe_code)]
 pub mod config;
+pub mod diagnose;
 #[forbid(unsafe_code)]
 pub mod error;
 #[allow(unsafe_code)]

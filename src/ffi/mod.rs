@@ -36,7 +36,11 @@ pub fn boundary<T: PanicFallback>(name: &str, body: impl FnOnce() -> T) -> T {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(v) => v,
         Err(p) => {
-            log::error!("{name}: internal error (panic): {}", crate::hal::panic_text(&p));
+            log::error!(
+                "{} {name}: internal error (panic): {}",
+                crate::diagnose::ids::INTERNAL.id,
+                crate::hal::panic_text(&p)
+            );
             T::on_panic()
         }
     }

@@ -54,7 +54,7 @@ unsafe extern "C" fn open(module: *const hw_module_t, _id: *const c_char, device
         let config = match Config::load() {
             Ok(c) => c,
             Err(e) => {
-                log::error!("configuration refused: {e}");
+                log::error!("{} configuration refused: {e}", crate::diagnose::ids::CONFIG_REFUSED.id);
                 return -libc::EINVAL;
             }
         };
@@ -66,7 +66,7 @@ unsafe extern "C" fn open(module: *const hw_module_t, _id: *const c_char, device
                 0
             }
             Err(e) => {
-                log::error!("open failed: {e}");
+                log::error!("{} open failed: {e}", crate::diagnose::ids::OPEN_FAILED.id);
                 e.errno()
             }
         }

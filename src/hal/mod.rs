@@ -120,10 +120,7 @@ static OPEN_COUNTER: AtomicU64 = AtomicU64::new(0);
 impl Device {
     /// Opens the device described by `config`: the sensor and the trustlet it names.
     pub fn open(config: &Config) -> Result<Device, HalError> {
-        let (transport, interrupt) = crate::tee::open(config).map_err(|e| {
-            log::error!("trustlet: {e}");
-            HalError::InvalidArgument(e)
-        })?;
+        let (transport, interrupt) = crate::tee::open(config).map_err(trustlet_failed)?;
         Device::start(config, transport, interrupt, None)
     }
 
@@ -139,10 +136,7 @@ impl Device {
         config: &Config,
         backend: Arc<dyn crate::sensor::kernel::node::Backend>,
     ) -> Result<Device, HalError> {
-        let (transport, interrupt) = crate::tee::open(config).map_err(|e| {
-            log::error!("trustlet: {e}");
-            HalError::InvalidArgument(e)
-        })?;
+        let (transport, interrupt) = crate::tee::open(config).map_err(trustlet_failed)?;
         Device::start(config, transport, interrupt, Some(backend))
     }
 
@@ -159,7 +153,14 @@ impl Device {
             None => crate::sensor::open(config, n),
         };
         let sensor = sensor.map_err(|e| {
-            log::error!("sensor: {e}");
+            use crate::diagnose::ids;
+            let id = match e {
+                OpenError::Missing(_) => ids::SENSOR_MISSING,
+                OpenError::Denied(_) => ids::SENSOR_DENIED,
+                OpenError::Invalid(_) => ids::SENSOR_INVALID,
+                OpenError::Failed(_) => ids::SENSOR_FAILED,
+            };
+            log::error!("{} sensor: {e}", id.id);
             match e {
                 OpenError::Missing(why) => HalError::NoDevice(why),
                 OpenError::Denied(why) => HalError::Denied(why),
@@ -327,6 +328,12 @@ impl Drop for Device {
     fn drop(&mut self) {
         self.shutdown();
     }
+}
+
+/// The trustlet could not be set up: logged with its id, `-EINVAL` for the caller.
+fn trustlet_failed(e: String) -> HalError {
+    log::error!("{} trustlet: {e}", crate::diagnose::ids::TRUSTLET_FAILED.id);
+    HalError::InvalidArgument(e)
 }
 
 /// The checks the HIDL service makes before it calls the HAL, made here too so that a legacy

@@ -167,7 +167,7 @@ impl Worker {
     /// The sensor's driver failed: the running operation ends with `ERROR(HW_UNAVAILABLE)`; the
     /// sensor opens its driver again when the next operation arms it.
     fn on_fault(&mut self, fault: SensorFault) {
-        log::error!("sensor failed: {fault}");
+        log::error!("{} sensor failed: {fault}", crate::diagnose::ids::SENSOR_FAULT.id);
         self.armed = false;
         if self.current != Current::Idle && self.superseded() {
             // A cancel or a new operation already waits: its own message ends this one.

@@ -29,6 +29,7 @@ pub fn load_capture(path: &Path, dpi: u32) -> Result<GrayImage> {
     GrayImage::new(w, h, dpi, luma.into_raw()).with_context(|| format!("{}: not a usable capture", path.display()))
 }
 
+pub mod doctor;
 pub mod synth_bench;
 pub mod touch;
 

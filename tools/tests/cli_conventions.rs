@@ -3,7 +3,8 @@
 
 use std::process::Command;
 
-const TOOLS: [&str; 7] = [
+const TOOLS: [&str; 8] = [
+    env!("CARGO_BIN_EXE_fphal-doctor"),
     env!("CARGO_BIN_EXE_fphal-host"),
     env!("CARGO_BIN_EXE_fphal-token"),
     env!("CARGO_BIN_EXE_fphal-touch"),

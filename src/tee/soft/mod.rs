@@ -211,7 +211,10 @@ impl SoftTrustlet {
             GroupState::New => self.adopt(&store)?,
             GroupState::Stale { why, anchor } => self.recover(&store, &why, anchor, remembered)?,
             GroupState::Unusable(why) => {
-                log::error!("group {gid} at {path}: {why}; refused, nothing rewritten");
+                log::error!(
+                    "{} group {gid} at {path}: {why}; refused, nothing rewritten",
+                    crate::diagnose::ids::GROUP_REFUSED.id
+                );
                 return Err(TaError::Internal(why));
             }
         };

@@ -1,0 +1,363 @@
+//! `fphal-doctor check`: the fingerprint stack walked step by step on a device's filesystem (or a
+//! copy of it under `--root`), each step OK, failed with its meaning and fix, or skipped.
+
+use fphal::config::Config;
+use fphal::diagnose::firmware;
+use serde::Serialize;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+/// Android's `system` user, which both fingerprint services run as.
+pub const SYSTEM_UID: u32 = 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Ok,
+    Failed,
+    Skipped,
+}
+
+/// One step of the walk.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    pub name: &'static str,
+    pub status: Status,
+    pub detail: String,
+    /// What to do, when the step failed.
+    pub fix: Option<String>,
+}
+
+fn ok(name: &'static str, detail: impl Into<String>) -> Step {
+    Step { name, status: Status::Ok, detail: detail.into(), fix: None }
+}
+
+fn failed(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Step {
+    Step { name, status: Status::Failed, detail: detail.into(), fix: Some(fix.into()) }
+}
+
+fn skipped(name: &'static str, detail: impl Into<String>) -> Step {
+    Step { name, status: Status::Skipped, detail: detail.into(), fix: None }
+}
+
+/// What `check` was asked to look at.
+pub struct Target {
+    pub root: PathBuf,
+    pub config: Option<PathBuf>,
+    pub variant: Option<String>,
+}
+
+impl Target {
+    /// An absolute device path as it lies under the root.
+    pub fn on_device(&self, path: &Path) -> PathBuf {
+        self.root.join(path.strip_prefix("/").unwrap_or(path))
+    }
+}
+
+/// Every step, in the order the stack depends on them.
+pub fn check(t: &Target) -> Vec<Step> {
+    let mut steps = Vec::new();
+    let config = configuration(t, &mut steps);
+    let variant = variant(t, &mut steps);
+    steps.push(module(t, variant.as_deref()));
+    if let Some(config) = &config {
+        steps.push(sensor_nodes(t, config));
+        steps.push(trustlet_firmware(t, config));
+        steps.push(key_directory(t, config));
+        steps.push(store_round_trip(t, config));
+    }
+    steps
+}
+
+fn configuration(t: &Target, steps: &mut Vec<Step>) -> Option<Config> {
+    const NAME: &str = "configuration";
+    let path = t.config.clone().unwrap_or_else(|| t.on_device(Path::new(fphal::config::ANDROID_CONFIG_PATH)));
+    if !path.exists() {
+        if t.config.is_some() {
+            steps.push(failed(NAME, format!("{} does not exist", path.display()), "name an existing file"));
+            return None;
+        }
+        steps.push(ok(
+            NAME,
+            format!("no {}: the built-in defaults (virtual sensor, software trustlet)", path.display()),
+        ));
+        return Some(Config::default());
+    }
+    match Config::from_file(&path) {
+        Ok(c) => {
+            steps.push(ok(
+                NAME,
+                format!("{} is valid (sensor {}, trustlet {})", path.display(), c.sensor.kind, c.trustlet.kind),
+            ));
+            Some(c)
+        }
+        Err(e) => {
+            steps.push(failed(
+                NAME,
+                e.to_string(),
+                "fix the key the message names; open() refuses this file with -EINVAL",
+            ));
+            None
+        }
+    }
+}
+
+/// `ro.hardware.fingerprint`, else `ro.hardware`, from the property files under the root.
+fn variant(t: &Target, steps: &mut Vec<Step>) -> Option<String> {
+    const NAME: &str = "variant";
+    if let Some(v) = &t.variant {
+        steps.push(ok(NAME, format!("{v} (given)")));
+        return Some(v.clone());
+    }
+    let files = [
+        "vendor/build.prop",
+        "odm/etc/build.prop",
+        "odm/build.prop",
+        "system/build.prop",
+        "system/system/build.prop",
+        "vendor/default.prop",
+        "default.prop",
+    ];
+    let mut props: Vec<(String, String, PathBuf)> = Vec::new();
+    for f in files {
+        let path = t.root.join(f);
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        for line in text.lines() {
+            if let Some((k, v)) = line.trim().split_once('=') {
+                props.push((k.trim().to_string(), v.trim().to_string(), path.clone()));
+            }
+        }
+    }
+    for key in ["ro.hardware.fingerprint", "ro.hardware"] {
+        if let Some((_, v, from)) = props.iter().find(|(k, v, _)| k == key && !v.is_empty()) {
+            steps.push(ok(NAME, format!("{v} ({key} in {})", from.display())));
+            return Some(v.clone());
+        }
+    }
+    steps.push(failed(
+        NAME,
+        format!(
+            "neither ro.hardware.fingerprint nor ro.hardware is set in the build.prop files under {}",
+            t.root.display()
+        ),
+        "pass --variant, or on the device read it with getprop ro.hardware",
+    ));
+    None
+}
+
+/// `fingerprint.<variant>.so` (or `fingerprint.default.so`) where libhardware looks, with `HMI`
+/// exported and an ELF class that fits its directory.
+fn module(t: &Target, variant: Option<&str>) -> Step {
+    const NAME: &str = "module";
+    let mut names: Vec<String> = variant.map(|v| format!("fingerprint.{v}.so")).into_iter().collect();
+    names.push("fingerprint.default.so".into());
+    let mut found = Vec::new();
+    for part in ["odm", "vendor", "system"] {
+        for (lib, bits) in [("lib64", 64), ("lib", 32)] {
+            for name in &names {
+                let path = t.root.join(part).join(lib).join("hw").join(name);
+                if path.is_file() {
+                    found.push((path, bits));
+                }
+            }
+        }
+    }
+    if found.is_empty() {
+        return failed(
+            NAME,
+            format!("no {} under odm, vendor or system lib64/hw or lib/hw", names.join(" or ")),
+            "install libfphal.so as fingerprint.<variant>.so in /vendor/lib64/hw (and lib/hw for 32-bit services)",
+        );
+    }
+    let mut notes = Vec::new();
+    for (path, bits) in &found {
+        match inspect_elf(path) {
+            Err(e) => {
+                return failed(
+                    NAME,
+                    format!("{}: {e}", path.display()),
+                    "install a shared library built for this device",
+                );
+            }
+            Ok((class, hmi)) => {
+                if class != *bits {
+                    return failed(
+                        NAME,
+                        format!("{} is {class}-bit in a {bits}-bit directory", path.display()),
+                        "64-bit builds go to lib64/hw, 32-bit ones to lib/hw",
+                    );
+                }
+                if !hmi {
+                    return failed(
+                        NAME,
+                        format!(
+                            "{} does not export HMI: libhardware will log \"load: couldn't find symbol HMI\"",
+                            path.display()
+                        ),
+                        "install fphal's libfphal.so, which exports HMI",
+                    );
+                }
+                notes.push(format!("{} ({class}-bit, exports HMI)", path.display()));
+            }
+        }
+    }
+    ok(NAME, notes.join("; "))
+}
+
+/// The ELF class (32 or 64) of `path` and whether its dynamic symbols define `HMI`.
+fn inspect_elf(path: &Path) -> Result<(u32, bool), String> {
+    use object::{Object, ObjectSymbol};
+    let data = std::fs::read(path).map_err(|e| e.to_string())?;
+    let file = object::File::parse(&*data).map_err(|e| format!("not an ELF shared library ({e})"))?;
+    if file.format() != object::BinaryFormat::Elf {
+        return Err("not an ELF file".into());
+    }
+    let class = if file.is_64() { 64 } else { 32 };
+    let hmi = file.dynamic_symbols().any(|s| s.name() == Ok("HMI") && !s.is_undefined());
+    Ok((class, hmi))
+}
+
+/// The kernel sensor's nodes: present, and usable by the `system` user.
+fn sensor_nodes(t: &Target, config: &Config) -> Step {
+    const NAME: &str = "sensor";
+    let s = &config.sensor;
+    let nodes: Vec<PathBuf> = match s.kind.as_str() {
+        "virtual" => return skipped(NAME, "the virtual sensor has no device node"),
+        "fpc1020-sysfs" => match &s.device {
+            Some(dir) => ["irq", "hw_reset", "device_prepare", "wakeup_enable"]
+                .iter()
+                .map(|a| dir.join(a))
+                .filter(|p| *p == dir.join("irq") || t.on_device(p).exists())
+                .collect(),
+            None => {
+                let root = t.on_device(Path::new("/sys/bus/platform/devices"));
+                let found: Vec<PathBuf> = std::fs::read_dir(&root)
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .filter(|e| e.file_name().to_string_lossy().contains(s.device_name.as_str()))
+                    .map(|e| Path::new("/sys/bus/platform/devices").join(e.file_name()).join("irq"))
+                    .collect();
+                if found.is_empty() {
+                    return failed(
+                        NAME,
+                        format!("nothing under /sys/bus/platform/devices contains {:?}", s.device_name),
+                        "check that the driver probed (dmesg | grep -i fpc), or set sensor.device",
+                    );
+                }
+                found
+            }
+        },
+        "misc-ioctl" => vec![s.device.clone().unwrap_or_else(|| "/dev/fingerprint".into())],
+        _ => vec![s.device.clone().unwrap_or_else(|| "/dev/fpc1020".into())],
+    };
+    let mut seen = Vec::new();
+    for node in &nodes {
+        let path = t.on_device(node);
+        let meta = match std::fs::metadata(&path) {
+            Ok(m) => m,
+            Err(_) => {
+                return failed(
+                    NAME,
+                    format!("{} is missing (open would answer -ENODEV)", node.display()),
+                    "check the driver and sensor.kind (docs/porting.md section 8)",
+                );
+            }
+        };
+        let usable = meta.uid() == SYSTEM_UID && meta.mode() & 0o600 == 0o600 || meta.mode() & 0o006 == 0o006;
+        if !usable {
+            return failed(
+                NAME,
+                format!(
+                    "{} is owned by uid {} with mode {:o}: the system user cannot read and write it",
+                    node.display(),
+                    meta.uid(),
+                    meta.mode() & 0o777
+                ),
+                "chown it to system in the device's init.rc (see the commented lines in android/init/*.rc)",
+            );
+        }
+        seen.push(node.display().to_string());
+    }
+    ok(NAME, format!("{} present and usable by system", seen.join(", ")))
+}
+
+/// The trustlet's and keymaster's firmware.
+fn trustlet_firmware(t: &Target, config: &Config) -> Step {
+    const NAME: &str = "firmware";
+    if config.trustlet.kind == "soft" {
+        let keymasters: Vec<String> = firmware::images(&t.root)
+            .into_iter()
+            .filter(|i| fphal::diagnose::codes::KEYMASTER_TA_NAMES.contains(&i.name.as_str()))
+            .map(|i| i.files[0].display().to_string())
+            .collect();
+        let seen = if keymasters.is_empty() {
+            String::new()
+        } else {
+            format!(" (keymaster images seen: {})", keymasters.join(", "))
+        };
+        return skipped(NAME, format!("the software trustlet needs no firmware{seen}"));
+    }
+    failed(
+        NAME,
+        format!("trustlet.kind {:?} is not one this doctor knows", config.trustlet.kind),
+        "use a doctor of the same release",
+    )
+}
+
+fn key_directory(t: &Target, config: &Config) -> Step {
+    const NAME: &str = "key directory";
+    let dir = config.key_dir();
+    let path = t.on_device(&dir);
+    let Ok(meta) = std::fs::metadata(&path) else {
+        return failed(
+            NAME,
+            format!("{} does not exist yet", dir.display()),
+            "fphal creates it on first open if its parent is writable; on Android the init snippet creates it at post-fs-data",
+        );
+    };
+    if meta.mode() & 0o077 != 0 {
+        return failed(
+            NAME,
+            format!("{} has mode {:o}: others may enter it", dir.display(), meta.mode() & 0o777),
+            "make it 0700 (fphal refuses a directory others can reach)",
+        );
+    }
+    if t.root == Path::new("/") && meta.uid() != rustix::process::geteuid().as_raw() && meta.uid() != SYSTEM_UID {
+        return failed(
+            NAME,
+            format!("{} belongs to uid {}, neither this user nor system", dir.display(), meta.uid()),
+            "chown it to the service's user",
+        );
+    }
+    ok(NAME, format!("{} (uid {}, mode {:o})", dir.display(), meta.uid(), meta.mode() & 0o777))
+}
+
+/// Writes a sealed template and reads it back in a scratch group directory, with a throwaway key:
+/// the filesystem takes atomic renames and fsync, and the crypto works on this build.
+fn store_round_trip(t: &Target, config: &Config) -> Step {
+    use fphal::tee::soft::store::GroupStore;
+    const NAME: &str = "store";
+    let base = t.on_device(&config.key_dir());
+    let base = if base.is_dir() { base } else { std::env::temp_dir() };
+    let scratch = base.join(format!("fphal-doctor-{}", std::process::id()));
+    let result = (|| -> Result<(), String> {
+        std::fs::create_dir_all(&scratch).map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).map_err(|e| e.to_string())?;
+        let key = zeroize::Zeroizing::new(key);
+        let store = GroupStore::open(&scratch, 0, &key);
+        let template: Vec<u8> = (0..4096u32).map(|i| (i * 7) as u8).collect();
+        store.write_template(1, 42, &template)?;
+        let back = store.load_finger(1)?;
+        if back.user_id != 42 || *back.template != template {
+            return Err("the template read back differs from the one written".into());
+        }
+        Ok(())
+    })();
+    let _ = std::fs::remove_dir_all(&scratch);
+    match result {
+        Ok(()) => ok(NAME, format!("a sealed template written and read back in {}", base.display())),
+        Err(e) => failed(NAME, e, "check the filesystem under the key directory (full, read-only, or no rename)"),
+    }
+}
