@@ -45,6 +45,8 @@ pub struct Target {
     pub root: PathBuf,
     pub config: Option<PathBuf>,
     pub variant: Option<String>,
+    /// On a live device: wait this long for a touch on the kernel sensor (its interrupt fires).
+    pub touch: Option<std::time::Duration>,
 }
 
 impl Target {
@@ -62,6 +64,13 @@ pub fn check(t: &Target) -> Vec<Step> {
     steps.push(module(t, variant.as_deref()));
     if let Some(config) = &config {
         steps.push(sensor_nodes(t, config));
+        if let Some(timeout) = t.touch {
+            steps.push(if t.root == Path::new("/") {
+                touch(config, std::sync::Arc::new(fphal::sensor::kernel::node::System), timeout, &mut std::io::stderr())
+            } else {
+                skipped("touch", "only on a live device (--root /)")
+            });
+        }
         steps.push(trustlet_firmware(t, config));
         steps.push(key_directory(t, config));
         steps.push(store_round_trip(t, config));
@@ -360,4 +369,62 @@ fn store_round_trip(t: &Target, config: &Config) -> Step {
         Ok(()) => ok(NAME, format!("a sealed template written and read back in {}", base.display())),
         Err(e) => failed(NAME, e, "check the filesystem under the key directory (full, read-only, or no rename)"),
     }
+}
+
+/// Opens the configured kernel sensor through `backend`, arms it, asks for a touch (on `prompt`)
+/// and waits up to `timeout` for its interrupt: the driver, its node and the line all work.
+pub fn touch(
+    config: &Config,
+    backend: std::sync::Arc<dyn fphal::sensor::kernel::node::Backend>,
+    timeout: std::time::Duration,
+    prompt: &mut dyn std::io::Write,
+) -> Step {
+    use fphal::sensor::SensorEvent;
+    use std::time::Instant;
+    const NAME: &str = "touch";
+    if config.sensor.kind == "virtual" {
+        return skipped(NAME, "the virtual sensor has no interrupt");
+    }
+    let mut sensor = match fphal::sensor::open_on(config, 0, backend) {
+        Ok(s) => s,
+        Err(e) => return failed(NAME, format!("cannot open the sensor: {e}"), "fix the sensor step first"),
+    };
+    if let Err(e) = sensor.arm(true) {
+        return failed(NAME, format!("cannot arm the sensor: {e}"), "check the driver's power and reset nodes");
+    }
+    let _ = writeln!(prompt, "touch the fingerprint sensor (waiting {} s)...", timeout.as_secs());
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let wait = sensor.due_in().map_or(left, |d| d.min(left));
+        let ready = fphal::sys::wait(&sensor.watches(), Some(wait));
+        for r in &ready {
+            match sensor.service(r, true) {
+                Ok(Some(SensorEvent::FingerDown { image, .. })) => {
+                    let _ = sensor.arm(false);
+                    return ok(
+                        NAME,
+                        format!("the interrupt fired and a {}x{} frame was read", image.width(), image.height()),
+                    );
+                }
+                Ok(Some(SensorEvent::FingerDetected)) => {
+                    let _ = sensor.arm(false);
+                    return ok(NAME, "the interrupt fired with the line high (a finger)");
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    return failed(NAME, format!("the driver failed: {e}"), "look in dmesg for the driver's errors");
+                }
+            }
+        }
+        if let Err(e) = sensor.settled() {
+            return failed(NAME, format!("the driver failed: {e}"), "look in dmesg for the driver's errors");
+        }
+    }
+    let _ = sensor.arm(false);
+    failed(
+        NAME,
+        format!("no touch came within {} s", timeout.as_secs()),
+        "if the sensor was touched, its interrupt does not reach this node: check the irq GPIO in the device tree and dmesg",
+    )
 }

@@ -181,3 +181,49 @@ fn check_walks_the_stack_and_names_the_failing_step() {
     );
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+/// The live-device touch step, driven through the system double of the kernel sensor kinds.
+#[test]
+fn the_touch_step_reports_an_interrupt_or_its_absence() {
+    use fphal::sensor::kernel::double::{FakeKernel, Model};
+    use fphal_tools::doctor::{Status, touch};
+    use std::time::Duration;
+    let kernel = FakeKernel::new("doctor-touch");
+    let dev = kernel.device(Path::new("/dev/fingerprint"), Model::Misc);
+    let config = fphal::config::Config::from_toml("[sensor]\nkind = \"misc-ioctl\"\n[trustlet]\nkind = \"soft\"\n");
+    // Without frames the software trustlet is refused; the touch step only needs the interrupt.
+    assert!(config.is_err());
+    let mut config = fphal::config::Config::default();
+    config.sensor.kind = "misc-ioctl".into();
+    let mut prompt = Vec::new();
+    let step = touch(&config, kernel.clone(), Duration::from_millis(300), &mut prompt);
+    assert_eq!(step.status, Status::Failed, "{step:?}");
+    assert!(step.detail.contains("no touch came"), "{step:?}");
+    assert!(String::from_utf8_lossy(&prompt).contains("touch the fingerprint sensor"));
+
+    let toucher = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        dev.touch(None);
+    });
+    let step = touch(&config, kernel.clone(), Duration::from_secs(10), &mut Vec::new());
+    toucher.join().unwrap();
+    assert_eq!(step.status, Status::Ok, "{step:?}");
+    assert!(step.detail.contains("interrupt fired"), "{step:?}");
+}
+
+/// docs/porting.md shows the Mi 4s explanation as the command prints it for [`firmware_tree`].
+#[test]
+fn the_example_in_porting_md_is_what_the_command_prints() {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/porting.md")).unwrap();
+    let block = &doc[doc.find("<!-- doctor-example").expect("the marked example")..];
+    let block = &block[block.find("```text\n").unwrap() + 8..];
+    let shown = &block[..block.find("```").unwrap()];
+    let root = scratch("docs");
+    firmware_tree(&root);
+    let out = run(&["explain", "--root", root.to_str().unwrap()], Some(MI4S_LOG));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), shown);
+    let log_block = &doc[doc.find("The Xiaomi Mi 4s").unwrap()..];
+    let log_block = &log_block[log_block.find("```text\n").unwrap() + 8..];
+    assert_eq!(&log_block[..log_block.find("```").unwrap()], MI4S_LOG);
+    std::fs::remove_dir_all(&root).unwrap();
+}

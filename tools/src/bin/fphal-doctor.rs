@@ -3,7 +3,7 @@
 //! copy of its files) step by step. The code tables and recognisers live in `fphal::diagnose`.
 //!
 //!   fphal-doctor explain [--root DIR] [--json] [LOG]
-//!   fphal-doctor check [--root DIR] [--config FILE] [--variant NAME] [--json]
+//!   fphal-doctor check [--root DIR] [--config FILE] [--variant NAME] [--touch SECONDS] [--json]
 #![forbid(unsafe_code)]
 
 use anyhow::{Context, Result};
@@ -52,6 +52,9 @@ enum Command {
         /// The module variant (default: ro.hardware.fingerprint, else ro.hardware, from build.prop).
         #[arg(long)]
         variant: Option<String>,
+        /// On a live device, also wait this many seconds for a touch on the kernel sensor.
+        #[arg(long, value_name = "SECONDS")]
+        touch: Option<u64>,
         #[arg(long)]
         json: bool,
     },
@@ -70,7 +73,10 @@ fn main() -> ExitCode {
     let cli = fphal_tools::parse_args::<Cli>();
     let result = match cli.command {
         Command::Explain { root, json, log } => explain(root, json, log),
-        Command::Check { root, config, variant, json } => check(Target { root, config, variant }, json),
+        Command::Check { root, config, variant, touch, json } => {
+            let touch = touch.map(std::time::Duration::from_secs);
+            check(Target { root, config, variant, touch }, json)
+        }
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
