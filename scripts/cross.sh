@@ -3,11 +3,13 @@
 #   Android (aarch64, armv7, x86_64, i686): linked against a stub sysroot of bionic's API-23 exports
 #     (scripts/android/sysroot.sh; the NDK is not needed), then scripts/android/check_library.py:
 #     ELF machine, HMI exported, NEEDED only libc/libm/libdl/liblog, every import in bionic API 23,
-#     the unwinder inside, no symbol versions. Nothing here runs bionic: link-level checks only.
+#     the unwinder inside, no symbol versions. For aarch64 and armv7 it also builds fphal-doctor,
+#     checked the same way as a position-independent executable for Android's loader. Nothing here
+#     runs bionic: link-level checks only.
 #   ARM Linux (aarch64-unknown-linux-gnu, armv7-unknown-linux-gnueabihf): run under qemu-user: the
 #     C layout checks compiled by the ARM compilers, the VTS cases and the API test against the ARM
 #     library, and the library's Rust unit tests. No sanitizers under qemu.
-# Each library is left at target/<triple>/release/libfphal.so. Installs the Rust targets and Debian
+# Each library is left at target/<triple>/release/libfphal.so (the doctor beside it). Installs the Rust targets and Debian
 # packages it needs. Not part of the test suite: it takes about 12 minutes on a 2-core machine from a fresh clone.
 # Usage: scripts/cross.sh [TRIPLE...]   (default: all six)
 set -euo pipefail
@@ -68,6 +70,14 @@ build_android() {
     done
     env "CARGO_TARGET_$(env_name "$t")_LINKER=$sysroot/cc" cargo build --release --quiet --target "$t" -p fphal
     python3 scripts/android/check_library.py "target/$t/release/libfphal.so" "$t"
+    # fphal-doctor for the phones porters meet (64-bit, and 32-bit userspaces).
+    case $t in
+        aarch64-linux-android | armv7-linux-androideabi)
+            env "CARGO_TARGET_$(env_name "$t")_LINKER=$sysroot/cc" \
+                cargo build --release --quiet --target "$t" -p fphal-tools --bin fphal-doctor
+            python3 scripts/android/check_library.py --executable "target/$t/release/fphal-doctor" "$t"
+            ;;
+    esac
 }
 
 run_linux() {

@@ -14,7 +14,11 @@
   an older loader skips those relocations). Android's own packing (DT_ANDROID_REL/RELA) loads from
   API 23 and is allowed.
 
-Usage: check_library.py LIB RUST_TRIPLE. Exits 1 with the list of problems, 0 when clean.
+With --executable (fphal-doctor), the same import rules hold for a program: no HMI is needed, and it
+must be a position-independent executable whose interpreter is Android's loader.
+
+Usage: check_library.py [--executable] FILE RUST_TRIPLE. Exits 1 with the list of problems, 0 when
+clean.
 """
 
 import os
@@ -41,9 +45,12 @@ def readelf(*args):
 
 
 def main():
-    if len(sys.argv) != 3 or sys.argv[2] not in ARCH:
+    args = sys.argv[1:]
+    executable = args[:1] == ["--executable"]
+    args = args[1:] if executable else args
+    if len(args) != 2 or args[1] not in ARCH:
         sys.exit(__doc__)
-    lib, triple = sys.argv[1], sys.argv[2]
+    lib, triple = args
     arch, machine = ARCH[triple]
     table = os.path.join(os.path.dirname(os.path.abspath(__file__)), "api23-symbols.txt")
     bionic = set()
@@ -86,7 +93,15 @@ def main():
             exports.add(name)
         elif name:
             (weak if bind == "WEAK" else imports).append(name)
-    if "HMI" not in exports:
+    if executable:
+        header = readelf("-h", lib)
+        if not re.search(r"Type:\s+DYN", header):
+            problems.append("not a position-independent executable (Android refuses others from API 21)")
+        interp = re.search(r"Requesting program interpreter: (\S+)\]", readelf("-l", lib))
+        loader = "/system/bin/linker64" if "64" in arch else "/system/bin/linker"
+        if not interp or interp.group(1) != loader:
+            problems.append(f"interpreter is {interp.group(1) if interp else None}, expected {loader}")
+    elif "HMI" not in exports:
         problems.append("HMI is not exported")
     problems += [f"imports {n}, which bionic does not export at API 23 on {arch}" for n in imports if n not in bionic]
     problems += [

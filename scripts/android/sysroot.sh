@@ -5,6 +5,7 @@
 #                                                 (scripts/android/api23-symbols.txt), so that a use of
 #                                                 a newer or glibc-only symbol fails the link;
 #   OUT/lib/crtbegin_so.o                         __dso_handle, which the NDK's crtbegin_so.o defines;
+#   OUT/lib/crtbegin_dynamic.o                    an executable's _start, which the NDK's defines;
 #   OUT/lib/libunwind.a                           LLVM libunwind from the toolchain's rust-src, built for
 #                                                 the triple (Rust's Android std links it statically);
 #   OUT/cc                                        clang for <triple>23 with lld, -z defs, this sysroot.
@@ -45,6 +46,41 @@ __attribute__((section(".fini_array"), used)) static void (*const fini)(void) = 
 C
 clang "${target[@]}" -fPIC -O2 -c "$out/obj/crtbegin_so.c" -o "$out/lib/crtbegin_so.o"
 
+# What the NDK's crtbegin_dynamic.o gives an executable (fphal-doctor), after bionic's ABI
+# (libc/arch-common/bionic/crtbegin.c and libc_init_common.h, the same from android-6.0.1_r1 to
+# today): _start passes the initial stack pointer to libc's __libc_init, with main and a
+# structors_array_t of which a dynamic executable's libc uses only fini_array, a list framed by -1
+# and 0 that libc runs at exit. The loader runs the executable's init_array itself.
+cat > "$out/obj/crtbegin_dynamic.c" <<'C'
+typedef void fn(void);
+typedef struct { fn **preinit_array; fn **init_array; fn **fini_array; } structors_array_t;
+extern int main(int, char **, char **);
+extern void __libc_init(void *raw_args, fn *onexit, int (*slingshot)(int, char **, char **),
+                        const structors_array_t *structors) __attribute__((noreturn));
+extern fn *__fini_array_start[] __attribute__((weak));
+extern fn *__fini_array_end[] __attribute__((weak));
+__attribute__((visibility("hidden"))) void *__dso_handle = &__dso_handle;
+static void run_fini_array(void) {
+    for (long n = __fini_array_end - __fini_array_start; n-- > 0;) __fini_array_start[n]();
+}
+static fn *fini_framed[] = { (fn *)-1, run_fini_array, 0 };
+__attribute__((used, noreturn)) void fphal_start_main(void *raw_args) {
+    structors_array_t structors = { 0, 0, fini_framed };
+    __libc_init(raw_args, 0, main, &structors);
+}
+#define START(body) __asm__(".text\n.globl _start\n.type _start,%function\n_start:\n" body "\n.size _start,.-_start\n")
+#if defined(__aarch64__)
+START("mov x29, #0\nmov x30, #0\nmov x0, sp\nb fphal_start_main");
+#elif defined(__arm__)
+START("mov fp, #0\nmov lr, #0\nmov r0, sp\nb fphal_start_main");
+#elif defined(__x86_64__)
+START("xorl %ebp, %ebp\nmovq %rsp, %rdi\nandq $-16, %rsp\ncall fphal_start_main");
+#elif defined(__i386__)
+START("xorl %ebp, %ebp\nmovl %esp, %eax\nandl $-16, %esp\nsubl $12, %esp\npushl %eax\ncall fphal_start_main");
+#endif
+C
+clang "${target[@]}" -fPIE -O2 -c "$out/obj/crtbegin_dynamic.c" -o "$out/lib/crtbegin_dynamic.o"
+
 # libunwind, as LLVM's own build compiles it, against the bionic declarations in unwind-include/.
 # __BIONIC__ (which bionic's sys/cdefs.h would define) makes arm find unwind tables with bionic's
 # dl_unwind_find_exidx, as the NDK's libunwind does.
@@ -67,9 +103,12 @@ done
 rm -f "$out/lib/libunwind.a"
 llvm-ar rcs "$out/lib/libunwind.a" "${objs[@]}" 2>/dev/null || ar rcs "$out/lib/libunwind.a" "${objs[@]}"
 
-# The linker rustc calls: undefined symbols are errors (-z defs), start files are ours.
+# The linker rustc calls: undefined symbols are errors (-z defs), start files are ours (a shared
+# library's or an executable's).
 cat > "$out/cc" <<WRAPPER
 #!/bin/sh
-exec clang --target=$clang_triple$api -fuse-ld=lld -nostartfiles -L"$out/lib" "$out/lib/crtbegin_so.o" -Wl,-z,defs "\$@"
+start="$out/lib/crtbegin_dynamic.o"
+for arg in "\$@"; do [ "\$arg" = -shared ] && start="$out/lib/crtbegin_so.o"; done
+exec clang --target=$clang_triple$api -fuse-ld=lld -nostartfiles -L"$out/lib" "\$start" -Wl,-z,defs "\$@"
 WRAPPER
 chmod +x "$out/cc"
