@@ -140,7 +140,9 @@ fn every_single_bit_flip_of_an_enroll_token_is_refused() {
 #[test]
 fn old_reused_wrong_type_and_stale_tokens_are_refused() {
     let fx = Fixture::new("tokens");
-    let mut ta = fx.trustlet(fx.settings());
+    // A short age limit, so that a stale token exists however short the machine's uptime (the
+    // token clock starts at boot; a limit of ten minutes needs ten minutes of uptime to test).
+    let mut ta = fx.trustlet(SoftSettings { token_max_age_ms: 10_000, ..fx.settings() });
     let key = fx.auth_key();
 
     let old = challenge(&mut ta);
@@ -166,7 +168,7 @@ fn old_reused_wrong_type_and_stale_tokens_are_refused() {
     };
     let r = ta.dispatch(Request::EnrollBegin { hat: signed(&|t| t.authenticator_type = HW_AUTH_FINGERPRINT) });
     assert!(is_unauthorized(&r), "a FINGERPRINT-type token: {r:?}");
-    let r = ta.dispatch(Request::EnrollBegin { hat: signed(&|t| t.timestamp -= 600_001) });
+    let r = ta.dispatch(Request::EnrollBegin { hat: signed(&|t| t.timestamp = t.timestamp.saturating_sub(10_001)) });
     assert!(is_unauthorized(&r), "a token older than the limit: {r:?}");
     let r = ta.dispatch(Request::EnrollBegin { hat: signed(&|t| t.timestamp += 60_000) });
     assert!(is_unauthorized(&r), "a token from the future: {r:?}");
