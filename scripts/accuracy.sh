@@ -32,15 +32,7 @@ if [ ! -d "$data" ] || [ ! -f "$protocol" ]; then
 fi
 python3 -c 'import numpy, PIL, matplotlib' 2>/dev/null || pip install --quiet --break-system-packages numpy pillow matplotlib
 
-cargo build --release --quiet -p fphal-tools
-engines=("fphal=$root/target/release/fphal-eval")
-if [ "$nbis" = 1 ] && [ -n "${NBIS_EVAL_BIN:-}" ]; then
-    engines+=("nbis=$NBIS_EVAL_BIN")
-elif [ "$nbis" = 1 ] && [ -d "$root/../shared/tools/nbis-eval" ]; then
-    echo "building the NBIS baseline (../shared/tools/nbis-eval) ..." >&2
-    CARGO_TARGET_DIR=$root/target/nbis-eval cargo build --release --quiet --manifest-path "$root/../shared/tools/nbis-eval/Cargo.toml"
-    engines+=("nbis=$root/target/nbis-eval/release/nbis-eval")
-fi
+source scripts/engines.sh
 
 rm -rf "$work"
 mkdir -p "$work"

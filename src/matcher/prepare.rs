@@ -149,6 +149,15 @@ pub struct Prepared {
     pixels: Vec<f32>,
     /// Where the normalised image's point (x, y) sits on the grid: (x, y) − centre + GRID/2.
     pub centre: (f32, f32),
+    /// The grid box outside which every pixel is 0: columns and rows `min..max`.
+    bounds: Bounds,
+}
+
+/// A box of the grid, `min` inclusive, `max` exclusive.
+#[derive(Debug, Clone, Copy)]
+struct Bounds {
+    min: (usize, usize),
+    max: (usize, usize),
 }
 
 fn resample(img: &GrayImage) -> Result<(Vec<f32>, usize, usize), EngineError> {
@@ -275,6 +284,7 @@ pub fn lay_out(n: &Normalised) -> Prepared {
     let (cx, cy) = ((cx / total).round() as isize, (cy / total).round() as isize);
     let half = (GRID / 2) as isize;
     let mut pixels = vec![0f32; GRID * GRID];
+    let mut bounds = Bounds { min: (GRID, GRID), max: (0, 0) };
     for gy in 0..GRID {
         let y = cy - half + gy as isize;
         if y < 0 || y >= h as isize {
@@ -289,10 +299,12 @@ pub fn lay_out(n: &Normalised) -> Prepared {
             let m = n.mask[i].clamp(0.0, 1.0);
             if m > 0.0 {
                 pixels[gy * GRID + gx] = n.pixels[i] * m;
+                bounds.min = (bounds.min.0.min(gx), bounds.min.1.min(gy));
+                bounds.max = (bounds.max.0.max(gx + 1), bounds.max.1.max(gy + 1));
             }
         }
     }
-    Prepared { pixels, centre: (cx as f32, cy as f32) }
+    Prepared { pixels, centre: (cx as f32, cy as f32), bounds }
 }
 
 impl Drop for Prepared {
@@ -303,21 +315,86 @@ impl Drop for Prepared {
 
 impl Prepared {
     /// The image rotated by `degrees` about the grid centre and tapered by a Hann window.
+    ///
+    /// Only the pixels whose source falls within a pixel of the ridge area's box are sampled
+    /// (the rest are 0 either way): a small capture's rotation costs its own area, not the grid's.
     pub fn rotated(&self, degrees: f32) -> Vec<f32> {
+        let mut out = vec![0f32; GRID * GRID];
+        let Bounds { min, max } = self.bounds;
+        if min.0 >= max.0 || min.1 >= max.1 {
+            return out;
+        }
         let (s, c) = degrees.to_radians().sin_cos();
         let mid = (GRID as f32 - 1.0) / 2.0;
-        let hann: Vec<f32> =
-            (0..GRID).map(|i| 0.5 - 0.5 * (std::f32::consts::TAU * (i as f32 + 0.5) / GRID as f32).cos()).collect();
-        let mut out = vec![0f32; GRID * GRID];
+        let hann = hann();
+        // The source of (x, y) is (c·dx + s·dy + mid, −s·dx + c·dy + mid) with d = (x, y) − mid;
+        // it must lie in the box grown by one pixel (a bilinear sample reaches one pixel over).
+        let (lo_x, hi_x) = (min.0 as f32 - 1.0, max.0 as f32);
+        let (lo_y, hi_y) = (min.1 as f32 - 1.0, max.1 as f32);
         for y in 0..GRID {
-            for x in 0..GRID {
-                let (dx, dy) = (x as f32 - mid, y as f32 - mid);
-                let (sx, sy) = (c * dx + s * dy + mid, -s * dx + c * dy + mid);
-                if let Some(v) = sample(&self.pixels, GRID, GRID, sx, sy) {
-                    out[y * GRID + x] = v * hann[x] * hann[y];
+            let dy = y as f32 - mid;
+            let (mut from, mut to) = (0f32, GRID as f32);
+            for (at, slope, lo, hi) in [(s * dy + mid, c, lo_x, hi_x), (c * dy + mid, -s, lo_y, hi_y)] {
+                // at + slope·dx within [lo, hi], for dx = x − mid.
+                if slope.abs() < 1e-6 {
+                    if at < lo || at > hi {
+                        (from, to) = (0.0, 0.0);
+                    }
+                    continue;
+                }
+                let (a, b) = ((lo - at) / slope + mid, (hi - at) / slope + mid);
+                from = from.max(a.min(b).floor() - 1.0);
+                to = to.min(a.max(b).ceil() + 2.0);
+            }
+            let (from, to) = (from.max(0.0) as usize, to.clamp(0.0, GRID as f32) as usize);
+            let row = &mut out[y * GRID..(y + 1) * GRID];
+            for x in from..to.max(from) {
+                let dx = x as f32 - mid;
+                if let Some(v) = sample(&self.pixels, GRID, GRID, c * dx + s * dy + mid, -s * dx + c * dy + mid) {
+                    row[x] = v * hann[x] * hann[y];
                 }
             }
         }
         out
+    }
+}
+
+/// The Hann window over the grid's side, computed once.
+fn hann() -> &'static [f32; GRID] {
+    static HANN: std::sync::OnceLock<[f32; GRID]> = std::sync::OnceLock::new();
+    HANN.get_or_init(|| {
+        std::array::from_fn(|i| 0.5 - 0.5 * (std::f32::consts::TAU * (i as f32 + 0.5) / GRID as f32).cos())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matcher::tests::ridges;
+
+    /// The rotation, sampled at every pixel of the grid: what `rotated` must equal.
+    fn rotated_everywhere(p: &Prepared, degrees: f32) -> Vec<f32> {
+        let (s, c) = degrees.to_radians().sin_cos();
+        let mid = (GRID as f32 - 1.0) / 2.0;
+        let mut out = vec![0f32; GRID * GRID];
+        for y in 0..GRID {
+            for x in 0..GRID {
+                let (dx, dy) = (x as f32 - mid, y as f32 - mid);
+                if let Some(v) = sample(&p.pixels, GRID, GRID, c * dx + s * dy + mid, -s * dx + c * dy + mid) {
+                    out[y * GRID + x] = v * hann()[x] * hann()[y];
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn rotating_only_the_ridge_area_gives_the_whole_rotation() {
+        for (w, h) in [(160, 160), (96, 200), (256, 256), (300, 120)] {
+            let p = prepare(&ridges(3, w, h, 0.0, 0.0, 0.0)).unwrap();
+            for degrees in [0.0, 6.0, -18.0, 45.0, 90.0, -90.0, 137.0, 180.0, -173.0] {
+                assert_eq!(p.rotated(degrees), rotated_everywhere(&p, degrees), "{w}x{h} turned {degrees}°");
+            }
+        }
     }
 }
