@@ -32,7 +32,7 @@ if [ ! -d "$data" ] || [ ! -f "$protocol" ]; then
 fi
 python3 -c 'import numpy, PIL, matplotlib' 2>/dev/null || pip install --quiet --break-system-packages numpy pillow matplotlib
 
-source scripts/engines.sh
+source "$root/scripts/engines.sh"
 
 rm -rf "$work"
 mkdir -p "$work"

@@ -31,7 +31,7 @@ if [ ! -d "$data" ] || [ ! -f "$root/../shared/tools/operating_protocol.py" ]; t
 fi
 python3 -c 'import numpy, PIL' 2>/dev/null || pip install --quiet --break-system-packages numpy pillow
 
-source scripts/engines.sh
+source "$root/scripts/engines.sh"
 rm -rf "$work"
 for e in "${engines[@]}"; do
     name=${e%%=*}; bin=${e#*=}

@@ -148,8 +148,26 @@ pub fn correlation_peak_at(a: &Spectrum, b: &Spectrum) -> (f32, usize, usize) {
                 }
             }
         }
+        wipe(&mut col);
         ((peak / disc_weight_sum()).max(0.0), at.0, at.1)
     })
+}
+
+/// Wipes what the last correlations left in this thread's buffers (products of two captures'
+/// phases): called when a probe has been compared, not after every view (it is 90 kB).
+pub fn wipe_scratch() {
+    PLANS.with(|plans| {
+        let plans = &mut *plans.borrow_mut();
+        wipe(&mut plans.surface_rows);
+        wipe(&mut plans.scratch);
+    });
+}
+
+fn wipe(values: &mut [Complex32]) {
+    for c in values {
+        c.re.zeroize();
+        c.im.zeroize();
+    }
 }
 
 /// Phases are biometric data: wiped when dropped, like the images they come from.

@@ -64,7 +64,7 @@ pub const DEFAULT_THRESHOLD: f32 = 0.2431;
 /// the measured FAR exceeds CDD 7.3.10's 1/50,000. On 1,000 other synthetic fingers
 /// (`--first-id 1001`) that run's own threshold came out at 0.2109, but pooled over both runs
 /// (300,000 attempts, at most 6 allowed) every threshold below the default accepts 7 or more (two
-/// look-alike pairs at 0.2429 and 0.2431 fall into 2 and 5 attempts), so the floor is the default
+/// look-alike pairs at 0.24287 and 0.24305 fall into 2 and 5 attempts), so the floor is the default
 /// itself. Re-derive it with [`DEFAULT_THRESHOLD`].
 pub const MIN_THRESHOLD: f32 = DEFAULT_THRESHOLD;
 /// Scores lie in 0..=1 (1 for the same image); a threshold outside that range means nothing.
@@ -204,7 +204,9 @@ impl Features {
     /// The correlation of this capture turned by `turn` (radians, to the nearest `TURN_STEP`)
     /// with one view's band, as a pose. Each turn's band is computed once per capture.
     fn turned_pose(&self, turn: f32, band: &Spectrum, centre: (f32, f32)) -> Alignment {
-        let step = (turn.to_degrees() / TURN_STEP).round() as i32;
+        // Steps of the half turn either way are the same turn: one band for both.
+        let half_turn = (180.0 / TURN_STEP) as i32;
+        let step = ((turn.to_degrees() / TURN_STEP).round() as i32 + half_turn).rem_euclid(2 * half_turn) - half_turn;
         let degrees = step as f32 * TURN_STEP;
         let mut turned = self.turned.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let at = match turned.iter().position(|(s, _)| *s == step) {
@@ -275,6 +277,12 @@ impl ViewMatch {
 /// that did not are tried at that turn too (a finger's views lie within a few tens of degrees of
 /// each other).
 pub fn view_matches(probe: &Features, template: &Template) -> Vec<ViewMatch> {
+    let matches = view_matches_kept(probe, template);
+    fft::wipe_scratch();
+    matches
+}
+
+fn view_matches_kept(probe: &Features, template: &Template) -> Vec<ViewMatch> {
     let mut matches: Vec<ViewMatch> = template.views.iter().map(|view| view_match(probe, view)).collect();
     let clearest = matches
         .iter()
@@ -287,7 +295,8 @@ pub fn view_matches(probe: &Features, template: &Template) -> Vec<ViewMatch> {
                 continue;
             }
             for k in -CONSENSUS_STEPS..=CONSENSUS_STEPS {
-                let turned = probe.turned_pose((degrees + k as f32 * TURN_STEP).to_radians(), &view.band, view.centre);
+                let turn = (degrees + k as f32 * TURN_STEP + 180.0).rem_euclid(360.0) - 180.0;
+                let turned = probe.turned_pose(turn.to_radians(), &view.band, view.centre);
                 let there = verify::agreement(probe.marks(), view.marks(), |x, y| turned.map(x, y));
                 let tried = ViewMatch {
                     peak: turned.score.max(0.0),
@@ -350,10 +359,12 @@ const SAME_PLACE_TURN: f32 = 6.0;
 /// Whether a touch shows skin the `earlier` touches of an enrollment do not: false when it lies
 /// where one of them lay.
 pub fn adds_area(touch: &Features, earlier: &[Features]) -> bool {
-    earlier.iter().all(|e| {
+    let adds = earlier.iter().all(|e| {
         let pose = best_pose(touch, e.unrotated(), e.centre);
         !ViewMatch { peak: pose.score, minutiae: verify::Agreement::default(), pose }.same_place()
-    })
+    });
+    fft::wipe_scratch();
+    adds
 }
 
 /// How one capture lies on another: the best rotation and shift found by phase correlation.

@@ -370,7 +370,7 @@ fn hann() -> &'static [f32; GRID] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::matcher::tests::ridges;
+    use crate::matcher::tests::{ridges, synthetic};
 
     /// The rotation, sampled at every pixel of the grid: what `rotated` must equal.
     fn rotated_everywhere(p: &Prepared, degrees: f32) -> Vec<f32> {
@@ -390,8 +390,11 @@ mod tests {
 
     #[test]
     fn rotating_only_the_ridge_area_gives_the_whole_rotation() {
-        for (w, h) in [(160, 160), (96, 200), (256, 256), (300, 120)] {
-            let p = prepare(&ridges(3, w, h, 0.0, 0.0, 0.0)).unwrap();
+        let half_touch = synthetic(7, 1, |t| t.coverage = 0.5);
+        let images = [(160, 160), (96, 200), (256, 256), (300, 120)].map(|(w, h)| ridges(3, w, h, 0.0, 0.0, 0.0));
+        for image in images.iter().chain([&half_touch]) {
+            let (w, h) = (image.width(), image.height());
+            let p = prepare(image).unwrap();
             for degrees in [0.0, 6.0, -18.0, 45.0, 90.0, -90.0, 137.0, 180.0, -173.0] {
                 assert_eq!(p.rotated(degrees), rotated_everywhere(&p, degrees), "{w}x{h} turned {degrees}°");
             }
