@@ -103,10 +103,8 @@ pub fn phase_band(img: &[f32]) -> Spectrum {
                 band[i] = if m > 1e-6 { v / m * disc()[i] } else { Complex32::default() };
             }
         }
-        for c in rows.iter_mut().chain(col.iter_mut()) {
-            c.re.zeroize();
-            c.im.zeroize();
-        }
+        wipe(&mut rows);
+        wipe(&mut col);
         Spectrum { band }
     })
 }
@@ -163,6 +161,7 @@ pub fn wipe_scratch() {
     });
 }
 
+/// Wipes complex samples (`Complex32` has no `Zeroize` of its own).
 fn wipe(values: &mut [Complex32]) {
     for c in values {
         c.re.zeroize();
@@ -173,10 +172,7 @@ fn wipe(values: &mut [Complex32]) {
 /// Phases are biometric data: wiped when dropped, like the images they come from.
 impl Drop for Spectrum {
     fn drop(&mut self) {
-        for c in &mut self.band {
-            c.re.zeroize();
-            c.im.zeroize();
-        }
+        wipe(&mut self.band);
     }
 }
 
