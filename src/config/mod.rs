@@ -66,6 +66,7 @@ pub struct Config {
     pub log: LogConfig,
     pub sensor: SensorConfig,
     pub trustlet: TrustletConfig,
+    pub qsee: QseeConfig,
     pub enroll: EnrollConfig,
     pub lockout: LockoutConfig,
     pub matcher: MatcherConfig,
@@ -145,6 +146,43 @@ pub struct TrustletConfig {
     pub max_fingers: u32,
 }
 
+/// The QSEE bridge (`trustlet.kind = "qsee-fpc"`): Qualcomm's QSEECom library, the FPC trustlet and
+/// the keymaster trustlet that hands it the auth-token key. Only that kind reads these keys.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QseeConfig {
+    /// The QSEECom client library, opened at run time. Default `libQSEEComAPI.so`.
+    pub library: String,
+    /// The FPC trustlet's protocol generation: `loire` (loire, tone), `yoshino`, `nile` or `tama`.
+    /// No default: a wrong generation sends wrong commands.
+    pub generation: String,
+    /// The trustlet's image name. Default: the generation's (`tzfingerprint`, `fpctzapp`,
+    /// `fpctzfingerprint`).
+    pub app_name: String,
+    /// The directory of the trustlet's image. Default: the generation's.
+    pub app_path: Option<PathBuf>,
+    /// The trustlet's QSEECom buffer, 1024..=1048576 bytes. Default 1024.
+    pub app_buffer_size: u32,
+    /// The keymaster trustlet's names, tried in order, comma-separated. Default: the generation's
+    /// (`keymaster64,keymaster`; loire `keymaste,keymaster`).
+    pub keymaster_names: String,
+    /// The directory of the keymaster's image. Default: the generation's (the library's own default
+    /// directory, or `/vendor/firmware_mnt/image` on loire).
+    pub keymaster_path: Option<PathBuf>,
+    /// Where the buffers that carry commands come from: `auto` (the DMA-BUF heap node if present,
+    /// else ION, legacy on kernels before 4.12), `dmabuf`, `ion`, `ion-legacy`, or `memfd` (hosts and
+    /// tests, where no secure world reads them). Default `auto`.
+    pub shared_heap: String,
+    /// The DMA-BUF heap node. Default `/dev/dma_heap/qcom,qseecom`.
+    pub heap_node: Option<PathBuf>,
+    /// The ION heap, 0..=31. Default 27 (`ION_QSECOM_HEAP_ID` of Qualcomm's `msm_ion.h`).
+    pub ion_heap_id: u32,
+    /// Trustlet errors in a row after which the whole session is restarted, 1..=100. Default 3.
+    pub max_errors: u32,
+    /// The longest wait between restarts of a failing trustlet, 100..=600000 ms; the wait starts
+    /// at 250 ms and doubles. Default 16000.
+    pub restart_max_ms: u32,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct EnrollConfig {
     /// Good touches an enrollment needs. Default 14: on a 160-px sensor with placements within
@@ -222,6 +260,25 @@ impl Default for SensorConfig {
             frame_bits: 8,
             frame_dpi: 500,
             frame_device: None,
+        }
+    }
+}
+
+impl Default for QseeConfig {
+    fn default() -> Self {
+        QseeConfig {
+            library: "libQSEEComAPI.so".into(),
+            generation: String::new(),
+            app_name: String::new(),
+            app_path: None,
+            app_buffer_size: 1024,
+            keymaster_names: String::new(),
+            keymaster_path: None,
+            shared_heap: "auto".into(),
+            heap_node: None,
+            ion_heap_id: 27,
+            max_errors: 3,
+            restart_max_ms: 16_000,
         }
     }
 }
@@ -329,6 +386,19 @@ impl Config {
         keys.flag("trustlet", "insecure_zero_hmac", &mut t.insecure_zero_hmac)?;
         keys.whole("trustlet", "token_max_age_sec", &mut t.token_max_age_sec)?;
         keys.whole("trustlet", "max_fingers", &mut t.max_fingers)?;
+        let q = &mut c.qsee;
+        keys.text("qsee", "library", &mut q.library)?;
+        keys.text("qsee", "generation", &mut q.generation)?;
+        keys.text("qsee", "app_name", &mut q.app_name)?;
+        keys.path("qsee", "app_path", &mut q.app_path)?;
+        keys.whole("qsee", "app_buffer_size", &mut q.app_buffer_size)?;
+        keys.text("qsee", "keymaster_names", &mut q.keymaster_names)?;
+        keys.path("qsee", "keymaster_path", &mut q.keymaster_path)?;
+        keys.text("qsee", "shared_heap", &mut q.shared_heap)?;
+        keys.path("qsee", "heap_node", &mut q.heap_node)?;
+        keys.whole("qsee", "ion_heap_id", &mut q.ion_heap_id)?;
+        keys.whole("qsee", "max_errors", &mut q.max_errors)?;
+        keys.whole("qsee", "restart_max_ms", &mut q.restart_max_ms)?;
         keys.whole("enroll", "samples", &mut c.enroll.samples)?;
         let l = &mut c.lockout;
         keys.whole("lockout", "max_false_trials", &mut l.max_false_trials)?;
@@ -340,7 +410,7 @@ impl Config {
         keys.number("matcher", "update_score", &mut m.update_score)?;
         keys.whole("matcher", "update_max_views", &mut m.update_max_views)?;
         keys.number("quality", "min_clarity", &mut c.quality.min_clarity)?;
-        keys.finish(&["log", "sensor", "trustlet", "enroll", "lockout", "matcher", "quality"])?;
+        keys.finish(&["log", "sensor", "trustlet", "qsee", "enroll", "lockout", "matcher", "quality"])?;
         c.validate()?;
         Ok(c)
     }
@@ -387,10 +457,77 @@ impl Config {
             return bad("quality.min_clarity", "must be between 0 and 1");
         }
         self.validate_kernel_sensor()?;
+        self.validate_qsee()?;
         self.validate_lockout()?;
         self.validate_matcher()?;
         if self.matcher.update_max_views as usize > crate::matcher::MAX_VIEWS {
             return bad("matcher.update_max_views", &format!("must be at most {}", crate::matcher::MAX_VIEWS));
+        }
+        Ok(())
+    }
+
+    /// The QSEE bridge's keys: their values, and only with the kind that uses them.
+    fn validate_qsee(&self) -> Result<(), ConfigError> {
+        let q = &self.qsee;
+        let bad = |key: &str, why: String| Err(ConfigError(format!("qsee.{key}: {why}")));
+        if self.trustlet.kind != crate::tee::QSEE_FPC {
+            if *q != QseeConfig::default() {
+                return Err(ConfigError(format!(
+                    "qsee: only trustlet.kind \"{}\" uses the [qsee] keys, not \"{}\"",
+                    crate::tee::QSEE_FPC,
+                    self.trustlet.kind
+                )));
+            }
+            return Ok(());
+        }
+        let names = crate::tee::qsee::fpc::generation_names();
+        if crate::tee::qsee::fpc::generation(&q.generation).is_none() {
+            return bad(
+                "generation",
+                format!("{:?} is not one of {names:?} (trustlet.kind \"qsee-fpc\" needs it)", q.generation),
+            );
+        }
+        if q.library.is_empty() || q.library.contains('\0') {
+            return bad("library", "must name a library".into());
+        }
+        if q.app_name.contains('/') || q.app_name.contains('\0') {
+            return bad("app_name", "must be a trustlet name, not a path".into());
+        }
+        if q.keymaster_names.split(',').any(|n| n.contains('/') || n.contains('\0'))
+            || (!q.keymaster_names.is_empty() && q.keymaster_names.split(',').any(|n| n.trim().is_empty()))
+        {
+            return bad("keymaster_names", "must be trustlet names separated by commas".into());
+        }
+        for (key, p) in [("app_path", &q.app_path), ("keymaster_path", &q.keymaster_path), ("heap_node", &q.heap_node)]
+        {
+            if p.as_ref().is_some_and(|p| !p.is_absolute()) {
+                return bad(key, "must be an absolute path".into());
+            }
+        }
+        if !(1024..=1 << 20).contains(&q.app_buffer_size) {
+            return bad("app_buffer_size", "must be 1024..=1048576 (smaller buffers fail in the trustlet)".into());
+        }
+        if !["auto", "dmabuf", "ion", "ion-legacy", "memfd"].contains(&q.shared_heap.as_str()) {
+            return bad(
+                "shared_heap",
+                format!("{:?} is not one of auto, dmabuf, ion, ion-legacy, memfd", q.shared_heap),
+            );
+        }
+        if q.ion_heap_id > 31 {
+            return bad("ion_heap_id", "must be 0..=31".into());
+        }
+        if !(1..=100).contains(&q.max_errors) {
+            return bad("max_errors", "must be 1..=100".into());
+        }
+        if !(100..=600_000).contains(&q.restart_max_ms) {
+            return bad("restart_max_ms", "must be 100..=600000".into());
+        }
+        if self.sensor.frame_width != 0 {
+            return Err(ConfigError(format!(
+                "sensor.frame_width: the FPC trustlet captures from the sensor itself; trustlet.kind \"{}\" takes no \
+                 frames from the driver",
+                crate::tee::QSEE_FPC
+            )));
         }
         Ok(())
     }

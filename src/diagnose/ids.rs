@@ -73,6 +73,52 @@ pub const TRUSTLET_FAILED: MessageId = MessageId {
     ],
 };
 
+pub const QSEE_LIBRARY: MessageId = MessageId {
+    id: "FPH-0220",
+    meaning: "the QSEECom client library (qsee.library) could not be loaded, or lacks an entry point",
+    fixes: &[
+        "check that the vendor partition has it (/vendor/lib64/libQSEEComAPI.so on 64-bit, /vendor/lib on 32-bit)",
+        "the service's linker namespace must see it: a vendor service (HIDL 8.0+) sees /vendor/lib*, fingerprintd on 7.x sees /system and /vendor",
+    ],
+};
+
+pub const QSEE_APP: MessageId = MessageId {
+    id: "FPH-0221",
+    meaning: "a trustlet did not start, or the fingerprint trustlet's setup failed; the line names which and why",
+    fixes: &[
+        "check qsee.app_name and qsee.app_path against the .mdt/.b00 images on this device (docs/porting.md section 10 has the per-platform table)",
+        "errno 2 or -1 from QSEECom_start_app: the image is not there; look for QSEECOM lines in logcat and qseecom lines in dmesg just before",
+        "check qsee.generation: a trustlet of another generation refuses the commands",
+    ],
+};
+
+pub const QSEE_KEYMASTER: MessageId = MessageId {
+    id: "FPH-0222",
+    meaning: "the keymaster trustlet did not hand over the auth-token key; the line carries its status, decoded by fphal-doctor",
+    fixes: &[
+        "a QSEE_MESSAGE_ERROR_BAD_DEST_APPNAME (0xff000ffc) status: the keymaster's whitelist lacks this fingerprint trustlet; use a matched keymaster and fingerprint firmware pair",
+        "a keymaster status with no key: the keymaster firmware and this ROM's keymaster HAL may differ; check qsee.keymaster_names for the keymaster this firmware has",
+    ],
+};
+
+pub const QSEE_KEY_REFUSED: MessageId = MessageId {
+    id: "FPH-0223",
+    meaning: "the fingerprint trustlet refused the auth-token key the keymaster gave it (FPC_SET_KEY_DATA)",
+    fixes: &[
+        "the fingerprint and keymaster trustlets may come from different firmware builds: use a matched pair",
+        "check qsee.generation: another generation's trustlet reads the command differently",
+    ],
+};
+
+pub const QSEE_FAILED: MessageId = MessageId {
+    id: "FPH-0224",
+    meaning: "the fingerprint trustlet failed a command; the operation ended with ERROR_HW_UNAVAILABLE and, after repeated failures, the trustlet is restarted",
+    fixes: &[
+        "one failure now and then is survivable; if it repeats, read the FPC status named in the line",
+        "FPC_ERROR_IO or FPC_ERROR_DB on LOAD_DB: the database belongs to other firmware; remove the group's user.db and re-enroll",
+    ],
+};
+
 pub const GROUP_REFUSED: MessageId = MessageId {
     id: "FPH-0210",
     meaning: "a group's stored templates could not be read back intact, so they were refused and left untouched",
@@ -98,6 +144,11 @@ pub const ALL: &[MessageId] = &[
     SENSOR_FAILED,
     SENSOR_FAULT,
     TRUSTLET_FAILED,
+    QSEE_LIBRARY,
+    QSEE_APP,
+    QSEE_KEYMASTER,
+    QSEE_KEY_REFUSED,
+    QSEE_FAILED,
     GROUP_REFUSED,
     INTERNAL,
 ];

@@ -73,7 +73,10 @@ fn meaning_of(code: &Decoded, tables: &[&'static [Code]]) -> &'static str {
 /// fphal's own lines, by their stable id.
 fn fphal_line(line: &str) -> Option<Finding> {
     let m = ids::find(line)?;
-    Some(finding(Category::Fphal, Severity::Failure, None, format!("{}: {}", m.id, m.meaning), m.fixes))
+    // fphal's keymaster lines carry the keymaster's status with the vendor HALs' wording: decoded
+    // by the same tables.
+    let code = key_status(line).and_then(|f| f.code);
+    Some(finding(Category::Fphal, Severity::Failure, code, format!("{}: {}", m.id, m.meaning), m.fixes))
 }
 
 /// Vendor HAL lines that carry the keymaster trustlet's answer to "give me the auth-token key":

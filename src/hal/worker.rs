@@ -363,25 +363,19 @@ impl Worker {
         if self.current == Current::Idle {
             return;
         }
-        let (image, contact_ms) = match ev {
-            SensorEvent::FingerDown { image, contact_ms } => (image, contact_ms),
+        let enrolling = matches!(self.current, Current::Enroll { .. });
+        let request = match ev {
+            SensorEvent::FingerDown { image, contact_ms } if enrolling => Request::EnrollCapture { image, contact_ms },
+            SensorEvent::FingerDown { image, contact_ms } => Request::AuthenticateCapture { image, contact_ms },
+            // The image is the trustlet's to read (a TEE-owned sensor): it captures.
+            SensorEvent::FingerDetected if enrolling => Request::EnrollTouch,
+            SensorEvent::FingerDetected => Request::AuthenticateTouch,
             SensorEvent::FingerUp { .. } => return,
-            SensorEvent::FingerDetected => {
-                // The image is the trustlet's to read, and the software trustlet cannot: the
-                // configuration refuses that pairing, so this is a sensor that changed its mind.
-                log::error!("a finger was detected, but this trustlet cannot capture from the sensor");
-                self.end_session();
-                return self.finish_with(ErrorKind::HwUnavailable);
-            }
         };
         // A stop requested before this touch belongs to an earlier one.
         if let Some(i) = &self.shared.interrupt {
             i.clear();
         }
-        let request = match self.current {
-            Current::Enroll { .. } => Request::EnrollCapture { image, contact_ms },
-            _ => Request::AuthenticateCapture { image, contact_ms },
-        };
         let answer = self.call(&request);
         if self.superseded() {
             log::info!("touch dropped: the operation was cancelled or replaced while it was processed");

@@ -31,6 +31,9 @@ pub struct VirtualSensor {
     settling: Option<GrayImage>,
     settle: Duration,
     buf: Vec<u8>,
+    /// Report a touch as detected only, without its image: the trustlet captures (a TEE-owned
+    /// sensor, simulated).
+    detect_only: bool,
 }
 
 impl VirtualSensor {
@@ -47,7 +50,19 @@ impl VirtualSensor {
             settling: None,
             settle,
             buf: vec![0; protocol::MAX_PACKET + 64],
+            detect_only: false,
         })
+    }
+
+    /// Touches are reported as [`SensorEvent::FingerDetected`], their images dropped: the sensor
+    /// of a trustlet that captures by itself.
+    pub fn detect_only(mut self) -> Self {
+        self.detect_only = true;
+        self
+    }
+
+    fn touched(&self, image: GrayImage, contact_ms: u32) -> SensorEvent {
+        if self.detect_only { SensorEvent::FingerDetected } else { SensorEvent::FingerDown { image, contact_ms } }
     }
 
     /// The finger left before the settle time: the image goes on at once, with its short contact.
@@ -60,7 +75,7 @@ impl VirtualSensor {
     fn hand_on(&mut self) -> Option<SensorEvent> {
         let image = self.settling.take()?;
         let contact_ms = self.down_since.map_or(0, |t| t.elapsed().as_millis().clamp(1, u32::MAX as u128) as u32);
-        Some(SensorEvent::FingerDown { image, contact_ms })
+        Some(self.touched(image, contact_ms))
     }
 
     /// Accepts a driver, or takes one packet from it. `armed` says whether an operation waits for
@@ -193,7 +208,7 @@ impl VirtualSensor {
             Ok(image) => {
                 self.down_since = Some(Instant::now());
                 if self.settle.is_zero() {
-                    return (Status::Taken, String::new(), Some(SensorEvent::FingerDown { image, contact_ms: 0 }));
+                    return (Status::Taken, String::new(), Some(self.touched(image, 0)));
                 }
                 self.settling = Some(image);
                 (Status::Taken, String::new(), None)

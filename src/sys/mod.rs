@@ -1,5 +1,6 @@
 //! The library's one system module: waiting on descriptors, the monotonic clock, device ioctls,
-//! and the few calls no safe crate covers (logcat on Android). Everything else goes through rustix.
+//! the few calls no safe crate covers (logcat on Android), and the vendor's QSEECom library with the
+//! shared buffers its commands carry. Everything else goes through rustix.
 //!
 //! With `src/ffi`, this is the only place in the library where `unsafe` may appear.
 
@@ -9,6 +10,8 @@ mod android_log;
 pub use android_log::write as android_log_write;
 mod eventfd;
 pub use eventfd::EventFd;
+pub mod qseecom;
+pub mod shared_mem;
 
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
 use rustix::time::{ClockId, clock_gettime};

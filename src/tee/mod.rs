@@ -2,8 +2,11 @@
 //!
 //! The HAL speaks typed [`Request`]s; [`TrustletClient`] turns them into bytes, hands them to a
 //! [`Transport`] and checks that the bytes coming back decode to a response of the right kind.
-//! The software trustlet runs behind the same bytes in-process ([`InProcess`]).
+//! The software trustlet runs behind the same bytes in-process ([`InProcess`]), and so does the
+//! bridge to an FPC trustlet in Qualcomm's QSEE ([`qsee`]), which turns them into that trustlet's
+//! commands.
 
+pub mod qsee;
 pub mod soft;
 pub mod wire;
 
@@ -83,8 +86,11 @@ impl<T: ByteTrustlet> Transport for InProcess<T> {
     }
 }
 
+/// The FPC trustlet in Qualcomm's QSEE, through libQSEEComAPI ([`qsee`]).
+pub const QSEE_FPC: &str = "qsee-fpc";
+
 /// The `trustlet.kind` values [`open`] knows; the configuration refuses any other.
-pub const KINDS: &[&str] = &["soft"];
+pub const KINDS: &[&str] = &["soft", QSEE_FPC];
 
 /// The trustlet `config` names (`trustlet.kind`), reached through a transport, and the interrupt
 /// that ends its running operation early when it runs in this process.
@@ -94,6 +100,10 @@ pub fn open(config: &crate::config::Config) -> Result<(Box<dyn Transport>, Optio
             let ta = soft::SoftTrustlet::new(soft::SoftSettings::from_config(config))?;
             let interrupt = ta.interrupt();
             Ok((Box::new(InProcess::new(ta)), Some(interrupt)))
+        }
+        QSEE_FPC => {
+            let ta = qsee::QseeFpc::open(qsee::QseeSettings::from_config(config)?)?;
+            Ok((Box::new(InProcess::new(ta)), None))
         }
         other => Err(format!("trustlet.kind: {other:?} is not a trustlet kind of this build")),
     }

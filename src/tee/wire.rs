@@ -79,6 +79,10 @@ pub enum Request {
         contact_ms: u32,
     },
     /// Ends whatever enrollment or authentication session is open, keeping the challenge.
+    /// A finger is on a sensor whose image only the trustlet reads: it captures and enrolls it.
+    EnrollTouch,
+    /// As [`Request::EnrollTouch`], for an authentication.
+    AuthenticateTouch,
     EndSession,
     Enumerate,
     /// `fid == 0` removes every finger of the active group.
@@ -179,6 +183,8 @@ mod op {
     pub const END_SESSION: u16 = 0x0009;
     pub const ENUMERATE: u16 = 0x000a;
     pub const REMOVE: u16 = 0x000b;
+    pub const ENROLL_TOUCH: u16 = 0x000c;
+    pub const AUTHENTICATE_TOUCH: u16 = 0x000d;
 
     pub const RSP_OK: u16 = 0x8000;
     pub const RSP_CHALLENGE: u16 = 0x8001;
@@ -345,6 +351,8 @@ impl Request {
                 w.u32(*contact_ms).image(image);
                 w.finish()
             }
+            Request::EnrollTouch => Writer::new(op::ENROLL_TOUCH).finish(),
+            Request::AuthenticateTouch => Writer::new(op::AUTHENTICATE_TOUCH).finish(),
             Request::EndSession => Writer::new(op::END_SESSION).finish(),
             Request::Enumerate => Writer::new(op::ENUMERATE).finish(),
             Request::Remove { fid } => {
@@ -372,6 +380,8 @@ impl Request {
                 let contact_ms = r.u32()?;
                 Request::AuthenticateCapture { contact_ms, image: r.image()? }
             }
+            op::ENROLL_TOUCH => Request::EnrollTouch,
+            op::AUTHENTICATE_TOUCH => Request::AuthenticateTouch,
             op::END_SESSION => Request::EndSession,
             op::ENUMERATE => Request::Enumerate,
             op::REMOVE => Request::Remove { fid: r.u32()? },
@@ -554,6 +564,8 @@ impl Response {
                 | (Request::EnrollCapture { .. }, Response::Enroll(_))
                 | (Request::AuthenticateBegin { .. }, Response::Ok)
                 | (Request::AuthenticateCapture { .. }, Response::Auth { .. })
+                | (Request::EnrollTouch, Response::Enroll(_))
+                | (Request::AuthenticateTouch, Response::Auth { .. })
                 | (Request::EndSession, Response::Ok)
                 | (Request::Enumerate, Response::Fingers(_))
                 | (Request::Remove { .. }, Response::Removed { .. })
@@ -578,6 +590,8 @@ mod tests {
             Request::GetAuthenticatorId,
             Request::EnrollBegin { hat: [7; HAT_LEN] },
             Request::EnrollCapture { image: img(), contact_ms: 250 },
+            Request::EnrollTouch,
+            Request::AuthenticateTouch,
             Request::AuthenticateBegin { operation_id: u64::MAX },
             Request::AuthenticateCapture { image: img(), contact_ms: 1 },
             Request::EndSession,

@@ -176,6 +176,10 @@ impl SoftTrustlet {
             Request::EnrollCapture { image, contact_ms } => self.enroll_capture(image, contact_ms),
             Request::AuthenticateBegin { operation_id } => self.authenticate_begin(operation_id),
             Request::AuthenticateCapture { image, contact_ms } => self.authenticate_capture(image, contact_ms),
+            // The configuration refuses this trustlet with a sensor that hands over no image.
+            Request::EnrollTouch | Request::AuthenticateTouch => {
+                Err(TaError::Internal("the software trustlet cannot capture from the sensor".into()))
+            }
             Request::EndSession => {
                 self.session = Session::Idle;
                 Ok(Response::Ok)
