@@ -416,3 +416,157 @@ pub fn status_name(status: i32) -> &'static str {
         _ => "unknown",
     }
 }
+
+/// Golden byte vectors: each command's bytes written out by hand from the header that declares its
+/// struct, so that a wrong layout cannot pass because the adapter and the test double share it.
+/// Header lines are at `sonyxperiadev/vendor-sony-oss-fingerprint` 9dfd6e622c07 (yoshino lines;
+/// nile and tama are the same plus one).
+#[cfg(test)]
+mod golden {
+    use super::*;
+
+    fn tama() -> &'static Generation {
+        generation("tama").unwrap()
+    }
+
+    fn yoshino() -> &'static Generation {
+        generation("yoshino").unwrap()
+    }
+
+    fn loire() -> &'static Generation {
+        generation("loire").unwrap()
+    }
+
+    #[test]
+    fn plain_commands() {
+        // fpc_send_std_cmd_t {u32 group_id; u32 cmd_id; u32 ret_val;} (tz_api_yoshino.h 99).
+        // FPC_GROUP_TEMPLATE 0xB, FPC_BEGIN_ENROL 0 (tz_api_yoshino.h 38-47, 49-60).
+        assert_eq!(yoshino().plain(0x0b, yoshino().begin_enrol).bytes, [0x0b, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        // tama: FPC_GROUP_SENSOR 0xA, FPC_CAPTURE_IMAGE 3 (tz_api_tama.h 58-66).
+        let g = tama();
+        assert_eq!(g.plain(g.sensor_group, g.capture_image).bytes, [0x0a, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0]);
+        // tama moved FPC_WAIT_FINGER_LOST to 1 for FPC_SENSOR_WAKE 0; yoshino has it at 0.
+        assert_eq!(g.plain(g.sensor_group, g.wait_finger_lost).bytes[4], 1);
+        assert_eq!(g.plain(g.sensor_group, g.sensor_wake.unwrap()).bytes[4], 0);
+        assert_eq!(yoshino().wait_finger_lost, 0);
+        // loire/tone: FPC_GROUP_NORMAL 1, FPC_WAIT_FINGER_DOWN 7, FPC_CAPTURE_IMAGE 0xF, FPC_INIT 0x12
+        // (tz_api_loire_tone.h 38-86).
+        let l = loire();
+        assert_eq!(l.plain(l.sensor_group, l.wait_finger_down).bytes, [1, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(l.plain(l.sensor_group, l.capture_image).bytes[4], 0x0f);
+        assert_eq!(l.init, Some(0x12));
+        // The answer: ret_val at 8, signed.
+        assert_eq!(g.result(&[0x0a, 0, 0, 0, 3, 0, 0, 0, 0xfa, 0xff, 0xff, 0xff]).unwrap(), -6);
+    }
+
+    #[test]
+    fn set_gid_and_delete_put_the_value_where_each_generation_has_it() {
+        // fpc_set_gid_t {group; cmd; int32 status; uint32 gid;} (tz_api_yoshino.h 124):
+        // FPC_SET_GID 9 in the template group.
+        assert_eq!(tama().set_gid(0x0102_0304).bytes, [0x0b, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0x04, 0x03, 0x02, 0x01]);
+        // loire/tone: {group; cmd; uint32 gid; int32 status;} (tz_api_loire_tone.h 113-118), id 0x10.
+        assert_eq!(loire().set_gid(0x0102_0304).bytes, [1, 0, 0, 0, 0x10, 0, 0, 0, 0x04, 0x03, 0x02, 0x01, 0, 0, 0, 0]);
+        // fpc_fingerprint_delete_t (tz_api_yoshino.h 191; loire 174-179): DELETE_FINGERPRINT 8 / 0xE.
+        assert_eq!(yoshino().delete(0x1001).bytes, [0x0b, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x10, 0, 0]);
+        assert_eq!(loire().delete(0x1001).bytes, [1, 0, 0, 0, 0x0e, 0, 0, 0, 0x01, 0x10, 0, 0, 0, 0, 0, 0]);
+        // fpc_end_enrol_t (tz_api_yoshino.h 160: status 8, print_id 12; loire 142-147 the other way).
+        let answer = [0x0b, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0x34, 0x12, 0, 0];
+        assert_eq!(yoshino().status_value(&answer).unwrap(), (0, 0x1234));
+        let answer = [1, 0, 0, 0, 2, 0, 0, 0, 0x34, 0x12, 0, 0, 0xff, 0xff, 0xff, 0xff];
+        assert_eq!(loire().status_value(&answer).unwrap(), (-1, 0x1234));
+    }
+
+    #[test]
+    fn challenges() {
+        // fpc_send_auth_cmd_t {group; cmd; uint64 challenge; int32 status;} (tz_api_yoshino.h 117):
+        // 24 bytes with the tail padding; FPC_GROUP_FPCDATA 3, FPC_SET_AUTH_CHALLENGE 1.
+        let c = tama().challenge(SET_AUTH_CHALLENGE, 0x1122_3344_5566_7788);
+        assert_eq!(
+            c.bytes,
+            [3, 0, 0, 0, 1, 0, 0, 0, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, 0, 0, 0, 0, 0, 0, 0, 0]
+        );
+        // fpc_load_auth_challenge_t (tz_api_yoshino.h 146): GET_AUTH_CHALLENGE 2, status at 16.
+        let answer = [3, 0, 0, 0, 2, 0, 0, 0, 0xef, 0xbe, 0xad, 0xde, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        assert_eq!(tama().challenge_answer(&answer).unwrap(), (0, 0xdead_beef));
+    }
+
+    #[test]
+    fn byte_array_commands_carry_the_payload_where_the_pointer_would_be() {
+        // fpc_send_buffer_t {group; cmd; int32 status; uint32 length; char *data;} (tz_api_yoshino.h
+        // 167), 24 bytes + payload, the payload copied to offset 16 (fpc_imp_yoshino_nile_tama.c
+        // 133-162). FPC_GROUP_DB 2, FPC_LOAD_DB 0x0B.
+        let c = tama().path_command(LOAD_DB, "/d/u");
+        assert_eq!(
+            c.bytes,
+            [2, 0, 0, 0, 0x0b, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, b'/', b'd', b'/', b'u', 0, 0, 0, 0, 0, 0, 0, 0, 0]
+        );
+        // FPC_SET_KEY_DATA 5 in FPC_GROUP_FPCDATA 3.
+        let c = tama().buffer(GROUP_FPCDATA, SET_KEY_DATA, &[0xaa, 0xbb]);
+        assert_eq!(c.bytes, [3, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0xaa, 0xbb, 0, 0, 0, 0, 0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn lists_tokens_and_template_ids() {
+        // fpc_fingerprint_list_t {group; cmd; int32 status; uint32 length; uint32 fingerprints[5];}
+        // (tz_api_yoshino.h 183), length preset to 5 (fpc_imp_yoshino_nile_tama.c 656-681).
+        let c = tama().list();
+        assert_eq!(c.bytes.len(), 36);
+        assert_eq!(c.bytes[..16], [0x0b, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0]);
+        let mut answer = c.bytes.clone();
+        answer[12] = 2;
+        answer[16..20].copy_from_slice(&[0x01, 0x10, 0, 0]);
+        answer[20..24].copy_from_slice(&[0x02, 0x10, 0, 0]);
+        assert_eq!(tama().prints(&answer).unwrap(), (0, vec![0x1001, 0x1002]));
+        answer[12] = 6;
+        assert!(tama().prints(&answer).is_err(), "six ids do not fit five slots");
+        // fpc_get_auth_result_t {group; cmd; uint32 result; uint32 length; uint8 auth_result[69];}
+        // (tz_api_yoshino.h 198): 88 bytes, length preset to AUTH_RESULT_LENGTH 69.
+        let c = tama().auth_result_command();
+        assert_eq!(c.bytes.len(), 88);
+        assert_eq!(c.bytes[..16], [3, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 69, 0, 0, 0]);
+        let mut answer = c.bytes.clone();
+        answer[84] = 0x5a;
+        assert_eq!(tama().auth_result(&answer).unwrap().1.unwrap()[68], 0x5a);
+        answer[12] = 68;
+        assert!(tama().auth_result(&answer).is_err(), "a 68-byte token is refused");
+        // fpc_get_db_id_cmd_t {group; cmd; uint32 result; uint32 unk; uint64 auth_id;}
+        // (tz_api_yoshino.h 211), GET_TEMPLATE_ID 0xA; loire {group; cmd; uint64 auth_id;} 194-198.
+        assert_eq!(
+            tama().template_id_command().bytes,
+            [0x0b, 0, 0, 0, 0x0a, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+        );
+        let answer = [0x0b, 0, 0, 0, 0x0a, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8];
+        assert_eq!(tama().template_id(&answer).unwrap(), (0, 0x0807_0605_0403_0201));
+        let answer = [1, 0, 0, 0, 0x11, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8];
+        assert_eq!(loire().template_id(&answer).unwrap(), (0, 0x0807_0605_0403_0201));
+        // fpc_send_identify_t: 24 bytes (tz_api_yoshino.h 175), 40 on tama (tz_api_tama.h 176-188).
+        assert_eq!(yoshino().identify_command().bytes.len(), 24);
+        assert_eq!(tama().identify_command().bytes[..8], [0x0b, 0, 0, 0, 3, 0, 0, 0]);
+        assert_eq!(tama().identify_command().bytes.len(), 40);
+    }
+
+    #[test]
+    fn the_apps_own_buffer_points_at_the_shared_one() {
+        // fpc_send_mod_cmd_t {uint32 length; uint32 v_addr;} (tz_api_yoshino.h 206); length in whole
+        // pages, the address patched by the kernel at cmd_buf_offset 4 (fpc_imp_yoshino_nile_tama.c
+        // 86-114).
+        assert_eq!(pointer_request(12), [0, 0x10, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(pointer_request(4097), [0, 0x20, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(ADDRESS_OFFSET, 4);
+        assert_eq!((SEND_LEN, RESPONSE_OFFSET, RESPONSE_LEN), (64, 256, 64));
+        assert_eq!(delivery_status(&[0xfe, 0xff, 0xff, 0xff]).unwrap(), -2);
+    }
+
+    #[test]
+    fn short_answers_are_malformed_not_read_past() {
+        let g = tama();
+        for answer in [&[][..], &[0; 8][..], &[0; 11][..]] {
+            assert!(g.result(answer).is_err());
+            assert!(g.status_then(answer).is_err());
+            assert!(g.prints(answer).is_err());
+            assert!(g.auth_result(answer).is_err());
+        }
+        assert!(g.template_id(&[0; 23]).is_err());
+        assert!(g.challenge_answer(&[0; 19]).is_err());
+    }
+}

@@ -79,3 +79,49 @@ pub fn key(answer: &[u8]) -> Result<&[u8], KeyError> {
     }
     Ok(&answer[start..end])
 }
+
+#[cfg(test)]
+mod golden {
+    use super::*;
+
+    #[test]
+    fn the_request_is_command_0x205_for_fingerprint() {
+        // km_get_auth_token_req_t {keymaster_cmd_t cmd_id; hw_authenticator_type_t auth_type;}
+        // (fpc_tee_hw_auth_qsee.c 34-56), KEYMASTER_UTILS_CMD_ID 0x200 + 5 (KeymasterClient.c
+        // 88-133), HW_AUTH_FINGERPRINT 1 << 1 (hw_auth_token.h 28-34).
+        assert_eq!(request(), [0x05, 0x02, 0, 0, 0x02, 0, 0, 0]);
+        // Sony sends the first 64 bytes and reads the answer at 64, 1024 - 64 bytes
+        // (fpc_imp_yoshino_nile_tama.c 857-879).
+        assert_eq!((SEND_LEN, RESPONSE_AT, RESPONSE_LEN, BUFFER_SIZE), (64, 64, 960, 1024));
+    }
+
+    /// km_get_auth_token_rsp_t {int status; uint32_t offset; uint32_t length;} then the key at
+    /// answer + offset (fpc_tee_hw_auth_qsee.c 124-126).
+    fn answer(status: i32, offset: u32, length: u32, key: &[u8]) -> Vec<u8> {
+        let mut a = vec![0u8; RESPONSE_LEN];
+        a[0..4].copy_from_slice(&status.to_le_bytes());
+        a[4..8].copy_from_slice(&offset.to_le_bytes());
+        a[8..12].copy_from_slice(&length.to_le_bytes());
+        a[offset as usize..offset as usize + key.len()].copy_from_slice(key);
+        a
+    }
+
+    #[test]
+    fn the_key_is_taken_only_from_inside_the_answer() {
+        let a = answer(0, 12, 4, &[1, 2, 3, 4]);
+        assert_eq!(a[..12], [0, 0, 0, 0, 12, 0, 0, 0, 4, 0, 0, 0]);
+        assert_eq!(key(&a).unwrap(), [1, 2, 3, 4]);
+        // The XZ3's answer (sailfishos-sony-tama/main #76): status -24, length 0.
+        assert_eq!(key(&answer(-24, 0, 0, &[])), Err(KeyError::Status(-24)));
+        assert_eq!(key(&answer(0xFF00_0FFCu32 as i32, 0, 0, &[])), Err(KeyError::Status(0xFF00_0FFCu32 as i32)));
+        for (offset, length) in
+            [(0, 4), (8, 4), (12, 0), (950, 11), (12, MAX_KEY as u32 + 1), (u32::MAX, 2), (16, u32::MAX)]
+        {
+            let mut a = answer(0, 12, 4, &[9; 4]);
+            a[4..8].copy_from_slice(&offset.to_le_bytes());
+            a[8..12].copy_from_slice(&length.to_le_bytes());
+            assert!(matches!(key(&a), Err(KeyError::Bounds { .. })), "offset {offset} length {length}");
+        }
+        assert_eq!(key(&[0; 11]), Err(KeyError::Truncated(11)));
+    }
+}
