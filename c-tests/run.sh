@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Builds the C tests with -Wall -Wextra -Werror and runs them against target/debug/libfphal.so:
-# under AddressSanitizer, plus one run under valgrind. Usage: c-tests/run.sh [path/to/libfphal.so]
+# under AddressSanitizer, plus one run under valgrind. fp_qsee needs the QSEECom double
+# (cargo build -p fphal-qsee-double). Usage: c-tests/run.sh [path/to/libfphal.so [path/to/double.so]]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LIB=$(realpath "${1:-target/debug/libfphal.so}")
+# The QSEECom double (cargo build -p fphal-qsee-double), beside the library unless named.
+DOUBLE=$(realpath "${2:-$(dirname "$LIB")/libfphal_qsee_double.so}")
 OUT=c-tests/build
 mkdir -p "$OUT"
 CFLAGS=(-std=c11 -Wall -Wextra -Wpedantic -Werror -g -Iinclude)
@@ -24,6 +27,10 @@ echo "== fp_vts (ASan)"
 "$OUT/fp_vts" "$LIB"
 echo "== fp_api (ASan)"
 "$OUT/fp_api" "$LIB"
+echo "== fp_qsee (ASan): the QSEE bridge through the QSEECom double"
+gcc "${CFLAGS[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer c-tests/fp_qsee.c c-tests/harness.c -o "$OUT/fp_qsee" \
+    -ldl -lpthread -lm -L"$(dirname "$DOUBLE")" -lfphal_qsee_double -Wl,-rpath,"$(dirname "$DOUBLE")"
+"$OUT/fp_qsee" "$LIB" "$DOUBLE"
 echo "== fp_vts (valgrind memcheck)"
 gcc "${CFLAGS[@]}" c-tests/fp_vts.c c-tests/harness.c -o "$OUT/fp_vts_plain" -ldl -lpthread -lm
 valgrind -q --leak-check=full --show-possibly-lost=no --errors-for-leak-kinds=definite --error-exitcode=99 "$OUT/fp_vts_plain" "$LIB"

@@ -29,6 +29,9 @@ cargo fmt --all --check
 echo "== cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "== cargo test"
+# The QSEECom double first: tests/qsee_bridge.rs and c-tests/fp_qsee.c load it as fphal would
+# load libQSEEComAPI.so.
+cargo build --quiet -p fphal-qsee-double
 cargo test --workspace --quiet
 echo "== C contract tests"
 cargo build --quiet
@@ -102,4 +105,18 @@ codes=$(grep -w ACQUIRED <<<"$out" | awk '{print $NF}' | tr '\n' ' ')
 expected="GOOD VENDOR+1 PARTIAL TOO_FAST INSUFFICIENT GOOD GOOD IMAGER_DIRTY "
 [ "$codes" = "$expected" ] || { echo "$out"; echo "acquired codes: got '$codes', expected '$expected'"; exit 1; }
 echo "acquired codes: $codes"
+echo "== a full session through the QSEE bridge and the QSEECom double (fphal-host contract checker)"
+qd=$(mktemp -d)
+printf 'fphal-qsee-double-auth-token-key' > "$qd/keymaster.key"
+chmod 600 "$qd/keymaster.key"
+printf '[log]\nlevel = "error"\n[sensor]\nruntime_dir = "%s"\n[trustlet]\nkind = "qsee-fpc"\n[qsee]\nlibrary = "%s"\ngeneration = "tama"\nshared_heap = "memfd"\n' \
+    "$qd" "$PWD/target/debug/libfphal_qsee_double.so" > "$qd/fphal.toml"
+out=$(FPHAL_CONFIG="$qd/fphal.toml" target/release/fphal-host target/release/libfphal.so --key "$qd/keymaster.key" \
+    --script c-tests/qsee_session.script 2>&1) || { echo "$out"; echo "QSEE session failed"; exit 1; }
+rm -rf "$qd"
+for expect in "0 contract violation(s)" "remaining=0" "type=FINGERPRINT t=1234ms HMAC valid" "ERROR                  CANCELED" \
+    "TEMPLATE_REMOVED       gid=0 fid=4096 remaining=0" "TEMPLATE_ENUMERATING   gid=0 fid=0 remaining=0"; do
+    grep -qF -- "$expect" <<<"$out" || { echo "$out"; echo "QSEE session lacks: $expect"; exit 1; }
+done
+echo "QSEE session: enroll, match with a valid token, cancel, remove, no contract violation"
 echo "fphal test suite: all passed"

@@ -122,3 +122,33 @@ pub fn image_features(data: &[u8]) {
         assert!((0.0..=1.0).contains(&f.clarity()), "clarity {}", f.clarity());
     }
 }
+
+/// The QSEE bridge's readers of trustlet answers (`tee::qsee`): the first byte picks a protocol
+/// generation, the rest is an answer as the trustlet or the keymaster left it. No reader panics,
+/// none reads outside the answer, and what they accept has the shape it promises (a key inside the
+/// answer and under the size limit, at most five prints, a token of exactly 69 bytes).
+pub fn qsee_answers(data: &[u8]) {
+    use crate::tee::qsee::{fpc, keymaster};
+    let Some((&pick, answer)) = data.split_first() else { return };
+    let g = &fpc::GENERATIONS[pick as usize % fpc::GENERATIONS.len()];
+    if let Ok(key) = keymaster::key(answer) {
+        assert!(!key.is_empty() && key.len() <= keymaster::MAX_KEY);
+        let start = key.as_ptr() as usize - answer.as_ptr() as usize;
+        assert!(start >= 12 && start + key.len() <= answer.len());
+        assert_eq!(i32::from_le_bytes(answer[..4].try_into().unwrap()), 0, "a key with a failed status");
+    }
+    if let Ok((status, ids)) = g.prints(answer) {
+        assert!(ids.len() <= fpc::MAX_PRINTS);
+        assert!(status == 0 || ids.is_empty());
+    }
+    if let Ok((result, token)) = g.auth_result(answer) {
+        assert_eq!(token.is_some(), result == 0);
+    }
+    let _ = g.result(answer);
+    let _ = g.status_value(answer);
+    let _ = g.status_then(answer);
+    let _ = g.challenge_answer(answer);
+    let _ = g.template_id(answer);
+    let _ = fpc::delivery_status(answer);
+    let _ = fpc::capture(g.result(answer).unwrap_or(0));
+}

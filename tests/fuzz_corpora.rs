@@ -15,7 +15,7 @@ mod probe {
     include!("../fuzz/probe.rs");
 }
 
-const TARGETS: [&str; 8] = [
+const TARGETS: [&str; 9] = [
     "wire_request",
     "wire_response",
     "auth_token",
@@ -24,6 +24,7 @@ const TARGETS: [&str; 8] = [
     "config",
     "sensor_packets",
     "image_features",
+    "qsee_answers",
 ];
 
 fn fuzz_dir() -> PathBuf {
@@ -59,6 +60,7 @@ fn every_committed_fuzz_input_keeps_its_promise() {
                 "config" => fphal::fuzz::config(data),
                 "sensor_packets" => fphal::fuzz::sensor_packets(data),
                 "image_features" => fphal::fuzz::image_features(data),
+                "qsee_answers" => fphal::fuzz::qsee_answers(data),
                 other => panic!("unknown target {other}"),
             };
             if std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).is_err() {
