@@ -465,3 +465,40 @@ fn a_thousand_error_answers_do_not_loop_hot_and_the_hal_recovers() {
     let fid = rig.enroll(9);
     assert_eq!(rig.authenticate(9, 3).0, fid);
 }
+
+/// BENCHMARKS.md, "QSEE bridge": how long a cancel waits for a trustlet that takes 300 ms per
+/// command (the secure world cannot be interrupted; the bridge stops before the touch's next
+/// command). Prints the delays; asserts only the contract (one CANCELED).
+#[test]
+#[ignore = "a measurement: cargo test --release --test qsee_bridge -- --ignored --nocapture"]
+fn slow_trustlet_cancel_delay() {
+    let _g = serial();
+    let rig = Rig::open("cancel-delay");
+    let mut delays = Vec::new();
+    for trial in 0..20u64 {
+        (double().fail)(FAIL_NONE, 0);
+        (double().place)(6, 0);
+        rig.dev.authenticate(1, 0).unwrap();
+        rig.dev.worker_load().unwrap();
+        (double().fail)(FAIL_SLOW, 300);
+        rig.touch.touch(&GrayImage::new(8, 8, 500, vec![128; 64]).unwrap()).unwrap();
+        // Cancel at a different point of the touch's first command each time.
+        std::thread::sleep(Duration::from_millis(5 + trial * 15));
+        let asked = Instant::now();
+        rig.dev.cancel().unwrap();
+        rig.until(|m| *m == Message::Error(ErrorKind::Canceled));
+        delays.push(asked.elapsed().as_secs_f64() * 1000.0);
+        (double().fail)(FAIL_NONE, 0);
+        rig.touch.lift().unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        let seen = rig.take();
+        assert_eq!(seen.iter().filter(|m| **m == Message::Error(ErrorKind::Canceled)).count(), 1, "{seen:?}");
+    }
+    delays.sort_by(f64::total_cmp);
+    println!(
+        "cancel during a touch, trustlet at 300 ms per command: median {:.0} ms, max {:.0} ms over {} trials",
+        delays[delays.len() / 2],
+        delays[delays.len() - 1],
+        delays.len()
+    );
+}

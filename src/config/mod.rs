@@ -756,6 +756,48 @@ mod tests {
     }
 
     #[test]
+    fn the_qsee_keys_are_read_with_their_kind_only() {
+        let c = Config::from_toml(
+            "[trustlet]\nkind = \"qsee-fpc\"\n[qsee]\ngeneration = \"nile\"\nkeymaster_names = \"keymaster64, km2\"\n",
+        )
+        .unwrap();
+        assert_eq!((c.qsee.generation.as_str(), c.qsee.keymaster_names.as_str()), ("nile", "keymaster64, km2"));
+        for (text, key) in [
+            ("[qsee]\ngeneration = \"tama\"\n", "qsee: only trustlet.kind"),
+            ("[trustlet]\nkind = \"qsee-fpc\"\n", "qsee.generation"),
+            ("[trustlet]\nkind = \"qsee-fpc\"\n[qsee]\ngeneration = \"kumano\"\n", "qsee.generation"),
+            (
+                "[trustlet]\nkind = \"qsee-fpc\"\n[qsee]\ngeneration = \"tama\"\napp_buffer_size = 512\n",
+                "qsee.app_buffer_size",
+            ),
+            ("[trustlet]\nkind = \"qsee-fpc\"\n[qsee]\ngeneration = \"tama\"\napp_name = \"/x/y\"\n", "qsee.app_name"),
+            (
+                "[trustlet]\nkind = \"qsee-fpc\"\n[qsee]\ngeneration = \"tama\"\nkeymaster_names = \"a,,b\"\n",
+                "qsee.keymaster_names",
+            ),
+            (
+                "[trustlet]\nkind = \"qsee-fpc\"\n[qsee]\ngeneration = \"tama\"\nshared_heap = \"gem\"\n",
+                "qsee.shared_heap",
+            ),
+            ("[trustlet]\nkind = \"qsee-fpc\"\n[qsee]\ngeneration = \"tama\"\nheap_node = \"dma\"\n", "qsee.heap_node"),
+            ("[trustlet]\nkind = \"qsee-fpc\"\n[qsee]\ngeneration = \"tama\"\nion_heap_id = 32\n", "qsee.ion_heap_id"),
+            ("[trustlet]\nkind = \"qsee-fpc\"\n[qsee]\ngeneration = \"tama\"\nmax_errors = 0\n", "qsee.max_errors"),
+            (
+                "[trustlet]\nkind = \"qsee-fpc\"\n[qsee]\ngeneration = \"tama\"\nrestart_max_ms = 50\n",
+                "qsee.restart_max_ms",
+            ),
+            (
+                "[sensor]\nkind = \"blocking-ioctl\"\nframe_width = 160\nframe_height = 160\n[trustlet]\nkind = \"qsee-fpc\"\n\
+                 [qsee]\ngeneration = \"tama\"\n",
+                "sensor.frame_width",
+            ),
+        ] {
+            let e = Config::from_toml(text).unwrap_err();
+            assert!(e.0.contains(key), "{text}: {e}");
+        }
+    }
+
+    #[test]
     fn keys_are_read_and_bad_ones_named() {
         let c =
             Config::from_toml("[enroll]\nsamples = 3\n[lockout]\nduration_ms = 50\ninsecure_weak = true\n").unwrap();

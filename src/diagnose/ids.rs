@@ -66,10 +66,11 @@ pub const SENSOR_FAULT: MessageId = MessageId {
 
 pub const TRUSTLET_FAILED: MessageId = MessageId {
     id: "FPH-0201",
-    meaning: "the trustlet could not be set up (keys or the key directory); the line gives the reason",
+    meaning: "the trustlet could not be set up; the line gives the reason",
     fixes: &[
-        "check trustlet.key_dir: it must exist or be creatable, belong to the service's user and be private (0700)",
-        "on Android, the init snippet creates it at post-fs-data (android/init/*.rc)",
+        "with trustlet.kind \"qsee-fpc\": the FPH-022x line just before this one says which step failed",
+        "with the software trustlet: check trustlet.key_dir: it must exist or be creatable, belong to the service's user and be private (0700)",
+        "on Android, the init snippet creates the key directory at post-fs-data (android/init/*.rc)",
     ],
 };
 

@@ -109,11 +109,13 @@ impl Worker {
                     return false;
                 }
                 Command::Cancel => {
-                    if self.current != Current::Idle {
-                        self.end_session();
-                        self.current = Current::Idle;
-                    }
+                    // The client hears at once; putting the trustlet's sensor to rest (a command of
+                    // its own on a TEE) follows, before any next command is taken.
+                    let was = std::mem::replace(&mut self.current, Current::Idle);
                     self.shared.emit(&Message::Error(ErrorKind::Canceled));
+                    if was != Current::Idle {
+                        let _ = self.call(&Request::EndSession);
+                    }
                 }
                 Command::Query(q, reply, deadline) => {
                     if Instant::now() > deadline {

@@ -17,8 +17,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A request to stop the touch being processed: raised by a caller (`cancel`, a new operation,
-/// `close`), seen by an in-process trustlet between the stages of its work and by the worker
-/// after the trustlet answers. A TEE transport has none; its work is bounded by the capture size.
+/// `close`), seen by an in-process trustlet between the stages of its work (the QSEE bridge between
+/// two trustlet commands) and by the worker after the trustlet answers.
 #[derive(Debug, Clone, Default)]
 pub struct Interrupt(Arc<AtomicBool>);
 
@@ -103,7 +103,8 @@ pub fn open(config: &crate::config::Config) -> Result<(Box<dyn Transport>, Optio
         }
         QSEE_FPC => {
             let ta = qsee::QseeFpc::open(qsee::QseeSettings::from_config(config)?)?;
-            Ok((Box::new(InProcess::new(ta)), None))
+            let interrupt = ta.interrupt();
+            Ok((Box::new(InProcess::new(ta)), Some(interrupt)))
         }
         other => Err(format!("trustlet.kind: {other:?} is not a trustlet kind of this build")),
     }

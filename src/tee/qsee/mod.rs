@@ -14,7 +14,7 @@
 pub mod fpc;
 pub mod keymaster;
 
-use super::{AuthOutcome, ByteTrustlet, EnrollStep, Request, Response, TaError};
+use super::{AuthOutcome, ByteTrustlet, EnrollStep, Interrupt, Request, Response, TaError};
 use crate::auth_token::{AuthToken, HAT_LEN, HW_AUTH_FINGERPRINT, HW_AUTH_TOKEN_VERSION};
 use crate::codes::Acquired;
 use crate::config::Config;
@@ -239,9 +239,24 @@ pub struct QseeFpc {
     restart_delay: Duration,
     authenticator_id: Option<u64>,
     lockout: Lockout,
+    /// Raised by a cancel or a new operation: a touch in progress stops before its next command
+    /// that would change the trustlet's state (the command running cannot be interrupted).
+    interrupt: Interrupt,
 }
 
 impl QseeFpc {
+    pub fn interrupt(&self) -> Interrupt {
+        self.interrupt.clone()
+    }
+
+    /// The touch being processed was cancelled or replaced: its answer would be dropped anyway.
+    fn stopped(&self) -> Result<(), Failure> {
+        if self.interrupt.requested() {
+            return Err(Failure::Refused(TaError::NoSession));
+        }
+        Ok(())
+    }
+
     /// Loads the QSEECom library and starts a session; either failing is an `open` error whose text
     /// names what failed (and is logged with its id for `fphal-doctor`).
     pub fn open(settings: QseeSettings) -> Result<QseeFpc, String> {
@@ -262,6 +277,7 @@ impl QseeFpc {
             restart_delay: FIRST_RESTART_DELAY,
             authenticator_id: None,
             lockout,
+            interrupt: Interrupt::default(),
         };
         ta.session = Some(ta.start_session()?);
         log::info!(
@@ -586,7 +602,9 @@ impl QseeFpc {
         let not_counted = |acquired| {
             Response::Enroll(EnrollStep { acquired, counted: false, remaining: 0, fid: 0, vendor_error: None })
         };
-        if let Some(acquired) = self.capture()? {
+        let captured = self.capture()?;
+        self.stopped()?;
+        if let Some(acquired) = captured {
             self.arm()?;
             return Ok(not_counted(acquired));
         }
@@ -628,7 +646,9 @@ impl QseeFpc {
 
     fn authenticate_touch(&mut self, operation_id: u64) -> Result<Response, Failure> {
         let g = self.generation();
-        if let Some(acquired) = self.capture()? {
+        let captured = self.capture()?;
+        self.stopped()?;
+        if let Some(acquired) = captured {
             self.arm()?;
             return Ok(Response::Auth { acquired, outcome: AuthOutcome::NotCounted });
         }
