@@ -72,8 +72,14 @@ pub fn check(t: &Target) -> Vec<Step> {
             });
         }
         steps.push(trustlet_firmware(t, config));
-        steps.push(key_directory(t, config));
-        steps.push(store_round_trip(t, config));
+        if config.trustlet.kind == fphal::tee::QSEE_FPC {
+            let why = "not used by the qsee-fpc trustlet: keys and templates stay in the secure world";
+            steps.push(skipped("key directory", why));
+            steps.push(skipped("store", why));
+        } else {
+            steps.push(key_directory(t, config));
+            steps.push(store_round_trip(t, config));
+        }
     }
     steps
 }
@@ -307,10 +313,79 @@ fn trustlet_firmware(t: &Target, config: &Config) -> Step {
         };
         return skipped(NAME, format!("the software trustlet needs no firmware{seen}"));
     }
+    if config.trustlet.kind == fphal::tee::QSEE_FPC {
+        return qsee_firmware(t, config);
+    }
     failed(
         NAME,
         format!("trustlet.kind {:?} is not one this doctor knows", config.trustlet.kind),
         "use a doctor of the same release",
+    )
+}
+
+/// `qsee-fpc`: the fingerprint trustlet's image where `qsee.app_path` says, a keymaster image of one
+/// of `qsee.keymaster_names`, and the QSEECom library in a vendor library directory.
+fn qsee_firmware(t: &Target, config: &Config) -> Step {
+    const NAME: &str = "firmware";
+    let s = match fphal::tee::qsee::QseeSettings::from_config(config) {
+        Ok(s) => s,
+        Err(e) => return failed(NAME, e, "fix the [qsee] keys"),
+    };
+    let images = firmware::images(&t.root);
+    let shown = |p: &Path| format!("/{}", p.strip_prefix(&t.root).unwrap_or(p).display());
+    let app: Vec<&firmware::Image> = images.iter().filter(|i| i.name == s.app_name).collect();
+    let Some(found) = app.first() else {
+        return failed(
+            NAME,
+            format!(
+                "no image of the fingerprint trustlet {} ({}.mdt or .mbn) in the firmware directories",
+                s.app_name, s.app_name
+            ),
+            "set qsee.app_name to the fingerprint trustlet this firmware has (docs/porting.md section 10 lists them per platform)",
+        );
+    };
+    let app_file = shown(&found.files[0]);
+    let wanted_dir = Path::new(&s.app_path);
+    if !app.iter().any(|i| shown(&i.files[0]).starts_with(&format!("{}/", wanted_dir.display()))) {
+        return failed(
+            NAME,
+            format!("the fingerprint trustlet is at {app_file}, not in qsee.app_path {}", s.app_path),
+            format!(
+                "set qsee.app_path = {:?}",
+                Path::new(&app_file).parent().map_or(String::new(), |p| p.display().to_string())
+            ),
+        );
+    }
+    let Some(km) = s.keymaster_names.iter().find_map(|n| images.iter().find(|i| &i.name == n)) else {
+        return failed(
+            NAME,
+            format!("no keymaster image named {} in the firmware directories", s.keymaster_names.join(" or ")),
+            "set qsee.keymaster_names to the keymaster this firmware has (its .mdt or .mbn name)",
+        );
+    };
+    let library = if s.library.contains('/') {
+        vec![PathBuf::from(&s.library)]
+    } else {
+        ["vendor/lib64", "vendor/lib", "system/vendor/lib64", "system/vendor/lib", "system/lib64", "system/lib"]
+            .iter()
+            .map(|d| Path::new("/").join(d).join(&s.library))
+            .collect()
+    };
+    let Some(lib) = library.iter().find(|p| t.on_device(p).is_file()) else {
+        return failed(
+            NAME,
+            format!("{} is not in the vendor library directories", s.library),
+            "the QSEECom library comes with the vendor's blobs (libQSEEComAPI.so); set qsee.library to where it is",
+        );
+    };
+    ok(
+        NAME,
+        format!(
+            "fingerprint trustlet {app_file}, keymaster {}, {} ({} protocol)",
+            shown(&km.files[0]),
+            lib.display(),
+            s.generation.name
+        ),
     )
 }
 

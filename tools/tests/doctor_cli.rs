@@ -182,6 +182,42 @@ fn check_walks_the_stack_and_names_the_failing_step() {
     std::fs::remove_dir_all(&root).unwrap();
 }
 
+#[test]
+fn check_finds_the_qsee_trustlet_keymaster_and_library() {
+    let root = scratch("qsee");
+    put(&root, "vendor/build.prop", b"ro.hardware=tama\n");
+    put(
+        &root,
+        "vendor/etc/fphal.toml",
+        b"[sensor]\nkind = \"misc-ioctl\"\n[trustlet]\nkind = \"qsee-fpc\"\n[qsee]\ngeneration = \"tama\"\n",
+    );
+    put(&root, "vendor/firmware_mnt/image/fpctzfingerprint.mdt", b"\x7fELF\x01\x01\x01\0");
+    put(&root, "vendor/firmware_mnt/image/keymaster64.mdt", b"\x7fELF\x01\x01\x01\0");
+    let step = |text: &str| text.lines().find(|l| l.contains("firmware")).unwrap_or("").to_string();
+    let (_, text) = check(&root);
+    assert!(
+        step(&text).contains("FAILED") && text.contains("set qsee.app_path = \"/vendor/firmware_mnt/image\""),
+        "{text}"
+    );
+    std::fs::rename(root.join("vendor/firmware_mnt/image/fpctzfingerprint.mdt"), {
+        std::fs::create_dir_all(root.join("odm/firmware")).unwrap();
+        root.join("odm/firmware/fpctzfingerprint.mdt")
+    })
+    .unwrap();
+    let (_, text) = check(&root);
+    assert!(step(&text).contains("FAILED") && text.contains("libQSEEComAPI.so is not in the vendor library"), "{text}");
+    put(&root, "vendor/lib64/libQSEEComAPI.so", b"\x7fELF");
+    let (_, text) = check(&root);
+    assert!(
+        step(&text).contains("OK")
+            && text.contains("/odm/firmware/fpctzfingerprint.mdt")
+            && text.contains("tama protocol"),
+        "{text}"
+    );
+    assert!(text.contains("skipped key directory") && text.contains("skipped store"), "{text}");
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
 /// The live-device touch step, driven through the system double of the kernel sensor kinds.
 #[test]
 fn the_touch_step_reports_an_interrupt_or_its_absence() {

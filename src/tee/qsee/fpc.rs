@@ -213,10 +213,17 @@ fn put_u32(m: &mut [u8], at: usize, v: u32) {
     m[at..at + 4].copy_from_slice(&v.to_le_bytes());
 }
 
-/// A message and the answer it expects back in the same buffer.
+/// A message and the answer it expects back in the same buffer. Wiped when dropped: some carry the
+/// auth-token key or a token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Command {
     pub bytes: Vec<u8>,
+}
+
+impl Drop for Command {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.bytes);
+    }
 }
 
 impl Generation {

@@ -144,7 +144,7 @@ struct Session {
 impl Session {
     /// Sends one command through the shared buffer and returns the buffer's bytes after it (the
     /// command's answer, as long as the command). The buffer is wiped after.
-    fn send(&mut self, command: &Command) -> Result<Vec<u8>, Failure> {
+    fn send(&mut self, command: &Command) -> Result<Zeroizing<Vec<u8>>, Failure> {
         let len = command.bytes.len();
         if len > self.shared.len() {
             return Err(Failure::Broken(format!("a {len}-byte command does not fit the shared buffer")));
@@ -160,7 +160,7 @@ impl Session {
             fpc::RESPONSE_LEN,
             &[(self.shared.as_fd(), fpc::ADDRESS_OFFSET)],
         );
-        let answer = self.shared.bytes()[..len].to_vec();
+        let answer = Zeroizing::new(self.shared.bytes()[..len].to_vec());
         self.shared.bytes_mut().fill(0);
         let delivered = fpc::delivery_status(&sent?)?;
         if delivered != 0 {
@@ -560,6 +560,17 @@ impl QseeFpc {
         }
     }
 
+    /// Puts the sensor to rest after an operation's last touch (tama's deep sleep, as Sony's HAL does
+    /// after each capture); a failure is logged, the operation's result stands.
+    fn rest(&mut self) {
+        let g = self.generation();
+        let Some(sleep) = g.deep_sleep else { return };
+        let rested = self.session().and_then(|s| s.expect_ok("DEEP_SLEEP", &g.plain(g.sensor_group, sleep)));
+        if let Err(Failure::Broken(why) | Failure::Status(why)) = rested {
+            log::warn!("qsee: {why}");
+        }
+    }
+
     fn prints(&mut self) -> Result<Vec<u32>, Failure> {
         let g = self.generation();
         let answer = self.session()?.send(&g.list())?;
@@ -635,6 +646,7 @@ impl QseeFpc {
         self.op = Op::Idle;
         self.authenticator_id = None;
         self.store_db()?;
+        self.rest();
         Ok(Response::Enroll(EnrollStep {
             acquired: Acquired::Good,
             counted: true,
@@ -660,6 +672,7 @@ impl QseeFpc {
         if fid == 0 {
             if self.lockout.failed() {
                 self.op = Op::Idle;
+                self.rest();
                 return Ok(Response::Auth { acquired: Acquired::Good, outcome: AuthOutcome::LockedOut });
             }
             self.arm()?;
@@ -678,6 +691,7 @@ impl QseeFpc {
         let hat = if operation_id == 0 { [0u8; HAT_LEN] } else { self.auth_token(operation_id)? };
         self.lockout.matched();
         self.op = Op::Idle;
+        self.rest();
         Ok(Response::Auth { acquired: Acquired::Good, outcome: AuthOutcome::Match { fid, hat } })
     }
 
@@ -685,7 +699,7 @@ impl QseeFpc {
     /// operation before it goes to the framework.
     fn auth_token(&mut self, operation_id: u64) -> Result<[u8; HAT_LEN], Failure> {
         let g = self.generation();
-        let answer = Zeroizing::new(self.session()?.send(&g.auth_result_command())?);
+        let answer = self.session()?.send(&g.auth_result_command())?;
         let hat = match g.auth_result(&answer)? {
             (0, Some(hat)) => hat,
             (r, _) => return Err(status("GET_AUTH_RESULT", r)),
