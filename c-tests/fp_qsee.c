@@ -140,6 +140,32 @@ static void dies_mid_enroll(void) {
     printf("qsee: a trustlet dead mid-enroll: ERROR_HW_UNAVAILABLE, restarted, enrolls again\n");
 }
 
+static void slow_trustlet(void) {
+    fphal_qsee_double_reset();
+    loaded_t l;
+    int sensor = open_session(&l, "slow");
+    fphal_qsee_double_place_finger(6, 0);
+    CHECK(l.dev->authenticate(l.dev, 1, 0) == 0);
+    CHECK(l.dev->get_authenticator_id(l.dev) != 0); /* the worker has armed the sensor */
+    fphal_qsee_double_fail(QSEE_DOUBLE_FAIL_SLOW, 300);
+    int from = msgs_count();
+    /* The finger stays down: its lift would wait for the worker, which is in the trustlet. */
+    CHECK(sensor_touch(sensor, blank, 16, 16, 500) == 0);
+    usleep(100 * 1000);
+    long asked = now_ms();
+    CHECK(l.dev->cancel(l.dev) == 0);
+    CHECK(msgs_wait_for(from, FINGERPRINT_ERROR, FINGERPRINT_ERROR_CANCELED, 5000) >= 0);
+    long delay = now_ms() - asked;
+    fphal_qsee_double_fail(QSEE_DOUBLE_FAIL_NONE, 0);
+    CHECK(sensor_lift(sensor) == 0);
+    usleep(300 * 1000);
+    CHECK(count_errors(from, FINGERPRINT_ERROR_CANCELED) == 1);
+    CHECK(msgs_count() == from + 1); /* the touch in flight is dropped: nothing but CANCELED */
+    close(sensor);
+    close_device(&l);
+    printf("qsee: a slow trustlet (300 ms a command): one CANCELED, %ld ms after cancel()\n", delay);
+}
+
 static void error_storm(void) {
     fphal_qsee_double_reset();
     loaded_t l;
@@ -181,6 +207,7 @@ int main(int argc, char **argv) {
     open_refused(QSEE_DOUBLE_FAIL_KEYMASTER_STATUS, (int32_t)0xFF000FFC, "keymaster 0xFF000FFC");
     open_refused(QSEE_DOUBLE_FAIL_KEYMASTER_BOUNDS, 0, "key outside the keymaster's answer");
     dies_mid_enroll();
+    slow_trustlet();
     error_storm();
     printf("fp_qsee: all passed\n");
     return 0;
