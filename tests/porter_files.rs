@@ -169,15 +169,25 @@ fn the_build_files_take_the_libraries_where_the_cross_build_leaves_them() {
 }
 
 /// The configuration examples in porting.md's sensor section are what the library reads: each parses,
-/// except the one the text says this release refuses with the software trustlet (by naming the key).
+/// except the one the text says needs a TEE trustlet (refused by naming the key); so does section 10's.
 #[test]
 fn the_sensor_kind_examples_in_porting_md_are_read_as_documented() {
     let text = read("docs/porting.md");
-    let section = &text[text.find("## 8. Which sensor kind").expect("the sensor section")..];
-    let blocks: Vec<&str> = section.split("```toml\n").skip(1).map(|b| &b[..b.find("```").unwrap()]).collect();
+    let toml_blocks = |from: &str, to: Option<&str>| -> Vec<String> {
+        let start = text.find(from).expect(from);
+        let end = to.map_or(text.len(), |t| text.find(t).expect(t));
+        let section = &text[start..end];
+        section.split("```toml\n").skip(1).map(|b| b[..b.find("```").unwrap()].to_string()).collect()
+    };
+    let blocks = toml_blocks("## 8. Which sensor kind", Some("## 9."));
     assert_eq!(blocks.len(), 2, "{blocks:?}");
-    let e = Config::from_toml(blocks[0]).expect_err("a TEE-only sensor needs a TEE trustlet");
+    let e = Config::from_toml(&blocks[0]).expect_err("a TEE-only sensor needs a TEE trustlet");
     assert!(e.0.contains("sensor.frame_width"), "{e}");
-    let c = Config::from_toml(blocks[1]).unwrap_or_else(|e| panic!("{e}"));
+    let c = Config::from_toml(&blocks[1]).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((c.sensor.kind.as_str(), c.sensor.frame_width), ("blocking-ioctl", 192));
+    // Section 10's QSEE example is read as it stands.
+    let blocks = toml_blocks("## 10. A QSEE phone", None);
+    assert_eq!(blocks.len(), 1, "{blocks:?}");
+    let c = Config::from_toml(&blocks[0]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((c.trustlet.kind.as_str(), c.qsee.generation.as_str()), ("qsee-fpc", "tama"));
 }

@@ -27,6 +27,8 @@ const COUNT_APP_STARTS: u32 = 1;
 const COUNT_COMMANDS: u32 = 2;
 const COUNT_ERROR_ANSWERS: u32 = 3;
 const COUNT_OPEN_APPS: u32 = 4;
+const COUNT_HIGH_BANDWIDTH: u32 = 5;
+const COUNT_BANDWIDTH_RAISES: u32 = 6;
 
 /// The double's control functions, from the same loaded copy the HAL opens.
 struct Double {
@@ -281,6 +283,9 @@ fn a_full_session_enrolls_matches_rejects_lists_and_removes() {
     assert_eq!(token.challenge, 0xfeed_f00d);
     assert_eq!(token.authenticator_type, auth_token::HW_AUTH_FINGERPRINT);
     assert!(token.verify(&double().auth_key()), "the trustlet's token verifies with the keymaster's key");
+    // Each touch ran at high bus bandwidth, and the bus is back to normal after it.
+    assert_eq!((double().count)(COUNT_BANDWIDTH_RAISES), 5);
+    assert_eq!((double().count)(COUNT_HIGH_BANDWIDTH), 0);
 
     // Another finger: rejected, and the operation goes on.
     let (got, hat) = rig.authenticate(8, 5);

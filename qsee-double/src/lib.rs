@@ -53,6 +53,10 @@ pub const COUNT_APP_STARTS: u32 = 1;
 pub const COUNT_COMMANDS: u32 = 2;
 pub const COUNT_ERROR_ANSWERS: u32 = 3;
 pub const COUNT_OPEN_APPS: u32 = 4;
+/// 1 while the bus is at high bandwidth (`QSEECom_set_bandwidth(handle, true)`), else 0.
+pub const COUNT_HIGH_BANDWIDTH: u32 = 5;
+/// How many times high bandwidth was asked for.
+pub const COUNT_BANDWIDTH_RAISES: u32 = 6;
 
 /// The auth-token key the simulated keymaster holds (a fixed test value).
 const AUTH_KEY: [u8; 32] = *b"fphal-qsee-double-auth-token-key";
@@ -130,6 +134,8 @@ struct State {
     commands: u64,
     error_answers: u64,
     enroll_steps: u64,
+    high_bandwidth: bool,
+    bandwidth_raises: u64,
 }
 
 static STATE: Mutex<Option<State>> = Mutex::new(None);
@@ -147,6 +153,8 @@ fn fresh() -> State {
         commands: 0,
         error_answers: 0,
         enroll_steps: 0,
+        high_bandwidth: false,
+        bandwidth_raises: 0,
     }
 }
 
@@ -419,6 +427,20 @@ pub unsafe extern "C" fn QSEECom_send_modified_cmd(
     }
     let app = s.apps.get_mut(&(handle as usize)).expect("looked up above");
     put_u32(&mut app.buffer[answer_at..], 0, 0);
+    0
+}
+
+/// `QSEECom_set_bandwidth`: recorded for the tests.
+#[unsafe(no_mangle)]
+pub extern "C" fn QSEECom_set_bandwidth(handle: *mut QseeComHandle, high: bool) -> c_int {
+    let mut g = state();
+    let s = g.as_mut().expect("initialised");
+    if !s.apps.contains_key(&(handle as usize)) {
+        set_errno(libc::EINVAL);
+        return -1;
+    }
+    s.high_bandwidth = high;
+    s.bandwidth_raises += u64::from(high);
     0
 }
 
@@ -735,6 +757,8 @@ pub extern "C" fn fphal_qsee_double_count(what: u32) -> u64 {
         COUNT_COMMANDS => s.commands,
         COUNT_ERROR_ANSWERS => s.error_answers,
         COUNT_OPEN_APPS => s.apps.len() as u64,
+        COUNT_HIGH_BANDWIDTH => u64::from(s.high_bandwidth),
+        COUNT_BANDWIDTH_RAISES => s.bandwidth_raises,
         _ => 0,
     }
 }

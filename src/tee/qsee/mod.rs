@@ -534,11 +534,11 @@ impl QseeFpc {
                 if self.op != Op::Enroll {
                     return Err(TaError::NoSession);
                 }
-                self.with_session(|ta| ta.enroll_touch())
+                self.with_session(|ta| ta.with_high_bandwidth(Self::enroll_touch))
             }
             Request::AuthenticateTouch => {
                 let Op::Authenticate { operation_id } = self.op else { return Err(TaError::NoSession) };
-                self.with_session(|ta| ta.authenticate_touch(operation_id))
+                self.with_session(|ta| ta.with_high_bandwidth(|ta| ta.authenticate_touch(operation_id)))
             }
             Request::EnrollCapture { .. } | Request::AuthenticateCapture { .. } => Err(TaError::BadRequest(
                 "the FPC trustlet captures from the sensor itself; it takes no image from the HAL".into(),
@@ -569,6 +569,23 @@ impl QseeFpc {
         if let Err(Failure::Broken(why) | Failure::Status(why)) = rested {
             log::warn!("qsee: {why}");
         }
+    }
+
+    /// Runs a touch's commands with the bus at high bandwidth (`QSEECom_set_bandwidth`), as vendor
+    /// HALs do around capture and matching; a library without the call, or a refusal, only costs
+    /// speed.
+    fn with_high_bandwidth<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T, Failure>) -> Result<T, Failure> {
+        let mut set = |ta: &mut Self, high: bool| {
+            if let Some(s) = ta.session.as_mut() {
+                if let Err(e) = s.app.set_bandwidth(high) {
+                    log::debug!("qsee: {e}");
+                }
+            }
+        };
+        set(self, true);
+        let result = f(self);
+        set(self, false);
+        result
     }
 
     fn prints(&mut self) -> Result<Vec<u32>, Failure> {
