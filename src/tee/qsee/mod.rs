@@ -575,7 +575,7 @@ impl QseeFpc {
     /// HALs do around capture and matching; a library without the call, or a refusal, only costs
     /// speed.
     fn with_high_bandwidth<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T, Failure>) -> Result<T, Failure> {
-        let mut set = |ta: &mut Self, high: bool| {
+        let set = |ta: &mut Self, high: bool| {
             if let Some(s) = ta.session.as_mut() {
                 if let Err(e) = s.app.set_bandwidth(high) {
                     log::debug!("qsee: {e}");
