@@ -507,3 +507,52 @@ fn slow_trustlet_cancel_delay() {
         delays.len()
     );
 }
+
+#[test]
+fn a_group_that_fails_to_load_never_gets_the_previous_groups_prints_written_over() {
+    let _g = serial();
+    let rig = Rig::open("switch");
+    let fid = rig.enroll(12);
+    let a = rig.dir.join("group/user.db");
+    let before = std::fs::read(&a).unwrap();
+    // Group 1's database is from other firmware: the trustlet refuses to load it.
+    let b = rig.dir.join("other");
+    std::fs::create_dir_all(&b).unwrap();
+    std::fs::write(b.join("user.db"), b"not a database\n").unwrap();
+    assert!(rig.dev.set_active_group(1, b.to_str().unwrap()).is_err());
+    // Nothing runs against a half-switched trustlet, and group 0's file is untouched.
+    rig.start_enroll();
+    rig.until(|m| matches!(m, Message::Error(_)));
+    rig.take();
+    assert_eq!(std::fs::read(&a).unwrap(), before);
+    rig.dev.set_active_group(0, rig.dir.join("group").to_str().unwrap()).unwrap();
+    assert_eq!(rig.authenticate(12, 4).0, fid);
+}
+
+#[test]
+fn lockout_is_counted_per_group() {
+    let _g = serial();
+    let rig = Rig::open("lockout");
+    rig.enroll(13);
+    (double().place)(14, 0);
+    rig.dev.authenticate(2, 0).unwrap();
+    for _ in 0..5 {
+        let before = rig.seen.lock().unwrap().len();
+        rig.touch();
+        rig.until(|_| rig.seen.lock().unwrap().len() > before + 1);
+    }
+    let seen = rig.until(|m| *m == Message::Error(ErrorKind::Lockout));
+    assert_eq!(seen.iter().filter(|m| matches!(m, Message::Authenticated { fid: 0, .. })).count(), 5, "{seen:?}");
+    rig.take();
+    rig.dev.authenticate(3, 0).unwrap();
+    rig.until(|m| *m == Message::Error(ErrorKind::Lockout));
+    rig.take();
+    // Another group is not locked by group 0's false trials.
+    let other = rig.dir.join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    rig.dev.set_active_group(1, other.to_str().unwrap()).unwrap();
+    rig.dev.authenticate(4, 1).unwrap();
+    rig.dev.worker_load().unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(rig.take(), vec![], "group 1 waits for a finger");
+}

@@ -480,6 +480,19 @@ impl Config {
             }
             return Ok(());
         }
+        let (t, d) = (&self.trustlet, TrustletConfig::default());
+        for (key, set) in [
+            ("insecure_zero_hmac", t.insecure_zero_hmac != d.insecure_zero_hmac),
+            ("token_max_age_sec", t.token_max_age_sec != d.token_max_age_sec),
+            ("auth_key_file", t.auth_key_file.is_some()),
+        ] {
+            if set {
+                return Err(ConfigError(format!(
+                    "trustlet.{key}: only the software trustlet uses it; the qsee-fpc trustlet checks enroll tokens \
+                     itself, with the keymaster's key"
+                )));
+            }
+        }
         let names = crate::tee::qsee::fpc::generation_names();
         if crate::tee::qsee::fpc::generation(&q.generation).is_none() {
             return bad(
@@ -785,6 +798,14 @@ mod tests {
             (
                 "[trustlet]\nkind = \"qsee-fpc\"\n[qsee]\ngeneration = \"tama\"\nrestart_max_ms = 50\n",
                 "qsee.restart_max_ms",
+            ),
+            (
+                "[trustlet]\nkind = \"qsee-fpc\"\ntoken_max_age_sec = 60\n[qsee]\ngeneration = \"tama\"\n",
+                "trustlet.token_max_age_sec",
+            ),
+            (
+                "[trustlet]\nkind = \"qsee-fpc\"\ninsecure_zero_hmac = true\n[qsee]\ngeneration = \"tama\"\n",
+                "trustlet.insecure_zero_hmac",
             ),
             (
                 "[sensor]\nkind = \"blocking-ioctl\"\nframe_width = 160\nframe_height = 160\n[trustlet]\nkind = \"qsee-fpc\"\n\

@@ -401,9 +401,13 @@ impl Worker {
                 }
                 Ok(Response::Error(e)) => {
                     log::error!("enroll capture: {e}");
+                    self.end_session();
                     self.finish_with(Self::refusal(&e));
                 }
-                _ => self.finish_with(ErrorKind::HwUnavailable),
+                _ => {
+                    self.end_session();
+                    self.finish_with(ErrorKind::HwUnavailable)
+                }
             },
             Current::Authenticate { gid } => match answer {
                 Ok(Response::Auth { acquired, outcome }) => {
@@ -425,9 +429,13 @@ impl Worker {
                 }
                 Ok(Response::Error(e)) => {
                     log::info!("authenticate capture: {e}");
+                    self.end_session();
                     self.finish_with(Self::refusal(&e));
                 }
-                _ => self.finish_with(ErrorKind::HwUnavailable),
+                _ => {
+                    self.end_session();
+                    self.finish_with(ErrorKind::HwUnavailable)
+                }
             },
         }
     }

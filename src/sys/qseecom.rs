@@ -55,6 +55,8 @@ pub enum QseeComError {
     TooLarge { needed: usize, size: usize },
     /// A name or path with a NUL byte in it.
     BadName(String),
+    /// A shared buffer on descriptor 0, which the kernel reads as "no buffer".
+    SharedOnZero,
 }
 
 impl fmt::Display for QseeComError {
@@ -66,6 +68,9 @@ impl fmt::Display for QseeComError {
                 write!(f, "{needed} bytes of request and response do not fit the {size}-byte shared buffer")
             }
             QseeComError::BadName(n) => write!(f, "{n:?} has a NUL byte"),
+            QseeComError::SharedOnZero => {
+                f.write_str("a shared buffer on descriptor 0, which the kernel reads as none")
+            }
         }
     }
 }
@@ -214,6 +219,11 @@ impl App {
         response_len: usize,
         shared: &[(BorrowedFd<'_>, u32)],
     ) -> Result<Vec<u8>, QseeComError> {
+        // The kernel patches only entries whose descriptor is above 0 (0 marks an unused entry):
+        // a buffer on descriptor 0 would reach the trustlet as address 0.
+        if shared.iter().any(|(fd, _)| fd.as_raw_fd() <= 0) {
+            return Err(QseeComError::SharedOnZero);
+        }
         let needed = response_at.saturating_add(response_len);
         if request.len() > send_len || send_len > response_at || needed > self.size || shared.len() > MAX_SHARED_FDS {
             return Err(QseeComError::TooLarge { needed: needed.max(send_len), size: self.size });

@@ -68,6 +68,9 @@ impl SharedMemory {
             Heap::IonLegacy { heap_id } => ion_legacy(*heap_id, len)?,
             Heap::Memfd => memfd(len)?,
         };
+        // In a service started with its standard descriptors closed the buffer could land on 0,
+        // which a modified QSEECom command reads as "no buffer": keep it above the standard three.
+        let fd = if std::os::fd::AsRawFd::as_raw_fd(&fd) < 3 { rustix::io::fcntl_dupfd_cloexec(&fd, 3)? } else { fd };
         Self::map(fd, len)
     }
 

@@ -78,11 +78,11 @@ pub enum Request {
         image: GrayImage,
         contact_ms: u32,
     },
-    /// Ends whatever enrollment or authentication session is open, keeping the challenge.
     /// A finger is on a sensor whose image only the trustlet reads: it captures and enrolls it.
     EnrollTouch,
     /// As [`Request::EnrollTouch`], for an authentication.
     AuthenticateTouch,
+    /// Ends whatever enrollment or authentication session is open, keeping the challenge.
     EndSession,
     Enumerate,
     /// `fid == 0` removes every finger of the active group.

@@ -356,7 +356,21 @@ fn qsee_firmware(t: &Target, config: &Config) -> Step {
             ),
         );
     }
-    let Some(km) = s.keymaster_names.iter().find_map(|n| images.iter().find(|i| &i.name == n)) else {
+    let in_dir = |i: &&firmware::Image| {
+        s.keymaster_path.is_empty() || shown(&i.files[0]).starts_with(&format!("{}/", s.keymaster_path))
+    };
+    let Some(km) = s.keymaster_names.iter().find_map(|n| images.iter().filter(in_dir).find(|i| &i.name == n)) else {
+        if let Some(elsewhere) = s.keymaster_names.iter().find_map(|n| images.iter().find(|i| &i.name == n)) {
+            let file = shown(&elsewhere.files[0]);
+            return failed(
+                NAME,
+                format!("the keymaster image is at {file}, not in qsee.keymaster_path {}", s.keymaster_path),
+                format!(
+                    "set qsee.keymaster_path = {:?}",
+                    Path::new(&file).parent().map_or(String::new(), |p| p.display().to_string())
+                ),
+            );
+        }
         return failed(
             NAME,
             format!("no keymaster image named {} in the firmware directories", s.keymaster_names.join(" or ")),

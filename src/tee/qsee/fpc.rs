@@ -183,7 +183,8 @@ impl std::fmt::Display for Malformed {
     }
 }
 
-fn u32_at(b: &[u8], at: usize) -> Result<u32, Malformed> {
+/// The little-endian `u32` at `at`, if the answer holds it (the keymaster's reader too).
+pub(super) fn u32_at(b: &[u8], at: usize) -> Result<u32, Malformed> {
     b.get(at..at + 4)
         .and_then(|s| s.try_into().ok())
         .map(u32::from_le_bytes)
@@ -331,6 +332,9 @@ impl Generation {
             return Err(Malformed(format!("{n} prints listed, at most {MAX_PRINTS} fit")));
         }
         let ids = (0..n).map(|i| u32_at(answer, 16 + 4 * i)).collect::<Result<Vec<u32>, Malformed>>()?;
+        if ids.contains(&0) || (1..ids.len()).any(|i| ids[..i].contains(&ids[i])) {
+            return Err(Malformed(format!("a print list with id 0 or an id twice: {ids:?}")));
+        }
         Ok((0, ids))
     }
 

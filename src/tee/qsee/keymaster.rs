@@ -59,13 +59,7 @@ impl std::fmt::Display for KeyError {
 /// The key in `answer`, after checking the status, then that the key lies wholly inside the answer
 /// past its header and is neither empty nor oversized.
 pub fn key(answer: &[u8]) -> Result<&[u8], KeyError> {
-    let word = |at: usize| -> Result<u32, KeyError> {
-        answer
-            .get(at..at + 4)
-            .and_then(|s| s.try_into().ok())
-            .map(u32::from_le_bytes)
-            .ok_or(KeyError::Truncated(answer.len()))
-    };
+    let word = |at: usize| super::fpc::u32_at(answer, at).map_err(|_| KeyError::Truncated(answer.len()));
     let status = word(0)? as i32;
     if status != 0 {
         return Err(KeyError::Status(status));

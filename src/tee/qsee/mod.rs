@@ -45,7 +45,11 @@ pub struct QseeSettings {
     pub app_buffer_size: u32,
     pub keymaster_names: Vec<String>,
     pub keymaster_path: String,
-    pub heap: Heap,
+    /// `qsee.shared_heap`, `heap_node`, `ion_heap_id`: resolved when buffers are allocated, on the
+    /// device (the doctor reads settings on a host).
+    pub shared_heap: String,
+    pub heap_node: Option<PathBuf>,
+    pub ion_heap_id: u32,
     pub max_errors: u32,
     pub restart_max: Duration,
     pub max_fingers: u32,
@@ -73,7 +77,9 @@ impl QseeSettings {
             app_buffer_size: q.app_buffer_size,
             keymaster_names,
             keymaster_path: path(&q.keymaster_path, generation.keymaster_path),
-            heap: heap(&q.shared_heap, q.heap_node.as_deref(), q.ion_heap_id),
+            shared_heap: q.shared_heap.clone(),
+            heap_node: q.heap_node.clone(),
+            ion_heap_id: q.ion_heap_id,
             max_errors: q.max_errors,
             restart_max: Duration::from_millis(q.restart_max_ms as u64),
             max_fingers: c.trustlet.max_fingers.min(fpc::MAX_PRINTS as u32),
@@ -120,6 +126,9 @@ enum Failure {
     Status(String),
     /// A refusal the HAL reports as it is (an enroll token refused, no room, no group).
     Refused(TaError),
+    /// The database the trustlet stored could not be made durable: a filesystem problem, not the
+    /// trustlet's.
+    Storage(String),
 }
 
 impl From<QseeComError> for Failure {
@@ -188,34 +197,37 @@ fn status(what: &str, r: i32) -> Failure {
     Failure::Status(format!("{what} answered {r} ({})", fpc::status_name(r)))
 }
 
-/// False trials and the lockout they lead to (CDD 7.3.10), counted here because the FPC trustlet
-/// does not; in memory, in `CLOCK_BOOTTIME`.
+/// False trials and the lockout they lead to (CDD 7.3.10), per group, counted here because the FPC
+/// trustlet does not; in memory, in `CLOCK_BOOTTIME`.
 struct Lockout {
     trials: u32,
     duration_ms: u64,
-    false_trials: u32,
-    until_ms: u64,
+    /// Per gid: false trials in a row, and the end of a lockout.
+    groups: std::collections::HashMap<u32, (u32, u64)>,
 }
 
 impl Lockout {
-    fn remaining_ms(&self) -> Option<u64> {
+    fn remaining_ms(&self, gid: u32) -> Option<u64> {
         let now = crate::auth_token::boottime_ms();
-        (self.until_ms > now).then(|| self.until_ms - now)
+        let until = self.groups.get(&gid).map_or(0, |g| g.1);
+        (until > now).then(|| until - now)
     }
 
     /// Counts a false trial; true when it locks.
-    fn failed(&mut self) -> bool {
-        self.false_trials += 1;
-        if self.false_trials >= self.trials {
-            self.false_trials = 0;
-            self.until_ms = crate::auth_token::boottime_ms().saturating_add(self.duration_ms);
+    fn failed(&mut self, gid: u32) -> bool {
+        let g = self.groups.entry(gid).or_default();
+        g.0 += 1;
+        if g.0 >= self.trials {
+            *g = (0, crate::auth_token::boottime_ms().saturating_add(self.duration_ms));
             return true;
         }
         false
     }
 
-    fn matched(&mut self) {
-        self.false_trials = 0;
+    fn matched(&mut self, gid: u32) {
+        if let Some(g) = self.groups.get_mut(&gid) {
+            g.0 = 0;
+        }
     }
 }
 
@@ -265,7 +277,8 @@ impl QseeFpc {
             format!("qsee.library: {e}")
         })?;
         let lockout =
-            Lockout { trials: settings.lockout_trials, duration_ms: settings.lockout_ms, false_trials: 0, until_ms: 0 };
+            Lockout { trials: settings.lockout_trials, duration_ms: settings.lockout_ms, groups: Default::default() };
+        let first_delay = FIRST_RESTART_DELAY.min(settings.restart_max);
         let mut ta = QseeFpc {
             settings,
             library: Arc::new(library),
@@ -274,7 +287,7 @@ impl QseeFpc {
             op: Op::Idle,
             errors_in_row: 0,
             restart_at: None,
-            restart_delay: FIRST_RESTART_DELAY,
+            restart_delay: first_delay,
             authenticator_id: None,
             lockout,
             interrupt: Interrupt::default(),
@@ -302,9 +315,10 @@ impl QseeFpc {
             format!("the fingerprint trustlet {} did not start: {e}", s.app_name)
         })?;
         let key = self.fetch_key()?;
-        let shared = SharedMemory::allocate(&s.heap, SHARED_LEN).map_err(|e| {
-            log::error!("{} qsee: no shared buffer from {:?}: {e}", ids::QSEE_APP.id, s.heap);
-            format!("no shared buffer from {:?}: {e}", s.heap)
+        let heap = heap(&s.shared_heap, s.heap_node.as_deref(), s.ion_heap_id);
+        let shared = SharedMemory::allocate(&heap, SHARED_LEN).map_err(|e| {
+            log::error!("{} qsee: no shared buffer from {heap:?}: {e}", ids::QSEE_APP.id);
+            format!("no shared buffer from {heap:?}: {e}")
         })?;
         let generation = s.generation;
         let mut session = Session { generation, app, shared };
@@ -330,7 +344,7 @@ impl QseeFpc {
         })();
         match setup {
             Ok(()) => Ok(session),
-            Err(Failure::Broken(why) | Failure::Status(why)) => {
+            Err(Failure::Broken(why) | Failure::Status(why) | Failure::Storage(why)) => {
                 log::error!("{} qsee: the fingerprint trustlet's setup failed: {why}", ids::QSEE_APP.id);
                 Err(format!("the fingerprint trustlet's setup failed: {why}"))
             }
@@ -351,19 +365,21 @@ impl QseeFpc {
                     continue;
                 }
             };
-            let answer = km
-                .exchange(
-                    &keymaster::request(),
-                    keymaster::SEND_LEN,
-                    keymaster::RESPONSE_AT,
-                    keymaster::RESPONSE_LEN,
-                    &[],
-                )
-                .map_err(|e| {
+            let sent = km.exchange(
+                &keymaster::request(),
+                keymaster::SEND_LEN,
+                keymaster::RESPONSE_AT,
+                keymaster::RESPONSE_LEN,
+                &[],
+            );
+            let answer = match sent {
+                Ok(a) => Zeroizing::new(a),
+                Err(e) => {
                     log::error!("{} qsee: keymaster {name}: {e}", ids::QSEE_KEYMASTER.id);
-                    format!("keymaster {name}: {e}")
-                })?;
-            let answer = Zeroizing::new(answer);
+                    tried.push(format!("{name}: {e}"));
+                    continue;
+                }
+            };
             return match keymaster::key(&answer) {
                 Ok(key) => Ok(Zeroizing::new(key.to_vec())),
                 Err(e) => {
@@ -401,10 +417,14 @@ impl QseeFpc {
         match f(self) {
             Ok(v) => {
                 self.errors_in_row = 0;
-                self.restart_delay = FIRST_RESTART_DELAY;
+                self.restart_delay = FIRST_RESTART_DELAY.min(self.settings.restart_max);
                 Ok(v)
             }
             Err(Failure::Refused(e)) => Err(e),
+            Err(Failure::Storage(why)) => {
+                log::error!("{} qsee: {why}", ids::QSEE_FAILED.id);
+                Err(TaError::Internal(why))
+            }
             Err(Failure::Status(why)) => {
                 self.errors_in_row += 1;
                 if self.errors_in_row >= self.settings.max_errors {
@@ -461,6 +481,9 @@ impl QseeFpc {
                 if path.len() + DB_NAME.len() + 8 + fpc::BUFFER_STRUCT > SHARED_LEN {
                     return Err(TaError::BadRequest(format!("group path of {} bytes is too long", path.len())));
                 }
+                // Until the new group's database is in the trustlet, nothing may be stored for any
+                // group: a half-switched trustlet would write one group's prints over the other's.
+                self.group = None;
                 self.with_session(|ta| load_group(ta.session()?, gid, &db))?;
                 self.group = Some((gid, db));
                 self.authenticator_id = None;
@@ -514,7 +537,8 @@ impl QseeFpc {
                 Ok(Response::Ok)
             }),
             Request::AuthenticateBegin { operation_id } => {
-                if let Some(remaining_ms) = self.lockout.remaining_ms() {
+                let gid = self.group.as_ref().map_or(0, |g| g.0);
+                if let Some(remaining_ms) = self.lockout.remaining_ms(gid) {
                     return Err(TaError::Lockout { remaining_ms });
                 }
                 self.with_session(|ta| {
@@ -566,7 +590,7 @@ impl QseeFpc {
         let g = self.generation();
         let Some(sleep) = g.deep_sleep else { return };
         let rested = self.session().and_then(|s| s.expect_ok("DEEP_SLEEP", &g.plain(g.sensor_group, sleep)));
-        if let Err(Failure::Broken(why) | Failure::Status(why)) = rested {
+        if let Err(Failure::Broken(why) | Failure::Status(why) | Failure::Storage(why)) = rested {
             log::warn!("qsee: {why}");
         }
     }
@@ -652,6 +676,7 @@ impl QseeFpc {
                 vendor_error: None,
             }));
         }
+        self.stopped()?;
         let answer = self.session()?.send(&g.sixteen(g.template_group, g.end_enrol))?;
         let (end, fid) = g.status_value(&answer)?;
         if end != 0 {
@@ -662,7 +687,12 @@ impl QseeFpc {
         }
         self.op = Op::Idle;
         self.authenticator_id = None;
-        self.store_db()?;
+        if let Err(e) = self.store_db() {
+            // Not on disk, so not enrolled: the trustlet forgets it too, or it would list a finger
+            // the next start does not load.
+            let _ = self.session().and_then(|s| s.send(&g.delete(fid)));
+            return Err(e);
+        }
         self.rest();
         Ok(Response::Enroll(EnrollStep {
             acquired: Acquired::Good,
@@ -686,8 +716,9 @@ impl QseeFpc {
         if result < 0 {
             return Err(status("IDENTIFY", result));
         }
+        let (gid, _) = self.group()?;
         if fid == 0 {
-            if self.lockout.failed() {
+            if self.lockout.failed(gid) {
                 self.op = Op::Idle;
                 self.rest();
                 return Ok(Response::Auth { acquired: Acquired::Good, outcome: AuthOutcome::LockedOut });
@@ -695,18 +726,23 @@ impl QseeFpc {
             self.arm()?;
             return Ok(Response::Auth { acquired: Acquired::Good, outcome: AuthOutcome::NoMatch });
         }
+        self.stopped()?;
         if let Some(update) = g.update_template {
             let answer = self.session()?.send(&g.sixteen(g.template_group, update))?;
             match g.status_then(&answer)? {
                 (0, 0) => {}
-                (0, _) => self.store_db()?,
+                (0, _) => {
+                    if let Err(Failure::Storage(why) | Failure::Status(why) | Failure::Broken(why)) = self.store_db() {
+                        log::warn!("qsee: the updated template was not stored ({why}); the match stands");
+                    }
+                }
                 (r, _) => {
                     log::warn!("qsee: UPDATE_TEMPLATE answered {r} ({}); the template stays", fpc::status_name(r))
                 }
             }
         }
         let hat = if operation_id == 0 { [0u8; HAT_LEN] } else { self.auth_token(operation_id)? };
-        self.lockout.matched();
+        self.lockout.matched(gid);
         self.op = Op::Idle;
         self.rest();
         Ok(Response::Auth { acquired: Acquired::Good, outcome: AuthOutcome::Match { fid, hat } })
@@ -803,7 +839,10 @@ fn store_db(session: &mut Session, db: &Path) -> Result<(), Failure> {
     })();
     durable.map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
-        Failure::Status(format!("the database the trustlet stored at {} could not be made durable: {e}", tmp.display()))
+        Failure::Storage(format!(
+            "the database the trustlet stored at {} could not be made durable: {e}",
+            tmp.display()
+        ))
     })
 }
 
