@@ -290,6 +290,23 @@ fn validate(
     Some((send as usize - base, recv as usize - base))
 }
 
+/// The app behind `handle` and its command's two areas, or EINVAL.
+fn app_areas(
+    s: &mut State,
+    handle: *mut QseeComHandle,
+    send: *mut c_void,
+    send_len: u32,
+    recv: *mut c_void,
+    recv_len: u32,
+) -> Option<(&mut OpenApp, usize, usize)> {
+    let app = s.apps.get_mut(&(handle as usize));
+    let found = app.and_then(|app| validate(app, send, send_len, recv, recv_len).map(|(a, b)| (app, a, b)));
+    if found.is_none() {
+        set_errno(libc::EINVAL);
+    }
+    found
+}
+
 /// `QSEECom_send_cmd`: the keymaster's command.
 ///
 /// # Safety
@@ -306,14 +323,7 @@ pub unsafe extern "C" fn QSEECom_send_cmd(
     let s = g.as_mut().expect("initialised");
     let fp_running = s.apps.values().any(|a| a.kind == AppKind::Fingerprint);
     let (failure, arg) = (s.failure, s.arg);
-    let Some(app) = s.apps.get_mut(&(handle as usize)) else {
-        set_errno(libc::EINVAL);
-        return -1;
-    };
-    let Some((at_send, at_recv)) = validate(app, send, send_len, recv, recv_len) else {
-        set_errno(libc::EINVAL);
-        return -1;
-    };
+    let Some((app, at_send, at_recv)) = app_areas(s, handle, send, send_len, recv, recv_len) else { return -1 };
     if app.kind != AppKind::Keymaster {
         // The fingerprint trustlet takes its commands in a shared buffer (modified commands).
         set_errno(libc::EINVAL);
@@ -382,14 +392,8 @@ pub unsafe extern "C" fn QSEECom_send_modified_cmd(
     }
     // SAFETY: a table of four entries, per the contract.
     let info = unsafe { &*info };
-    let Some(app) = s.apps.get_mut(&(handle as usize)) else {
-        set_errno(libc::EINVAL);
-        return -1;
-    };
-    let Some((at_send, at_recv)) = validate(app, send, send_len, recv, recv_len) else {
-        set_errno(libc::EINVAL);
-        return -1;
-    };
+    let dead = s.fp.dead;
+    let Some((app, at_send, at_recv)) = app_areas(s, handle, send, send_len, recv, recv_len) else { return -1 };
     // Every entry's offset must lie inside the request (qseecom.c rejects the command otherwise).
     if info.data.iter().any(|[_, offset]| *offset >= send_len) {
         set_errno(libc::EINVAL);
@@ -400,7 +404,7 @@ pub unsafe extern "C" fn QSEECom_send_modified_cmd(
         set_errno(libc::EINVAL);
         return -1;
     }
-    if s.fp.dead {
+    if dead {
         eprintln!("QSEECOMAPI (double): Error::send modified command ioctl failed errno = 22");
         set_errno(libc::EINVAL);
         return -1;

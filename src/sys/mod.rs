@@ -107,6 +107,18 @@ pub fn ioctl_value(fd: BorrowedFd<'_>, request: u32, value: libc::c_ulong) -> io
     if r < 0 { Err(io::Error::last_os_error()) } else { Ok(r) }
 }
 
+/// The dynamic linker's reason for the last failed `dlopen`/`dlsym` on this thread.
+pub fn dl_error() -> String {
+    // SAFETY: `dlerror` returns a NUL-terminated string owned by the dynamic linker (valid until the
+    // next dl call on this thread), or null.
+    let p = unsafe { libc::dlerror() };
+    if p.is_null() {
+        return "unknown dynamic linker error".into();
+    }
+    // SAFETY: non-null, NUL-terminated, read before any other dl call.
+    unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy().into_owned()
+}
+
 /// CPU time (user + system) the calling thread has used, from `getrusage(RUSAGE_THREAD)`.
 pub fn thread_cpu_time() -> Duration {
     // <linux/resource.h>; the libc crate names it for glibc but not for bionic.

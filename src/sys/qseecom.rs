@@ -5,7 +5,7 @@
 //! Facts (prototypes, the handle, the descriptor table of a modified command) are from Qualcomm's
 //! `QSEEComAPI.h` as published in device trees (e.g. `securemsm/QSEEComAPI/QSEEComAPI.h`).
 
-use std::ffi::{CStr, CString, c_char, c_int, c_void};
+use std::ffi::{CString, c_char, c_int, c_void};
 use std::fmt;
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::ptr::NonNull;
@@ -91,7 +91,7 @@ impl Library {
         let raw = unsafe { libc::dlopen(c_name.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
         match NonNull::new(raw) {
             Some(handle) => Ok(Library { handle, name: name.into() }),
-            None => Err(QseeComError::Load(format!("cannot load {name}: {}", dl_error()))),
+            None => Err(QseeComError::Load(format!("cannot load {name}: {}", super::dl_error()))),
         }
     }
 
@@ -100,7 +100,7 @@ impl Library {
         // SAFETY: the handle is open (closed only in Drop), the name a valid C string.
         let p = unsafe { libc::dlsym(self.handle.as_ptr(), c_name.as_ptr()) };
         if p.is_null() {
-            return Err(QseeComError::Load(format!("{} has no {name}: {}", self.name, dl_error())));
+            return Err(QseeComError::Load(format!("{} has no {name}: {}", self.name, super::dl_error())));
         }
         Ok(p)
     }
@@ -131,17 +131,6 @@ pub struct QseeCom {
 unsafe impl Send for QseeCom {}
 // SAFETY: as above; nothing in `QseeCom` is mutated after `open`.
 unsafe impl Sync for QseeCom {}
-
-fn dl_error() -> String {
-    // SAFETY: `dlerror` returns a NUL-terminated string owned by the dynamic linker (valid until the
-    // next dl call on this thread), or null.
-    let p = unsafe { libc::dlerror() };
-    if p.is_null() {
-        return "unknown dynamic linker error".into();
-    }
-    // SAFETY: non-null, NUL-terminated, read before any other dl call.
-    unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
-}
 
 impl QseeCom {
     /// `dlopen`s `library` (a name the linker searches for, or a path) and finds its entry points.

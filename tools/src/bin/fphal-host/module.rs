@@ -18,16 +18,6 @@ pub struct Module {
     sensor_path: Option<SensorPathFn>,
 }
 
-fn dlerror() -> String {
-    // SAFETY: dlerror returns NULL or a NUL-terminated string owned by libdl, valid until the next dl call.
-    let e = unsafe { libc::dlerror() };
-    if e.is_null() {
-        return "unknown dl error".into();
-    }
-    // SAFETY: checked non-NULL above; libdl guarantees NUL termination.
-    unsafe { CStr::from_ptr(e) }.to_string_lossy().into_owned()
-}
-
 impl Module {
     /// `dlopen(RTLD_NOW)`, `dlsym("HMI")`, tag and id checks, `hmi->dso = handle`.
     pub fn load(path: &Path) -> Result<Module, String> {
@@ -36,12 +26,12 @@ impl Module {
         // SAFETY: c is a valid NUL-terminated path; loading runs the library's constructors, which is the point.
         let handle = unsafe { libc::dlopen(c.as_ptr(), libc::RTLD_NOW) };
         if handle.is_null() {
-            return Err(format!("dlopen: {}", dlerror()));
+            return Err(format!("dlopen: {}", fphal::sys::dl_error()));
         }
         // SAFETY: handle is a live dlopen handle; the name is a NUL-terminated literal.
         let hmi = unsafe { libc::dlsym(handle, c"HMI".as_ptr()) } as *mut hw_module_t;
         if hmi.is_null() {
-            return Err(format!("no HMI symbol: {}", dlerror()));
+            return Err(format!("no HMI symbol: {}", fphal::sys::dl_error()));
         }
         // SAFETY: HMI is a hw_module_t by the libhardware contract; we read the fixed header fields.
         let (tag, id_ptr) = unsafe { ((*hmi).tag, (*hmi).id) };
