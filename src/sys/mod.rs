@@ -90,10 +90,20 @@ pub fn wait_readable(fds: &[BorrowedFd<'_>], timeout: Option<Duration>) -> Vec<R
 
 /// An `ioctl` whose argument is a buffer the driver reads or writes (`_IOR`/`_IOW` with a type).
 /// Returns the call's non-negative result.
+/// A request whose number encodes a size (`_IOR`/`_IOW`/`_IOWR`) larger than `arg` is refused
+/// before the kernel could copy past it.
 pub fn ioctl_buffer(fd: BorrowedFd<'_>, request: u32, arg: &mut [u8]) -> io::Result<i32> {
+    let (direction, size) = (request >> 30, ((request >> 16) & 0x3fff) as usize);
+    if direction != 0 && size > arg.len() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("ioctl {request:#010x} copies {size} bytes, the buffer has {}", arg.len()),
+        ));
+    }
     // SAFETY: `fd` is an open descriptor for the borrow's lifetime, and `arg` is a live, writable
-    // buffer of `arg.len()` bytes. Each caller passes a buffer at least as large as what its driver
-    // copies for that request (written down with each request number, from the driver's source).
+    // buffer of `arg.len()` bytes, at least the size the request number encodes (checked above).
+    // Requests without an encoded size are each passed a buffer at least as large as what its
+    // driver copies (written down with each request number, from the driver's source).
     let r = unsafe { libc::ioctl(fd.as_raw_fd(), request as _, arg.as_mut_ptr()) };
     if r < 0 { Err(io::Error::last_os_error()) } else { Ok(r) }
 }
@@ -158,6 +168,10 @@ mod tests {
         // which refuses the ioctls it cannot translate before the kernel sees them).
         let null = std::fs::File::open("/dev/null").unwrap();
         let e = ioctl_value(null.as_fd(), 0x4004_4b00, 0).unwrap_err();
+        // A request that would copy more than the buffer holds never reaches the kernel.
+        let mut small = [0u8; 4];
+        let refused = ioctl_buffer(b.as_fd(), 0xc018_4800, &mut small).unwrap_err();
+        assert_eq!(refused.kind(), std::io::ErrorKind::InvalidInput, "{refused}");
         assert!(matches!(e.raw_os_error(), Some(libc::ENOTTY | libc::ENOSYS)), "{e}");
     }
 
