@@ -153,6 +153,7 @@ struct Session {
 impl Session {
     /// Sends one command through the shared buffer and returns the buffer's bytes after it (the
     /// command's answer, as long as the command). The buffer is wiped after.
+    #[inline(never)]
     fn send(&mut self, command: &Command) -> Result<Zeroizing<Vec<u8>>, Failure> {
         let len = command.bytes.len();
         if len > self.shared.len() {
@@ -193,6 +194,8 @@ impl Session {
     }
 }
 
+#[cold]
+#[inline(never)]
 fn status(what: &str, r: i32) -> Failure {
     Failure::Status(format!("{what} answered {r} ({})", fpc::status_name(r)))
 }
@@ -395,37 +398,59 @@ impl QseeFpc {
     /// Runs `f` on a live session, starting one when the pause after a failure is over, and keeps
     /// the account: a broken session, or `max_errors` error answers in a row, end the session.
     fn with_session<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T, Failure>) -> Result<T, TaError> {
-        if self.session.is_none() {
-            if let Some(at) = self.restart_at {
-                let now = Instant::now();
-                if now < at {
-                    let ms = (at - now).as_millis();
-                    return Err(TaError::Internal(format!("the trustlet is restarted in {ms} ms")));
-                }
-            }
-            match self.start_session() {
-                Ok(s) => {
-                    log::warn!("qsee: the fingerprint trustlet was restarted");
-                    self.session = Some(s);
-                }
-                Err(e) => {
-                    self.pause_before_restart();
-                    return Err(TaError::Internal(e));
-                }
-            }
-        }
+        // The generic part stays this small: each request's closure gets its own copy of it.
+        self.ensure_session()?;
         match f(self) {
             Ok(v) => {
-                self.errors_in_row = 0;
-                self.restart_delay = FIRST_RESTART_DELAY.min(self.settings.restart_max);
+                self.succeeded();
                 Ok(v)
             }
-            Err(Failure::Refused(e)) => Err(e),
-            Err(Failure::Storage(why)) => {
-                log::error!("{} qsee: {why}", ids::QSEE_FAILED.id);
-                Err(TaError::Internal(why))
+            Err(e) => Err(self.failed(e)),
+        }
+    }
+
+    /// A live session: the one running, or a new one when the pause after a failure is over.
+    #[inline(never)]
+    fn ensure_session(&mut self) -> Result<(), TaError> {
+        if self.session.is_some() {
+            return Ok(());
+        }
+        if let Some(at) = self.restart_at {
+            let now = Instant::now();
+            if now < at {
+                let ms = (at - now).as_millis();
+                return Err(TaError::Internal(format!("the trustlet is restarted in {ms} ms")));
             }
-            Err(Failure::Status(why)) => {
+        }
+        match self.start_session() {
+            Ok(s) => {
+                log::warn!("qsee: the fingerprint trustlet was restarted");
+                self.session = Some(s);
+                Ok(())
+            }
+            Err(e) => {
+                self.pause_before_restart();
+                Err(TaError::Internal(e))
+            }
+        }
+    }
+
+    #[inline(never)]
+    fn succeeded(&mut self) {
+        self.errors_in_row = 0;
+        self.restart_delay = FIRST_RESTART_DELAY.min(self.settings.restart_max);
+    }
+
+    /// The account of a failed request: what the HAL is told, and whether the session ends.
+    #[inline(never)]
+    fn failed(&mut self, failure: Failure) -> TaError {
+        match failure {
+            Failure::Refused(e) => e,
+            Failure::Storage(why) => {
+                log::error!("{} qsee: {why}", ids::QSEE_FAILED.id);
+                TaError::Internal(why)
+            }
+            Failure::Status(why) => {
                 self.errors_in_row += 1;
                 if self.errors_in_row >= self.settings.max_errors {
                     log::error!(
@@ -437,12 +462,12 @@ impl QseeFpc {
                 } else {
                     log::error!("{} qsee: {why}", ids::QSEE_FAILED.id);
                 }
-                Err(TaError::Internal(why))
+                TaError::Internal(why)
             }
-            Err(Failure::Broken(why)) => {
+            Failure::Broken(why) => {
                 log::error!("{} qsee: {why}; restarting the trustlet", ids::QSEE_FAILED.id);
                 self.end_session_after_failure();
-                Err(TaError::Internal(why))
+                TaError::Internal(why)
             }
         }
     }
