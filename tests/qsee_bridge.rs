@@ -556,3 +556,35 @@ fn lockout_is_counted_per_group() {
     std::thread::sleep(Duration::from_millis(50));
     assert_eq!(rig.take(), vec![], "group 1 waits for a finger");
 }
+
+#[test]
+fn an_enrollment_finished_while_it_was_cancelled_is_reported_not_orphaned() {
+    let _g = serial();
+    let rig = Rig::open("orphan");
+    (double().place)(15, 0);
+    rig.start_enroll();
+    for _ in 0..3 {
+        let before = rig.seen.lock().unwrap().len();
+        rig.touch();
+        rig.until(|_| rig.seen.lock().unwrap().len() > before + 1);
+    }
+    rig.take();
+    // The last touch at 300 ms a command: capture, enrol step, end of enrollment, store, rest. The
+    // cancel lands during the end of the enrollment, which the trustlet finishes.
+    (double().fail)(FAIL_SLOW, 300);
+    rig.touch.touch(&GrayImage::new(8, 8, 500, vec![128; 64]).unwrap()).unwrap();
+    std::thread::sleep(Duration::from_millis(750));
+    rig.dev.cancel().unwrap();
+    rig.until(|m| *m == Message::Error(ErrorKind::Canceled));
+    (double().fail)(FAIL_NONE, 0);
+    rig.touch.lift().unwrap();
+    let seen = rig.take();
+    let fid = match seen.iter().find(|m| matches!(m, Message::Enrolling { .. })) {
+        Some(Message::Enrolling { fid, remaining: 0, .. }) => *fid,
+        other => panic!("the finished enrollment was not reported: {other:?} in {seen:?}"),
+    };
+    assert_eq!(seen.last(), Some(&Message::Error(ErrorKind::Canceled)), "{seen:?}");
+    rig.dev.enumerate().unwrap();
+    let listed = rig.until(|m| matches!(m, Message::Enumerating { remaining: 0, .. }));
+    assert_eq!(listed, vec![Message::Enumerating { gid: 0, fid, remaining: 0 }]);
+}

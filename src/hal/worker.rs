@@ -380,6 +380,16 @@ impl Worker {
         }
         let answer = self.call(&request);
         if self.superseded() {
+            // An enrollment the trustlet finished and stored is the client's to hear of, cancelled
+            // or not: dropped, it would be a print that enumerate lists and nobody enrolled.
+            if let (Current::Enroll { gid, .. }, Ok(Response::Enroll(step))) = (self.current, &answer) {
+                if step.counted && step.remaining == 0 && step.fid != 0 {
+                    log::info!("an enrollment finished as it was cancelled or replaced: reported");
+                    self.current = Current::Idle;
+                    self.shared.emit(&Message::Acquired(step.acquired));
+                    return self.shared.emit(&Message::Enrolling { gid, fid: step.fid, remaining: 0 });
+                }
+            }
             log::info!("touch dropped: the operation was cancelled or replaced while it was processed");
             return;
         }
