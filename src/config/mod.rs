@@ -209,7 +209,7 @@ pub struct LockoutConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct MatcherConfig {
     /// Score at or above which a capture matches a finger, `matcher::MIN_THRESHOLD` (0.20) to 1.
-    /// Default: the engine's operating point (`matcher::DEFAULT_THRESHOLD`, 0.2214, derived on
+    /// Default: the engine's operating point (`matcher::DEFAULT_THRESHOLD`, 0.2215, derived on
     /// 150,000 synthetic impostor attempts).
     pub threshold: f32,
     /// Allows a threshold below `matcher::MIN_THRESHOLD` (never below 0), for a device maker who

@@ -354,3 +354,27 @@ fn alignment_maps_points_of_a_capture_onto_a_shifted_and_rotated_one() {
         assert!(err < 4.0, "({x},{y}) mapped to {got:?}, expected {expect:?} (rotation found {}°)", al.degrees);
     }
 }
+
+/// A finger enrolled upright (14 touches, the HAL's default, within ±15°) is recognised when it
+/// comes back turned a quarter or half a turn, and the turned touch is not taken for any other
+/// finger, at the shipped threshold. 18 of 20 is what the engine does today (one of these
+/// fingers also fails upright); the goal is 19.
+#[test]
+fn fingers_enrolled_upright_are_recognised_turned_90_and_180_degrees_and_no_other_finger_is() {
+    const FINGERS: u64 = 20;
+    let templates: Vec<Template> = (0..FINGERS)
+        .map(|f| Template::from_views((1..=14).filter_map(|i| extract(&synthetic(500 + f, i, |_| {})).ok()).collect()))
+        .collect();
+    for turn in [90.0f32, 180.0] {
+        let mut recognised = 0;
+        for f in 0..FINGERS {
+            let probe = extract(&synthetic(500 + f, 20, |t| t.rotation += turn)).unwrap();
+            let scores: Vec<f32> = templates.iter().map(|t| score(&probe, t)).collect();
+            recognised += usize::from(scores[f as usize] >= DEFAULT_THRESHOLD);
+            for (other, s) in scores.iter().enumerate().filter(|(other, _)| *other as u64 != f) {
+                assert!(*s < DEFAULT_THRESHOLD, "finger {f} turned {turn}° taken for finger {other}: {s}");
+            }
+        }
+        assert!(recognised >= 18, "{recognised} of {FINGERS} fingers recognised turned {turn}°");
+    }
+}

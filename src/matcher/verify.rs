@@ -19,14 +19,28 @@ const TIGHT_DISTANCE: f32 = 5.0;
 const LOCAL_REACH: f32 = 40.0;
 /// ... when there are at least this many; otherwise by the median offset of all pairs.
 const LOCAL_PAIRS: usize = 3;
-/// Besides the correlation pose, poses that lay one minutia on another are tried: from this many
-/// pairs of minutiae, the most alike by patch ...
+/// Besides the correlation pose, poses that lay one minutia on another are tried: this many ...
 const ANCHORS: usize = 4;
-/// ... of those at least this alike ...
+/// ... near upright; turned further (a finger may be turned by any angle), chosen among this many
+/// pairs of minutiae, the most alike by patch (a patch is
+/// sampled in its minutia's own frame, so a finger turned by any angle gives the same patches) ...
+const CANDIDATES: usize = 16;
+/// ... each at least this alike; ...
 const ANCHOR_LIKENESS: f32 = 0.6;
-/// ... and turned against each other by at most this (radians, 30°; a touch is seldom turned
-/// further from the one enrolled).
+/// ... those that other candidates agree with come first: a candidate supports another when the
+/// pose of the one lays the other's probe minutia within this distance (pixels) of its partner ...
+const SUPPORT_DISTANCE: f32 = 16.0;
+/// ... turned alike within this (radians, 20°). Between different fingers, the most alike pairs
+/// scatter over poses; on the same finger, several stand at one pose.
+const SUPPORT_TURN: f32 = PI / 9.0;
+/// A supporter at least this far (pixels) from an anchor sets its turn (see [`Anchor::steadied`]).
+const STEADY_LENGTH: f32 = 30.0;
+/// Poses turned by at most this (radians, 30°) lie within the correlation's reach: their anchors are
+/// the most alike pairs, as before the search for turned fingers.
 const ANCHOR_TURN: f32 = PI / 6.0;
+/// Only the minutiae most clearly seen on each side are looked at for turned anchors (by quality): the
+/// search costs their product in patch comparisons.
+const ANCHOR_MINUTIAE: usize = 24;
 /// Paired minutiae also point the same way, within this (radians, 30°).
 const PAIR_ANGLE: f32 = PI / 6.0;
 /// Length of the step along a minutia's direction used to carry the direction through the pose.
@@ -46,6 +60,9 @@ pub struct Agreement {
     /// Minutiae of each capture in the area both show.
     pub probe_common: usize,
     pub view_common: usize,
+    /// The turn (radians, -π..π) of the pose that laid one minutia on another and gave this
+    /// agreement; `None` when the pose given by the correlation did.
+    pub turn: Option<f32>,
 }
 
 /// Below this many minutiae in the common area, the ratio is taken over this many: a handful of
@@ -112,6 +129,7 @@ pub fn agreement(probe: Marks, view_marks: Marks, pose: impl Fn(f32, f32) -> (f3
 /// [`agreement`], leaving out the pair `anchor` that set the pose: it
 /// was chosen for its likeness, not found by the pose, and counting it lifts every comparison
 /// (the median real impostor score rose from 0.044 to 0.070 with it counted).
+#[inline(never)] // One copy serves every pose (inlined at each caller it cost the library kilobytes).
 fn agreement_besides(
     probe: Marks,
     view_marks: Marks,
@@ -153,39 +171,105 @@ fn agreement_besides(
     let near = |m: &Placed, v: &Minutia| (m.x - v.x).powi(2) + (m.y - v.y).powi(2) <= OVERLAP_REACH * OVERLAP_REACH;
     let probe_common = moved.iter().filter(|m| view.iter().any(|v| near(m, v))).count();
     let view_common = view.iter().filter(|v| moved.iter().any(|m| near(m, v))).count();
-    Agreement { pairs, likeness, probe_common, view_common }
+    Agreement { pairs, likeness, probe_common, view_common, turn: None }
 }
 
 /// The agreement under `pose`, or under a pose that lays one probe minutia on a view minutia
 /// with a patch alike to its own, whichever pairs the larger share ([`Agreement::ratio`]; the two
 /// minutiae so laid are not counted). When two captures overlap little, the correlation peak
-/// sometimes stands at the wrong rotation or shift; a few minutiae whose surrounding ridges match
-/// still show where the probe lies.
+/// sometimes stands at the wrong rotation or shift, and a finger turned further than the
+/// correlation's rotations reach has no right peak at all; a few minutiae whose surrounding ridges
+/// match still show where the probe lies, at any turn.
 pub fn best_agreement(probe: Marks, view: Marks, pose: impl Fn(f32, f32) -> (f32, f32)) -> Agreement {
     let mut best = agreement(probe, view, pose);
     for anchor in anchors(probe, view) {
-        let (m, v) = (&probe.minutiae[anchor.probe], &view.minutiae[anchor.view]);
-        let (s, c) = (v.direction - m.direction).sin_cos();
-        let lay = |x: f32, y: f32| {
-            let (dx, dy) = (x - m.x, y - m.y);
-            (c * dx - s * dy + v.x, s * dx + c * dy + v.y)
-        };
-        let laid = agreement_besides(probe, view, lay, Some(anchor));
+        let laid = agreement_besides(probe, view, |x, y| anchor.lay(x, y), Some(anchor.pair));
         if laid.ratio() > best.ratio() {
-            best = laid;
+            best = Agreement { turn: Some(anchor.turn), ..laid };
         }
     }
     best
 }
 
-/// The pairs of minutiae that set the poses [`best_agreement`]
-/// tries: the `ANCHORS` most alike by patch, at least `ANCHOR_LIKENESS` alike and turned by at
-/// most `ANCHOR_TURN`. None without patches on both sides.
-fn anchors(probe: Marks, view: Marks) -> Vec<Pair> {
+/// A pose that lays one probe minutia on a view minutia.
+#[derive(Debug, Clone, Copy)]
+struct Anchor {
+    pair: Pair,
+    likeness: f32,
+    /// Radians, -π..π: how far the probe is turned onto the view.
+    turn: f32,
+    from: (f32, f32),
+    to: (f32, f32),
+}
+
+impl Anchor {
+    fn new(probe: &Minutia, view: &Minutia, pair: Pair, likeness: f32) -> Anchor {
+        let turn = (view.direction - probe.direction + PI).rem_euclid(TAU) - PI;
+        Anchor { pair, likeness, turn, from: (probe.x, probe.y), to: (view.x, view.y) }
+    }
+
+    fn lay(&self, x: f32, y: f32) -> (f32, f32) {
+        let (s, c) = self.turn.sin_cos();
+        let (dx, dy) = (x - self.from.0, y - self.from.1);
+        (c * dx - s * dy + self.to.0, s * dx + c * dy + self.to.1)
+    }
+
+    /// This pose with its turn taken from the line to the farthest supporter instead of the two
+    /// minutiae's own directions: a direction is known to a few degrees, which throws a pose off
+    /// by pixels at the far side of a print; the line between two minutiae is known far better.
+    fn steadied(&self, supporters: &[&Anchor]) -> Anchor {
+        let length = |o: &Anchor| (o.from.0 - self.from.0).hypot(o.from.1 - self.from.1);
+        match supporters.iter().max_by(|a, b| length(a).total_cmp(&length(b))) {
+            Some(o) if length(o) >= STEADY_LENGTH => {
+                let probe_line = (o.from.1 - self.from.1).atan2(o.from.0 - self.from.0);
+                let view_line = (o.to.1 - self.to.1).atan2(o.to.0 - self.to.0);
+                Anchor { turn: (view_line - probe_line + PI).rem_euclid(TAU) - PI, ..*self }
+            }
+            _ => *self,
+        }
+    }
+
+    /// Whether `other` stands at about the same pose: this one lays its probe minutia near its
+    /// view minutia, turned alike.
+    fn supports(&self, other: &Anchor) -> bool {
+        if other.pair.probe == self.pair.probe || other.pair.view == self.pair.view {
+            return false;
+        }
+        let (x, y) = self.lay(other.from.0, other.from.1);
+        (x - other.to.0).hypot(y - other.to.1) <= SUPPORT_DISTANCE
+            && angle_between(self.turn, other.turn) <= SUPPORT_TURN
+    }
+}
+
+/// Indices of the `ANCHOR_MINUTIAE` minutiae of best quality.
+fn clearest(minutiae: &[Minutia]) -> Vec<usize> {
+    best_first(minutiae.iter().map(|m| m.quality), ANCHOR_MINUTIAE)
+}
+
+/// Indices of the `keep` largest of `keys`, largest first (the earlier first among equals). One
+/// sort serves every ranking here: each sort with a closure of its own is kilobytes of code.
+fn best_first(keys: impl Iterator<Item = f32>, keep: usize) -> Vec<usize> {
+    let mut ranked: Vec<(f32, usize)> = keys.enumerate().map(|(i, key)| (key, i)).collect();
+    ranked.sort_unstable_by(descending);
+    ranked.truncate(keep);
+    ranked.into_iter().map(|(_, i)| i).collect()
+}
+
+fn descending(a: &(f32, usize), b: &(f32, usize)) -> std::cmp::Ordering {
+    b.0.total_cmp(&a.0).then(a.1.cmp(&b.1))
+}
+
+/// The poses [`best_agreement`] tries. Near upright (turned by at most `ANCHOR_TURN`, where the
+/// correlation's own rotations reach): the `ANCHORS` pairs most alike by patch, at least
+/// `ANCHOR_LIKENESS` alike, over all minutiae. Turned further: of the `CANDIDATES` most alike pairs
+/// among the clearest minutiae, the `ANCHORS` that most others support, and only those with a
+/// supporter (between different fingers the most alike pairs scatter over poses; near upright the
+/// correlation checks a pose, turned far nothing else does). None without patches on both sides.
+fn anchors(probe: Marks, view: Marks) -> Vec<Anchor> {
     if probe.patches.len() != probe.minutiae.len() || view.patches.len() != view.minutiae.len() {
         return Vec::new();
     }
-    let mut alike = Vec::new();
+    let mut near = Vec::new();
     for (i, (m, p)) in probe.minutiae.iter().zip(probe.patches).enumerate() {
         for (j, (v, q)) in view.minutiae.iter().zip(view.patches).enumerate() {
             if angle_between(m.direction, v.direction) > ANCHOR_TURN {
@@ -193,12 +277,42 @@ fn anchors(probe: Marks, view: Marks) -> Vec<Pair> {
             }
             let likeness = p.similarity(q);
             if likeness >= ANCHOR_LIKENESS {
-                alike.push((likeness, i, j));
+                near.push(Anchor::new(m, v, Pair { probe: i, view: j }, likeness));
             }
         }
     }
-    alike.sort_by(|a, b| b.0.total_cmp(&a.0));
-    alike.into_iter().take(ANCHORS).map(|(_, probe, view)| Pair { probe, view }).collect()
+    let mut chosen: Vec<Anchor> =
+        best_first(near.iter().map(|a| a.likeness), ANCHORS).into_iter().map(|k| near[k]).collect();
+    let view_clearest = clearest(view.minutiae);
+    let mut far = Vec::new();
+    for i in clearest(probe.minutiae) {
+        for &j in &view_clearest {
+            let (m, v) = (&probe.minutiae[i], &view.minutiae[j]);
+            if angle_between(m.direction, v.direction) <= ANCHOR_TURN {
+                continue;
+            }
+            let likeness = probe.patches[i].similarity(&view.patches[j]);
+            if likeness >= ANCHOR_LIKENESS {
+                far.push(Anchor::new(m, v, Pair { probe: i, view: j }, likeness));
+            }
+        }
+    }
+    let far: Vec<Anchor> = best_first(far.iter().map(|a| a.likeness), CANDIDATES).into_iter().map(|k| far[k]).collect();
+    let ranked: Vec<(usize, Anchor)> = far
+        .iter()
+        .map(|a| {
+            let supporters: Vec<&Anchor> = far.iter().filter(|b| a.supports(b)).collect();
+            (supporters.len(), a.steadied(&supporters))
+        })
+        .filter(|(support, _)| *support > 0)
+        .collect();
+    // Support first, likeness (0.6 to 1) among equals.
+    chosen.extend(
+        best_first(ranked.iter().map(|(support, a)| *support as f32 * 2.0 + a.likeness), ANCHORS)
+            .into_iter()
+            .map(|k| ranked[k].1),
+    );
+    chosen
 }
 
 fn median(values: impl Iterator<Item = f32>) -> f32 {
