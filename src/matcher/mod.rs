@@ -242,11 +242,13 @@ pub fn score_of(matches: &[ViewMatch]) -> f32 {
 /// How a capture lies on one enrolled view, and how far their minutiae agree there.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ViewMatch {
-    /// Height of the best correlation peak over the probe's rotations.
+    /// Height of the correlation peak whose pose was taken: the best over the probe's rotations, or,
+    /// when minutiae showed the probe turned further than those reach (or another view's turn was
+    /// tried), the peak of the probe turned there, which may be lower.
     pub peak: f32,
     /// How their minutiae agree: under that peak's pose, or under one that lays a probe minutia
     /// on a view minutia with alike surroundings, whichever pairs the larger share (see
-    /// [`verify::best_agreement`]).
+    /// [`verify::best_agreement`]); under a turned correlation's pose when one was taken.
     pub minutiae: verify::Agreement,
     /// That pose: how the probe lies on the view.
     pub pose: Alignment,

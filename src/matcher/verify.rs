@@ -27,7 +27,8 @@ const ANCHORS: usize = 4;
 const CANDIDATES: usize = 16;
 /// ... each at least this alike; ...
 const ANCHOR_LIKENESS: f32 = 0.6;
-/// ... those that other candidates agree with come first: a candidate supports another when the
+/// ... only those that another candidate agrees with are kept, the most supported first: a
+/// candidate supports another when the
 /// pose of the one lays the other's probe minutia within this distance (pixels) of its partner ...
 const SUPPORT_DISTANCE: f32 = 16.0;
 /// ... turned alike within this (radians, 20°). Between different fingers, the most alike pairs
@@ -35,8 +36,9 @@ const SUPPORT_DISTANCE: f32 = 16.0;
 const SUPPORT_TURN: f32 = PI / 9.0;
 /// A supporter at least this far (pixels) from an anchor sets its turn (see [`Anchor::steadied`]).
 const STEADY_LENGTH: f32 = 30.0;
-/// Poses turned by at most this (radians, 30°) lie within the correlation's reach: their anchors are
-/// the most alike pairs, as before the search for turned fingers.
+/// Anchors whose minutiae are turned by at most this (radians, 30°) are the most alike pairs, as
+/// before the search for turned fingers (the correlation itself tries ±18°; a steadied turned
+/// anchor may still come out under 30°).
 const ANCHOR_TURN: f32 = PI / 6.0;
 /// Only the minutiae most clearly seen on each side are looked at for turned anchors (by quality): the
 /// search costs their product in patch comparisons.
@@ -60,8 +62,9 @@ pub struct Agreement {
     /// Minutiae of each capture in the area both show.
     pub probe_common: usize,
     pub view_common: usize,
-    /// The turn (radians, -π..π) of the pose that laid one minutia on another and gave this
-    /// agreement; `None` when the pose given by the correlation did.
+    /// The turn (radians, -π..π) of the pose that gave this agreement when it was not the upright
+    /// correlation's: an anchored pose's, or a turned correlation's; `None` for the upright
+    /// correlation's pose.
     pub turn: Option<f32>,
 }
 
