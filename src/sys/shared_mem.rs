@@ -151,9 +151,14 @@ fn dma_heap(node: &Path, len: usize) -> io::Result<OwnedFd> {
     owned(u32::from_ne_bytes([data[8], data[9], data[10], data[11]]))
 }
 
-fn ion(heap_id: u32, len: usize) -> io::Result<OwnedFd> {
-    let ion = open_node(Path::new("/dev/ion"))?;
+/// `/dev/ion` and the heap mask of `heap_id`, which both ION calls take.
+fn open_ion(heap_id: u32) -> io::Result<(OwnedFd, u32)> {
     let mask = 1u32.checked_shl(heap_id).ok_or_else(|| io::Error::other("ION heap id over 31"))?;
+    Ok((open_node(Path::new("/dev/ion"))?, mask))
+}
+
+fn ion(heap_id: u32, len: usize) -> io::Result<OwnedFd> {
+    let (ion, mask) = open_ion(heap_id)?;
     let mut data = [0u8; ION_ALLOCATION_LEN];
     data[0..8].copy_from_slice(&(len as u64).to_ne_bytes());
     data[8..12].copy_from_slice(&mask.to_ne_bytes());
@@ -162,8 +167,7 @@ fn ion(heap_id: u32, len: usize) -> io::Result<OwnedFd> {
 }
 
 fn ion_legacy(heap_id: u32, len: usize) -> io::Result<OwnedFd> {
-    let ion = open_node(Path::new("/dev/ion"))?;
-    let mask = 1u32.checked_shl(heap_id).ok_or_else(|| io::Error::other("ION heap id over 31"))?;
+    let (ion, mask) = open_ion(heap_id)?;
     let mut data = [0u8; ION_LEGACY_ALLOCATION_LEN];
     data[..WORD].copy_from_slice(&len.to_ne_bytes());
     // align: a page.
