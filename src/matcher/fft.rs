@@ -17,9 +17,10 @@ struct Plans {
     forward: Arc<dyn Fft<f32>>,
     inverse: Arc<dyn Fft<f32>>,
     scratch: Vec<Complex32>,
-    /// The correlation's band rows after their transform, kept between calls (a few hundred a
-    /// second: allocating and clearing them each time showed in profiles).
+    /// The correlation's band rows after their transform, and the surface, kept between calls
+    /// (hundreds per identification: allocating them each time showed in profiles).
     surface_rows: Vec<Complex32>,
+    surface: Vec<Complex32>,
 }
 
 thread_local! {
@@ -32,12 +33,15 @@ thread_local! {
             inverse,
             scratch: vec![Complex32::default(); len],
             surface_rows: vec![Complex32::default(); BAND_SIDE * SURFACE],
+            surface: vec![Complex32::default(); SURFACE * SURFACE],
         }
     });
 }
 
 // Both transforms have power-of-two lengths, which is what the portable fallback (radix 4) needs.
 const _: () = assert!(GRID.is_power_of_two() && SURFACE.is_power_of_two());
+// The band fits on the correlation surface without wrapping onto itself.
+const _: () = assert!(BAND_SIDE < SURFACE && SURFACE % 8 == 0);
 
 /// A transform of `len` points with the CPU's vector unit (AVX on x86_64, NEON on aarch64) when it has
 /// one, otherwise radix 4 in plain code (always on 32-bit ARM and x86: rustfft has no vector code there). Only these planners are built: rustfft's general planner would
@@ -117,38 +121,121 @@ pub fn correlation_peak(a: &Spectrum, b: &Spectrum) -> f32 {
 /// The peak's height and its position on the surface: `a` is `b` moved by
 /// (x, y) × `GRID / SURFACE` pixels, modulo `GRID`.
 pub fn correlation_peak_at(a: &Spectrum, b: &Spectrum) -> (f32, usize, usize) {
+    correlation_peaks(&[a], b)[0]
+}
+
+/// [`correlation_peak_at`] of each of `probes` against `b`, in order.
+///
+/// Both phase bands come from real images, so each product band is Hermitian and its correlation
+/// surface real: two products go through one complex transform, the first as its real part and
+/// the second as its imaginary part, which halves the transforms.
+pub fn correlation_peaks(probes: &[&Spectrum], b: &Spectrum) -> Vec<(f32, usize, usize)> {
     PLANS.with(|plans| {
         let plans = &mut *plans.borrow_mut();
-        // Inverse along x for each band row, then along y for every output column.
-        let rows = &mut plans.surface_rows;
-        for by in 0..BAND_SIDE {
-            let row = &mut rows[by * SURFACE..(by + 1) * SURFACE];
-            row.fill(Complex32::default());
-            for (bx, kx) in (-(BAND as isize)..=BAND as isize).enumerate() {
-                let i = by * BAND_SIDE + bx;
-                row[bin(kx, SURFACE)] = a.band[i] * b.band[i].conj();
-            }
-            plans.inverse.process_with_scratch(row, &mut plans.scratch);
-        }
-        let mut col = vec![Complex32::default(); SURFACE];
-        let mut peak = f32::MIN;
-        let mut at = (0, 0);
-        for x in 0..SURFACE {
-            col.iter_mut().for_each(|c| *c = Complex32::default());
-            for (by, ky) in (-(BAND as isize)..=BAND as isize).enumerate() {
-                col[bin(ky, SURFACE)] = rows[by * SURFACE + x];
-            }
-            plans.inverse.process_with_scratch(&mut col, &mut plans.scratch);
-            for (y, c) in col.iter().enumerate() {
-                if c.re > peak {
-                    peak = c.re;
-                    at = (x, y);
-                }
+        let mut peaks = Vec::with_capacity(probes.len());
+        for pair in probes.chunks(2) {
+            let second = pair.get(1).map(|s| &s.band[..]);
+            surface(plans, &pair[0].band, second, &b.band);
+            let (re, im) = highest(&plans.surface);
+            peaks.push(re);
+            if second.is_some() {
+                peaks.push(im);
             }
         }
-        wipe(&mut col);
-        ((peak / disc_weight_sum()).max(0.0), at.0, at.1)
+        peaks
     })
+}
+
+/// Position of signed frequency `k` of the band (`k + BAND` is its index) on a `SURFACE` side.
+const fn surface_bin(index: usize) -> usize {
+    (index + SURFACE - BAND) % SURFACE
+}
+
+/// Leaves in `plans.surface` (column-major: x outer, y inner) the inverse transform of
+/// (first + i·second) × conj(b), band laid at the low frequencies of a `SURFACE`² square.
+fn surface(plans: &mut Plans, first: &[Complex32], second: Option<&[Complex32]>, b: &[Complex32]) {
+    // Inverse along x of each band row ...
+    for (by, row) in plans.surface_rows.chunks_exact_mut(SURFACE).enumerate() {
+        let band = by * BAND_SIDE..(by + 1) * BAND_SIDE;
+        let (first, second, b) = (&first[band.clone()], second.map(|s| &s[band.clone()]), &b[band]);
+        // Frequencies 0..=BAND at the start of the row, -BAND..0 at its end, nothing between.
+        let (low, rest) = row.split_at_mut(BAND + 1);
+        let (gap, high) = rest.split_at_mut(SURFACE - BAND_SIDE);
+        gap.fill(Complex32::default());
+        multiply(low, &first[BAND..], second.map(|s| &s[BAND..]), &b[BAND..]);
+        multiply(high, &first[..BAND], second.map(|s| &s[..BAND]), &b[..BAND]);
+    }
+    plans.inverse.process_with_scratch(&mut plans.surface_rows, &mut plans.scratch);
+    // ... then along y of every column, the band's rows laid at their frequencies. The transpose
+    // goes a few columns at a time, so that reads and writes both run along cache lines.
+    const BLOCK: usize = 8;
+    let (rows, surface) = (&plans.surface_rows, &mut plans.surface);
+    for x0 in (0..SURFACE).step_by(BLOCK) {
+        for (by, row) in rows.chunks_exact(SURFACE).enumerate() {
+            let y = surface_bin(by);
+            for (dx, v) in row[x0..x0 + BLOCK].iter().enumerate() {
+                surface[(x0 + dx) * SURFACE + y] = *v;
+            }
+        }
+        for column in surface[x0 * SURFACE..(x0 + BLOCK) * SURFACE].chunks_exact_mut(SURFACE) {
+            column[BAND + 1..SURFACE - BAND].fill(Complex32::default());
+        }
+    }
+    plans.inverse.process_with_scratch(surface, &mut plans.scratch);
+}
+
+/// `out` = (first + i·second) × conj(b), element by element (`second` 0 when absent). Written
+/// out in real arithmetic, in two loops, so that the compiler vectorises them.
+fn multiply(out: &mut [Complex32], first: &[Complex32], second: Option<&[Complex32]>, b: &[Complex32]) {
+    match second {
+        Some(second) => {
+            for (((o, a), c), b) in out.iter_mut().zip(first).zip(second).zip(b) {
+                let (re, im) = (a.re - c.im, a.im + c.re);
+                *o = Complex32::new(re * b.re + im * b.im, im * b.re - re * b.im);
+            }
+        }
+        None => {
+            for ((o, a), b) in out.iter_mut().zip(first).zip(b) {
+                *o = Complex32::new(a.re * b.re + a.im * b.im, a.im * b.re - a.re * b.im);
+            }
+        }
+    }
+}
+
+/// The highest real and imaginary values of a column-major surface, each as (height normalised
+/// by the disc, x, y); the first of equals in column order.
+fn highest(surface: &[Complex32]) -> ((f32, usize, usize), (f32, usize, usize)) {
+    // Each column's maxima first, in lanes the compiler can vectorise; then where in the first
+    // column holding the overall maximum it lies.
+    const LANES: usize = 8;
+    let (mut re, mut im) = ((f32::MIN, 0), (f32::MIN, 0));
+    for (x, column) in surface.chunks_exact(SURFACE).enumerate() {
+        let (mut column_re, mut column_im) = ([f32::MIN; LANES], [f32::MIN; LANES]);
+        for chunk in column.chunks_exact(LANES) {
+            for (l, c) in chunk.iter().enumerate() {
+                column_re[l] = column_re[l].max(c.re);
+                column_im[l] = column_im[l].max(c.im);
+            }
+        }
+        let largest = |lanes: [f32; LANES]| lanes.iter().fold(f32::MIN, |a, b| a.max(*b));
+        let (column_re, column_im) = (largest(column_re), largest(column_im));
+        if column_re > re.0 {
+            re = (column_re, x);
+        }
+        if column_im > im.0 {
+            im = (column_im, x);
+        }
+    }
+    let column = |x: usize| &surface[x * SURFACE..(x + 1) * SURFACE];
+    let (re, im) = (
+        (re.0, column(re.1).iter().position(|c| c.re == re.0).map(|y| re.1 * SURFACE + y)),
+        (im.0, column(im.1).iter().position(|c| c.im == im.0).map(|y| im.1 * SURFACE + y)),
+    );
+    let place = |max: f32, k: Option<usize>| {
+        let k = k.unwrap_or(0);
+        ((max / disc_weight_sum()).max(0.0), k / SURFACE, k % SURFACE)
+    };
+    (place(re.0, re.1), place(im.0, im.1))
 }
 
 /// Wipes what the last correlations left in this thread's buffers (products of two captures'
@@ -157,6 +244,7 @@ pub fn wipe_scratch() {
     PLANS.with(|plans| {
         let plans = &mut *plans.borrow_mut();
         wipe(&mut plans.surface_rows);
+        wipe(&mut plans.surface);
         wipe(&mut plans.scratch);
     });
 }

@@ -340,8 +340,8 @@ fn view_match(probe: &Features, view: &template::View) -> ViewMatch {
 /// The probe's rotation and shift with the highest correlation peak against one view's band.
 fn best_pose(probe: &Features, band: &Spectrum, centre: (f32, f32)) -> Alignment {
     let (mut peak, mut at) = (-1.0f32, (0, 0, 0));
-    for (r, rot) in probe.rotations.iter().enumerate() {
-        let (p, x, y) = fft::correlation_peak_at(rot, band);
+    let rotations: Vec<&Spectrum> = probe.rotations.iter().collect();
+    for (r, (p, x, y)) in fft::correlation_peaks(&rotations, band).into_iter().enumerate() {
         if p > peak {
             (peak, at) = (p, (r, x, y));
         }
