@@ -86,29 +86,54 @@ fn bin(k: isize, n: usize) -> usize {
 }
 
 /// The phase band of a `GRID`×`GRID` real image.
+///
+/// The image is real, so two of its rows go through one complex transform (the first as the real
+/// part, the second as the imaginary part) and are told apart by the symmetry of real spectra;
+/// rows that are all zero (outside the turned print) are skipped. Then the band's columns.
 pub fn phase_band(img: &[f32]) -> Spectrum {
     debug_assert_eq!(img.len(), GRID * GRID);
     PLANS.with(|plans| {
         let plans = &mut *plans.borrow_mut();
-        let mut rows: Vec<Complex32> = img.iter().map(|v| Complex32::new(*v, 0.0)).collect();
-        plans.forward.process_with_scratch(&mut rows, &mut plans.scratch);
-        let mut band = vec![Complex32::default(); BAND_LEN];
-        let mut col = vec![Complex32::default(); GRID];
-        for (bx, kx) in (-(BAND as isize)..=BAND as isize).enumerate() {
-            let x = bin(kx, GRID);
-            for (y, c) in col.iter_mut().enumerate() {
-                *c = rows[y * GRID + x];
+        let rows: Vec<usize> = (0..GRID).filter(|y| img[y * GRID..(y + 1) * GRID].iter().any(|v| *v != 0.0)).collect();
+        let mut pairs = vec![Complex32::default(); rows.len().div_ceil(2) * GRID];
+        for (pair, ys) in pairs.chunks_exact_mut(GRID).zip(rows.chunks(2)) {
+            let first = &img[ys[0] * GRID..(ys[0] + 1) * GRID];
+            match ys.get(1) {
+                Some(y) => {
+                    let second = &img[y * GRID..(y + 1) * GRID];
+                    for ((z, a), b) in pair.iter_mut().zip(first).zip(second) {
+                        *z = Complex32::new(*a, *b);
+                    }
+                }
+                None => pair.iter_mut().zip(first).for_each(|(z, a)| *z = Complex32::new(*a, 0.0)),
             }
-            plans.forward.process_with_scratch(&mut col, &mut plans.scratch);
+        }
+        plans.forward.process_with_scratch(&mut pairs, &mut plans.scratch);
+        // Column bx of the band, all GRID rows: the spectra of the two rows of a pair are
+        // (Z[k] + conj Z[-k]) / 2 and (Z[k] - conj Z[-k]) / 2i.
+        let mut columns = vec![Complex32::default(); BAND_SIDE * GRID];
+        for (pair, ys) in pairs.chunks_exact(GRID).zip(rows.chunks(2)) {
+            for (bx, kx) in (-(BAND as isize)..=BAND as isize).enumerate() {
+                let (z, mirror) = (pair[bin(kx, GRID)], pair[bin(-kx, GRID)].conj());
+                columns[bx * GRID + ys[0]] = (z + mirror) * 0.5;
+                if let Some(y) = ys.get(1) {
+                    let d = (z - mirror) * 0.5;
+                    columns[bx * GRID + y] = Complex32::new(d.im, -d.re);
+                }
+            }
+        }
+        plans.forward.process_with_scratch(&mut columns, &mut plans.scratch);
+        let mut band = vec![Complex32::default(); BAND_LEN];
+        for (bx, column) in columns.chunks_exact(GRID).enumerate() {
             for (by, ky) in (-(BAND as isize)..=BAND as isize).enumerate() {
-                let v = col[bin(ky, GRID)];
+                let v = column[bin(ky, GRID)];
                 let m = v.norm();
                 let i = by * BAND_SIDE + bx;
                 band[i] = if m > 1e-6 { v / m * disc()[i] } else { Complex32::default() };
             }
         }
-        wipe(&mut rows);
-        wipe(&mut col);
+        wipe(&mut pairs);
+        wipe(&mut columns);
         Spectrum { band }
     })
 }
@@ -212,9 +237,11 @@ fn highest(surface: &[Complex32]) -> ((f32, usize, usize), (f32, usize, usize)) 
     for (x, column) in surface.chunks_exact(SURFACE).enumerate() {
         let (mut column_re, mut column_im) = ([f32::MIN; LANES], [f32::MIN; LANES]);
         for chunk in column.chunks_exact(LANES) {
+            // A plain comparison, not `f32::max` (whose NaN rules keep it from vector code);
+            // the surface has no NaN.
             for (l, c) in chunk.iter().enumerate() {
-                column_re[l] = column_re[l].max(c.re);
-                column_im[l] = column_im[l].max(c.im);
+                column_re[l] = if c.re > column_re[l] { c.re } else { column_re[l] };
+                column_im[l] = if c.im > column_im[l] { c.im } else { column_im[l] };
             }
         }
         let largest = |lanes: [f32; LANES]| lanes.iter().fold(f32::MIN, |a, b| a.max(*b));

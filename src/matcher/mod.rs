@@ -202,22 +202,37 @@ impl Features {
     /// The correlation of this capture turned by `turn` (radians, to the nearest `TURN_STEP`)
     /// with one view's band, as a pose. Each turn's band is computed once per capture.
     fn turned_pose(&self, turn: f32, band: &Spectrum, centre: (f32, f32)) -> Alignment {
+        self.turned_poses(&[turn], band, centre)[0]
+    }
+
+    /// [`Features::turned_pose`] at each of `turns`, their correlations two to a transform.
+    fn turned_poses(&self, turns: &[f32], band: &Spectrum, centre: (f32, f32)) -> Vec<Alignment> {
         // Steps of the half turn either way are the same turn: one band for both.
         let half_turn = (180.0 / TURN_STEP) as i32;
-        let step = ((turn.to_degrees() / TURN_STEP).round() as i32 + half_turn).rem_euclid(2 * half_turn) - half_turn;
-        let degrees = step as f32 * TURN_STEP;
+        let steps: Vec<i32> = turns
+            .iter()
+            .map(|turn| {
+                ((turn.to_degrees() / TURN_STEP).round() as i32 + half_turn).rem_euclid(2 * half_turn) - half_turn
+            })
+            .collect();
         let mut turned = self.turned.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let at = match turned.iter().position(|(s, _)| *s == step) {
-            Some(at) => at,
-            None => {
-                let mut image = self.prepared.rotated(degrees);
+        for &step in &steps {
+            if !turned.iter().any(|(s, _)| *s == step) {
+                let mut image = self.prepared.rotated(step as f32 * TURN_STEP);
                 turned.push((step, fft::phase_band(&image)));
                 image.zeroize();
-                turned.len() - 1
             }
-        };
-        let (peak, x, y) = fft::correlation_peak_at(&turned[at].1, band);
-        Alignment::from_peak(peak, degrees, (x, y), self.centre, centre)
+        }
+        let bands: Vec<&Spectrum> =
+            steps.iter().filter_map(|step| turned.iter().find(|(s, _)| s == step).map(|(_, b)| b)).collect();
+        let peaks = fft::correlation_peaks(&bands, band);
+        steps
+            .iter()
+            .zip(peaks)
+            .map(|(step, (peak, x, y))| {
+                Alignment::from_peak(peak, *step as f32 * TURN_STEP, (x, y), self.centre, centre)
+            })
+            .collect()
     }
 }
 
@@ -294,9 +309,10 @@ fn view_matches_kept(probe: &Features, template: &Template) -> Vec<ViewMatch> {
             if m.evidence() >= evidence {
                 continue;
             }
-            for k in -CONSENSUS_STEPS..=CONSENSUS_STEPS {
-                let turn = (degrees + k as f32 * TURN_STEP + 180.0).rem_euclid(360.0) - 180.0;
-                let turned = probe.turned_pose(turn.to_radians(), &view.band, view.centre);
+            let turns: Vec<f32> = (-CONSENSUS_STEPS..=CONSENSUS_STEPS)
+                .map(|k| ((degrees + k as f32 * TURN_STEP + 180.0).rem_euclid(360.0) - 180.0).to_radians())
+                .collect();
+            for turned in probe.turned_poses(&turns, &view.band, view.centre) {
                 let there = verify::agreement(probe.marks(), view.marks(), |x, y| turned.map(x, y));
                 let tried = ViewMatch {
                     peak: turned.score.max(0.0),

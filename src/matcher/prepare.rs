@@ -348,11 +348,21 @@ impl Prepared {
             }
             let (from, to) = (from.max(0.0) as usize, to.clamp(0.0, GRID as f32) as usize);
             let row = &mut out[y * GRID..(y + 1) * GRID];
-            for x in from..to.max(from) {
+            let from = from.min(to);
+            for ((x, v), window) in (from..to).zip(&mut row[from..to]).zip(&hann[from..to]) {
                 let dx = x as f32 - mid;
-                if let Some(v) = sample(&self.pixels, GRID, GRID, c * dx + s * dy + mid, -s * dx + c * dy + mid) {
-                    row[x] = v * hann[x] * hann[y];
+                let (sx, sy) = (c * dx + s * dy + mid, -s * dx + c * dy + mid);
+                // `sample`, written out: this loop runs for every pixel of every turn.
+                if sx < 0.0 || sy < 0.0 || sx >= (GRID - 1) as f32 || sy >= (GRID - 1) as f32 {
+                    continue;
                 }
+                let (x0, y0) = (sx as usize, sy as usize);
+                let (fx, fy) = (sx - x0 as f32, sy - y0 as f32);
+                let top = &self.pixels[y0 * GRID + x0..y0 * GRID + x0 + 2];
+                let bottom = &self.pixels[(y0 + 1) * GRID + x0..(y0 + 1) * GRID + x0 + 2];
+                let value =
+                    (top[0] * (1.0 - fx) + top[1] * fx) * (1.0 - fy) + (bottom[0] * (1.0 - fx) + bottom[1] * fx) * fy;
+                *v = value * window * hann[y];
             }
         }
         out
