@@ -291,8 +291,25 @@ impl Drop for Spectrum {
     }
 }
 
+/// Bins of the band a template keeps: those inside the disc, up to the band's centre in row-major
+/// order (the spectrum of a real image mirrors itself through the centre: F(-k) = conj F(k)).
+fn half_disc() -> &'static [usize] {
+    static HALF: std::sync::OnceLock<Vec<usize>> = std::sync::OnceLock::new();
+    HALF.get_or_init(|| (0..=BAND_LEN / 2).filter(|i| disc()[*i] > 0.0).collect())
+}
+
+/// Bytes of a band stored as [`Spectrum::half_nibbles`].
+pub fn half_nibble_bytes() -> usize {
+    half_disc().len().div_ceil(2)
+}
+
+/// Phase steps of a stored band: 16 (4 bits) lowers a correlation peak by the mean cosine of the
+/// rounding, sin(π/16)/(π/16) = 0.9936.
+const PHASE_STEPS: f32 = 16.0;
+
 impl Spectrum {
-    /// Each phase as one byte (1/256 of a turn).
+    /// Each phase as one byte (1/256 of a turn): the `FPM1`..`FPM3` templates' band.
+    #[cfg(test)]
     pub fn quantised(&self) -> impl Iterator<Item = u8> + '_ {
         self.band.iter().map(|c| {
             let turns = c.im.atan2(c.re) / std::f32::consts::TAU;
@@ -310,6 +327,33 @@ impl Spectrum {
             })
             .collect();
         Spectrum { band }
+    }
+
+    /// The phases of the half band inside the disc, 4 bits each (1/16 of a turn), two to a byte,
+    /// the first in the low nibble: what a template stores (`FPM4`).
+    pub fn half_nibbles(&self) -> Vec<u8> {
+        let step = |i: &usize| {
+            let c = self.band[*i];
+            ((c.im.atan2(c.re) / std::f32::consts::TAU * PHASE_STEPS).round() as i32).rem_euclid(PHASE_STEPS as i32)
+                as u8
+        };
+        half_disc().chunks(2).map(|two| two.iter().map(step).rev().fold(0u8, |byte, q| (byte << 4) | q)).collect()
+    }
+
+    /// The band [`Spectrum::half_nibbles`] stored, its other half mirrored; `None` when `b` is not
+    /// [`half_nibble_bytes`] long.
+    pub fn from_half_nibbles(b: &[u8]) -> Option<Spectrum> {
+        if b.len() != half_nibble_bytes() {
+            return None;
+        }
+        let mut band = vec![Complex32::default(); BAND_LEN];
+        for (k, i) in half_disc().iter().enumerate() {
+            let q = (b[k / 2] >> (4 * (k % 2))) & 0x0f;
+            let a = q as f32 / PHASE_STEPS * std::f32::consts::TAU;
+            band[*i] = Complex32::new(a.cos(), a.sin());
+            band[BAND_LEN - 1 - i] = band[*i].conj();
+        }
+        Some(Spectrum { band })
     }
 }
 

@@ -13,8 +13,12 @@ use zeroize::Zeroize;
 pub const SIDE: usize = 17;
 /// ... this many pixels apart (500 dpi): 32 px, about three and a half ridges, across.
 const SPACING: f32 = 2.0;
-/// Bytes of one stored patch.
+/// Samples of one patch, and bytes of one patch stored at a byte per sample (`FPM3`).
 pub const BYTES: usize = SIDE * SIDE;
+/// Bytes of one patch stored at 4 bits per sample (`FPM4`).
+pub const NIBBLE_BYTES: usize = BYTES.div_ceil(2);
+/// The largest magnitude of a 4-bit sample.
+const NIBBLE_MAX: f32 = 7.0;
 
 /// Zero-mean samples, quantised so that the largest magnitude is 127.
 #[derive(Clone)]
@@ -57,6 +61,28 @@ impl Patch {
 
     pub fn bytes(&self) -> impl Iterator<Item = u8> + '_ {
         self.samples.iter().map(|s| *s as u8)
+    }
+
+    /// The samples at 4 bits each (-7..=7, two's complement), two to a byte, the first in the low
+    /// nibble: what a template stores (`FPM4`). Quantising lowers a patch's similarity to itself
+    /// by about 0.3%; correlation does not depend on scale.
+    pub fn nibbles(&self) -> Vec<u8> {
+        let step = |s: &i8| ((*s as f32 * NIBBLE_MAX / 127.0).round() as i8 & 0x0f) as u8;
+        self.samples.chunks(2).map(|two| two.iter().map(step).rev().fold(0u8, |byte, q| (byte << 4) | q)).collect()
+    }
+
+    /// A patch stored by [`Patch::nibbles`]; `None` when `b` is not [`NIBBLE_BYTES`] long.
+    pub fn from_nibbles(b: &[u8]) -> Option<Patch> {
+        if b.len() != NIBBLE_BYTES {
+            return None;
+        }
+        let mut samples = [0i8; BYTES];
+        for (k, s) in samples.iter_mut().enumerate() {
+            // Sign-extend the nibble, then back to the scale of 127.
+            let q = (((b[k / 2] >> (4 * (k % 2))) & 0x0f) << 4) as i8 >> 4;
+            *s = (q as f32 * 127.0 / NIBBLE_MAX).round() as i8;
+        }
+        Some(Patch { samples })
     }
 
     pub fn from_bytes(b: &[u8]) -> Option<Patch> {

@@ -1,18 +1,25 @@
 //! A finger's template: its enrolled views, and the byte format they are stored in.
 //!
-//! Format `FPM3`: magic, view count (u32 LE), then per view: the phases of its band quantised to a
-//! byte each (`BAND_LEN` bytes), the grid centre (two f32 LE), the minutiae count (u16 LE), six
-//! bytes per minutia (x and y in 1/8 px as u16 LE, direction in 1/256 turn, then the kind in
-//! the top bit and the quality in 1/127 steps), then each minutia's patch (`patch::BYTES` signed
-//! bytes). `FPM2` (no patches) and `FPM1` (phases only) still load; their pairs of minutiae count
-//! for nothing, so such a finger scores on correlation alone and should be enrolled again.
+//! Format `FPM4`: magic, view count (u32 LE), then per view: the phases of the half of its band
+//! inside the disc at 4 bits each ([`Spectrum::half_nibbles`], 1,796 bytes; the other half mirrors
+//! it), the grid centre (two f32 LE), the minutiae count (u16 LE), six bytes per minutia (x and y
+//! in 1/8 px as u16 LE, direction in 1/256 turn, then the kind in the top bit and the quality in
+//! 1/127 steps), then each minutia's patch at 4 bits per sample ([`Patch::nibbles`], 145 bytes).
+//! A view is kept in memory as it is stored, so a finger scores the same before and after it is
+//! written and read back.
+//!
+//! Older formats still load: `FPM3` (phases of the whole band and patches at a byte each, about
+//! 2.4 times the size; written again as `FPM4`), `FPM2` (no patches) and `FPM1` (phases only). The
+//! pairs of minutiae of the last two count for nothing, so such a finger scores on correlation
+//! alone and should be enrolled again.
 
-use super::fft::Spectrum;
+use super::fft::{self, Spectrum};
 use super::minutiae::{self, Kind, Minutia};
 use super::patch::{self, Patch};
 use super::verify::Marks;
 use super::{ANGLES, BAND_LEN, EngineError, Features};
 use std::f32::consts::TAU;
+use zeroize::Zeroize;
 
 /// Views one template may hold.
 pub const MAX_VIEWS: usize = 64;
@@ -21,6 +28,7 @@ const MAX_MINUTIAE: usize = 1024;
 const MAGIC_V1: &[u8; 4] = b"FPM1";
 const MAGIC_V2: &[u8; 4] = b"FPM2";
 const MAGIC_V3: &[u8; 4] = b"FPM3";
+const MAGIC_V4: &[u8; 4] = b"FPM4";
 const MINUTIA_BYTES: usize = 6;
 /// Fixed-point steps per pixel for minutia positions.
 const POSITION_STEPS: f32 = 8.0;
@@ -65,12 +73,18 @@ impl Template {
         if self.views.len() >= MAX_VIEWS {
             return false;
         }
-        self.views.push(View {
+        let view = View {
             band: f.rotations.swap_remove(ANGLES.len() / 2),
             centre: f.centre,
             minutiae: std::mem::take(&mut f.minutiae),
             patches: std::mem::take(&mut f.patches),
-        });
+        };
+        // Kept as it will be stored, so that it scores alike before and after a restart.
+        let mut bytes = Vec::new();
+        write_view(&mut bytes, &view);
+        let stored = Reader { b: &bytes, at: 0 }.view(Layout::V4);
+        bytes.zeroize();
+        self.views.push(stored.unwrap_or(view));
         true
     }
 
@@ -79,30 +93,24 @@ impl Template {
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(8 + self.views.len() * (BAND_LEN + 10 + 40 * (MINUTIA_BYTES + patch::BYTES)));
-        out.extend_from_slice(MAGIC_V3);
+        let per_view = fft::half_nibble_bytes() + 10 + 40 * (MINUTIA_BYTES + patch::NIBBLE_BYTES);
+        let mut out = Vec::with_capacity(8 + self.views.len() * per_view);
+        out.extend_from_slice(MAGIC_V4);
+        out.extend_from_slice(&(self.views.len() as u32).to_le_bytes());
+        for v in &self.views {
+            write_view(&mut out, v);
+        }
+        out
+    }
+
+    /// The template in the format before `FPM4` (for tests of older templates).
+    #[cfg(test)]
+    pub(super) fn to_bytes_v3(&self) -> Vec<u8> {
+        let mut out = MAGIC_V3.to_vec();
         out.extend_from_slice(&(self.views.len() as u32).to_le_bytes());
         for v in &self.views {
             out.extend(v.band.quantised());
-            out.extend_from_slice(&v.centre.0.to_le_bytes());
-            out.extend_from_slice(&v.centre.1.to_le_bytes());
-            let kept = &v.minutiae[..v.minutiae.len().min(MAX_MINUTIAE)];
-            out.extend_from_slice(&(kept.len() as u16).to_le_bytes());
-            for m in kept {
-                out.extend_from_slice(&position(m.x).to_le_bytes());
-                out.extend_from_slice(&position(m.y).to_le_bytes());
-                out.push(((m.direction / TAU * 256.0).round() as i32).rem_euclid(256) as u8);
-                let kind = if m.kind == Kind::Bifurcation { 0x80 } else { 0 };
-                out.push(kind | (m.quality.clamp(0.0, 1.0) * 127.0).round() as u8);
-            }
-            if v.patches.len() == v.minutiae.len() {
-                for p in &v.patches[..kept.len()] {
-                    out.extend(p.bytes());
-                }
-            } else {
-                // A view loaded from an older format has none: flat patches pair with nothing.
-                out.extend(std::iter::repeat_n(0u8, kept.len() * patch::BYTES));
-            }
+            write_tail(&mut out, v, |p| p.bytes().collect());
         }
         out
     }
@@ -132,17 +140,18 @@ impl Template {
                     .collect();
                 Ok(Template { views })
             }
-            m if m == MAGIC_V2 || m == MAGIC_V3 => {
-                let with_patches = m == MAGIC_V3;
+            m => {
+                let layout = match m {
+                    m if m == MAGIC_V2 => Layout::V2,
+                    m if m == MAGIC_V3 => Layout::V3,
+                    m if m == MAGIC_V4 => Layout::V4,
+                    _ => return Err(bad("bad header".into())),
+                };
                 let mut reader = Reader { b, at: 8 };
                 let mut views = Vec::with_capacity(n);
                 for k in 0..n {
-                    let band = Spectrum::from_quantised(
-                        reader.take(BAND_LEN).ok_or_else(|| bad(format!("view {k} is cut short")))?,
-                    );
-                    let view = reader
-                        .view_tail(band, with_patches)
-                        .ok_or_else(|| bad(format!("view {k} is cut short or has too many minutiae")))?;
+                    let view =
+                        reader.view(layout).ok_or_else(|| bad(format!("view {k} is cut short or does not decode")))?;
                     views.push(view);
                 }
                 if reader.at != b.len() {
@@ -150,9 +159,51 @@ impl Template {
                 }
                 Ok(Template { views })
             }
-            _ => Err(bad("bad header".into())),
         }
     }
+}
+
+/// One view as `FPM4` stores it.
+fn write_view(out: &mut Vec<u8>, v: &View) {
+    out.extend(v.band.half_nibbles());
+    write_tail(out, v, Patch::nibbles);
+}
+
+/// Everything of a view after its band, each patch written by `patch_bytes`.
+fn write_tail(out: &mut Vec<u8>, v: &View, patch_bytes: impl Fn(&Patch) -> Vec<u8>) {
+    out.extend_from_slice(&v.centre.0.to_le_bytes());
+    out.extend_from_slice(&v.centre.1.to_le_bytes());
+    let kept = &v.minutiae[..v.minutiae.len().min(MAX_MINUTIAE)];
+    out.extend_from_slice(&(kept.len() as u16).to_le_bytes());
+    for m in kept {
+        out.extend_from_slice(&position(m.x).to_le_bytes());
+        out.extend_from_slice(&position(m.y).to_le_bytes());
+        out.push(((m.direction / TAU * 256.0).round() as i32).rem_euclid(256) as u8);
+        let kind = if m.kind == Kind::Bifurcation { 0x80 } else { 0 };
+        out.push(kind | (m.quality.clamp(0.0, 1.0) * 127.0).round() as u8);
+    }
+    if v.patches.len() == v.minutiae.len() {
+        for p in &v.patches[..kept.len()] {
+            out.extend(patch_bytes(p));
+        }
+    } else {
+        // A view loaded from an older format has none: flat patches pair with nothing.
+        let flat = Patch::from_bytes(&[0; patch::BYTES]).expect("one patch of bytes");
+        for _ in kept {
+            out.extend(patch_bytes(&flat));
+        }
+    }
+}
+
+/// How a stored view is laid out, by format.
+#[derive(Clone, Copy, PartialEq)]
+enum Layout {
+    /// Whole band at a byte per phase, no patches.
+    V2,
+    /// Whole band at a byte per phase, patches at a byte per sample.
+    V3,
+    /// Half band at 4 bits per phase, patches at 4 bits per sample.
+    V4,
 }
 
 fn position(v: f32) -> u16 {
@@ -179,8 +230,12 @@ impl<'a> Reader<'a> {
         Some(u16::from_le_bytes(self.take(2)?.try_into().ok()?))
     }
 
-    /// Everything of a view after its band.
-    fn view_tail(&mut self, band: Spectrum, with_patches: bool) -> Option<View> {
+    /// One view laid out as `layout` says.
+    fn view(&mut self, layout: Layout) -> Option<View> {
+        let band = match layout {
+            Layout::V4 => Spectrum::from_half_nibbles(self.take(fft::half_nibble_bytes())?)?,
+            Layout::V2 | Layout::V3 => Spectrum::from_quantised(self.take(BAND_LEN)?),
+        };
         let centre = (self.f32()?, self.f32()?);
         let count = self.u16()? as usize;
         if count > MAX_MINUTIAE {
@@ -197,13 +252,18 @@ impl<'a> Reader<'a> {
                 quality: (m[5] & 0x7f) as f32 / 127.0,
             })
             .collect();
-        let patches = if with_patches {
-            self.take(count * patch::BYTES)?
+        let patches = match layout {
+            Layout::V2 => Vec::new(),
+            Layout::V3 => self
+                .take(count * patch::BYTES)?
                 .chunks_exact(patch::BYTES)
                 .map(Patch::from_bytes)
-                .collect::<Option<Vec<Patch>>>()?
-        } else {
-            Vec::new()
+                .collect::<Option<_>>()?,
+            Layout::V4 => self
+                .take(count * patch::NIBBLE_BYTES)?
+                .chunks_exact(patch::NIBBLE_BYTES)
+                .map(Patch::from_nibbles)
+                .collect::<Option<_>>()?,
         };
         Some(View { band, centre, minutiae, patches })
     }

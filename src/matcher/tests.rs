@@ -88,12 +88,38 @@ pub(crate) fn synthetic(finger: u64, impression: u32, edit: impl FnOnce(&mut fph
 }
 
 #[test]
+fn a_template_stores_a_view_in_1806_bytes_and_151_per_minutia_and_older_templates_still_score() {
+    let views: Vec<Features> = (1..=14).map(|k| extract(&synthetic(11, k, |_| {})).unwrap()).collect();
+    let t = Template::from_views(views);
+    let bytes = t.to_bytes();
+    assert_eq!(&bytes[..4], b"FPM4");
+    // Half the band at 4 bits (1,796 bytes), the centre and count (10), 6 + 145 per minutia: real
+    // 160-px crops have about 10 minutiae, so 14 views take about 47 KB (BENCHMARKS.md).
+    let minutiae: usize = t.views.iter().map(|v| v.minutiae.len()).sum();
+    assert_eq!(bytes.len(), 8 + 14 * 1806 + minutiae * 151);
+    // What is stored is what scores: the template read back scores exactly as the one in memory.
+    let probe = extract(&synthetic(11, 20, |_| {})).unwrap();
+    let back = Template::from_bytes(&bytes).unwrap();
+    assert_eq!(score(&probe, &t), score(&probe, &back));
+    assert_eq!(back.to_bytes(), bytes);
+    // The same finger stored as FPM3 (a byte per phase and per patch sample) loads, scores alike,
+    // and is written back as FPM4.
+    let old = t.to_bytes_v3();
+    assert!(old.len() > 2 * bytes.len(), "{} bytes as FPM3", old.len());
+    let old = Template::from_bytes(&old).unwrap();
+    assert!((score(&probe, &old) - score(&probe, &t)).abs() < 0.01);
+    assert_eq!(&old.to_bytes()[..4], b"FPM4");
+    let impostor = extract(&synthetic(12, 20, |_| {})).unwrap();
+    assert!(score(&probe, &t) > score(&impostor, &t) + 0.1);
+}
+
+#[test]
 fn templates_without_patches_load_and_score_on_correlation_alone() {
     let t = Template::from_views(vec![extract(&synthetic(7, 1, |_| {})).unwrap()]);
     let probe = extract(&synthetic(7, 2, |_| {})).unwrap();
     // The same view stored as FPM2 (no patches) still loads; its minutiae pairs count for nothing.
     let minutiae = t.views[0].minutiae.len();
-    let mut old = t.to_bytes();
+    let mut old = t.to_bytes_v3();
     old.truncate(old.len() - minutiae * patch::BYTES);
     old[..4].copy_from_slice(b"FPM2");
     let old = Template::from_bytes(&old).unwrap();
