@@ -251,7 +251,17 @@ fn time(dpi: u32, fingers: usize, views: usize, images: &[PathBuf]) -> Result<()
         percentile(&identify_ms, 0.9)
     );
     println!("template size: {size} bytes ({views} views)");
+    if let Some(peak) = peak_resident_kb() {
+        println!("peak resident memory of this process: {peak} kB");
+    }
     Ok(())
+}
+
+/// The process's peak resident set (`VmHWM` of /proc/self/status), where the kernel reports it.
+fn peak_resident_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn describe(dpi: u32, images: &[PathBuf]) -> Result<()> {
