@@ -7,7 +7,7 @@
 #   scripts/engine_speed.sh [--work DIR] [--no-instructions]
 #
 # The crops are those of scripts/operating.sh (made in DIR when absent, about 2 minutes). About 1
-# minute, plus about 2 minutes for the instruction count. Not part of the test suite.
+# minute in all, the instruction count included. Not part of the test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${TMPDIR:-/tmp}/fphal-operating
@@ -45,8 +45,8 @@ def write(name, files):
 write("14", enrol(5) + probes[:160])
 write("14.10", enrol(5) + probes[:10])
 write("14.20", enrol(5) + probes[:20])
-# 20 views per finger: the enrollment crops of 7 fingers, 20 to a template, then 40 probes.
-write("20", enrol(7)[:100] + probes[:40])
+# 20 views per finger: the enrollment crops of 8 fingers (14 each), 20 to a template, then 40 probes.
+write("20", enrol(8)[:100] + probes[:40])
 EOF
 echo "== 5 fingers x 14 views, one core (taskset -c 0)"
 taskset -c 0 "$eval_bin" time --dpi 500 --fingers 5 --views 14 $(cat "$lists/14")

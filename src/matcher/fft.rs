@@ -1,5 +1,6 @@
 //! Spectra of prepared images and the phase-only correlation between two of them.
 
+use super::nibbles;
 use super::{BAND, BAND_LEN, BAND_SIDE, DISC, GRID, SURFACE};
 use rustfft::algorithm::Radix4;
 use rustfft::num_complex::Complex32;
@@ -41,7 +42,11 @@ thread_local! {
 // Both transforms have power-of-two lengths, which is what the portable fallback (radix 4) needs.
 const _: () = assert!(GRID.is_power_of_two() && SURFACE.is_power_of_two());
 // The band fits on the correlation surface without wrapping onto itself.
-const _: () = assert!(BAND_SIDE < SURFACE && SURFACE % 8 == 0);
+const _: () = assert!(BAND_SIDE < SURFACE && SURFACE % BLOCK == 0 && SURFACE % LANES == 0);
+/// Columns the correlation's transpose moves at a time.
+const BLOCK: usize = 8;
+/// Lanes of the peak search.
+const LANES: usize = 8;
 
 /// A transform of `len` points with the CPU's vector unit (AVX on x86_64, NEON on aarch64) when it has
 /// one, otherwise radix 4 in plain code (always on 32-bit ARM and x86: rustfft has no vector code there). Only these planners are built: rustfft's general planner would
@@ -95,6 +100,9 @@ pub fn phase_band(img: &[f32]) -> Spectrum {
     PLANS.with(|plans| {
         let plans = &mut *plans.borrow_mut();
         let rows: Vec<usize> = (0..GRID).filter(|y| img[y * GRID..(y + 1) * GRID].iter().any(|v| *v != 0.0)).collect();
+        if rows.is_empty() {
+            return Spectrum { band: vec![Complex32::default(); BAND_LEN] };
+        }
         let mut pairs = vec![Complex32::default(); rows.len().div_ceil(2) * GRID];
         for (pair, ys) in pairs.chunks_exact_mut(GRID).zip(rows.chunks(2)) {
             let first = &img[ys[0] * GRID..(ys[0] + 1) * GRID];
@@ -138,20 +146,12 @@ pub fn phase_band(img: &[f32]) -> Spectrum {
     })
 }
 
-/// Height of the phase-only correlation peak of `a` against `b`: 1.0 for identical phases.
-pub fn correlation_peak(a: &Spectrum, b: &Spectrum) -> f32 {
-    correlation_peak_at(a, b).0
-}
-
-/// The peak's height and its position on the surface: `a` is `b` moved by
-/// (x, y) × `GRID / SURFACE` pixels, modulo `GRID`.
-pub fn correlation_peak_at(a: &Spectrum, b: &Spectrum) -> (f32, usize, usize) {
-    correlation_peaks(&[a], b)[0]
-}
-
-/// [`correlation_peak_at`] of each of `probes` against `b`, in order.
+/// The phase-only correlation of each of `probes` against `b`, in order: the peak's height (1.0
+/// for identical phases) and its position on the surface (the probe is `b` moved by (x, y) ×
+/// `GRID / SURFACE` pixels, modulo `GRID`).
 ///
-/// Both phase bands come from real images, so each product band is Hermitian and its correlation
+/// Both phase bands come from real images (a band read from a template is mirrored so, see
+/// `mirrored`), so each product band is Hermitian and its correlation
 /// surface real: two products go through one complex transform, the first as its real part and
 /// the second as its imaginary part, which halves the transforms.
 pub fn correlation_peaks(probes: &[&Spectrum], b: &Spectrum) -> Vec<(f32, usize, usize)> {
@@ -193,7 +193,6 @@ fn surface(plans: &mut Plans, first: &[Complex32], second: Option<&[Complex32]>,
     plans.inverse.process_with_scratch(&mut plans.surface_rows, &mut plans.scratch);
     // ... then along y of every column, the band's rows laid at their frequencies. The transpose
     // goes a few columns at a time, so that reads and writes both run along cache lines.
-    const BLOCK: usize = 8;
     let (rows, surface) = (&plans.surface_rows, &mut plans.surface);
     for x0 in (0..SURFACE).step_by(BLOCK) {
         for (by, row) in rows.chunks_exact(SURFACE).enumerate() {
@@ -232,7 +231,6 @@ fn multiply(out: &mut [Complex32], first: &[Complex32], second: Option<&[Complex
 fn highest(surface: &[Complex32]) -> ((f32, usize, usize), (f32, usize, usize)) {
     // Each column's maxima first, in lanes the compiler can vectorise; then where in the first
     // column holding the overall maximum it lies.
-    const LANES: usize = 8;
     let (mut re, mut im) = ((f32::MIN, 0), (f32::MIN, 0));
     for (x, column) in surface.chunks_exact(SURFACE).enumerate() {
         let (mut column_re, mut column_im) = ([f32::MIN; LANES], [f32::MIN; LANES]);
@@ -260,13 +258,13 @@ fn highest(surface: &[Complex32]) -> ((f32, usize, usize), (f32, usize, usize)) 
     );
     let place = |max: f32, k: Option<usize>| {
         let k = k.unwrap_or(0);
-        ((max / disc_weight_sum()).max(0.0), k / SURFACE, k % SURFACE)
+        ((max / disc_weight_sum()).clamp(0.0, 1.0), k / SURFACE, k % SURFACE)
     };
     (place(re.0, re.1), place(im.0, im.1))
 }
 
 /// Wipes what the last correlations left in this thread's buffers (products of two captures'
-/// phases): called when a probe has been compared, not after every view (it is 90 kB).
+/// phases): called when a probe has been compared, not after every view (about 220 kB).
 pub fn wipe_scratch() {
     PLANS.with(|plans| {
         let plans = &mut *plans.borrow_mut();
@@ -317,44 +315,58 @@ impl Spectrum {
         })
     }
 
+    /// The band of an older template (a byte per phase, `BAND_LEN` bytes): its first half read
+    /// and the other half mirrored from it, as the spectrum of a real image is, whatever the bytes
+    /// say there (the correlation relies on it: see [`correlation_peaks`]).
     pub fn from_quantised(b: &[u8]) -> Spectrum {
-        let band = b
-            .iter()
-            .zip(disc())
-            .map(|(q, w)| {
-                let a = *q as f32 / 256.0 * std::f32::consts::TAU;
-                Complex32::new(a.cos(), a.sin()) * *w
-            })
-            .collect();
-        Spectrum { band }
+        let phase = |q: u8| {
+            let a = q as f32 / 256.0 * std::f32::consts::TAU;
+            Complex32::new(a.cos(), a.sin())
+        };
+        Spectrum { band: mirrored(|i| phase(b[i])) }
     }
 
-    /// The phases of the half band inside the disc, 4 bits each (1/16 of a turn), two to a byte,
-    /// the first in the low nibble: what a template stores (`FPM4`).
-    pub fn half_nibbles(&self) -> Vec<u8> {
+    /// Appends the phases of the half band inside the disc, 4 bits each (1/16 of a turn), two to
+    /// a byte, the first in the low nibble: what a template stores (`FPM4`).
+    pub fn half_nibbles_into(&self, out: &mut Vec<u8>) {
         let step = |i: &usize| {
             let c = self.band[*i];
             ((c.im.atan2(c.re) / std::f32::consts::TAU * PHASE_STEPS).round() as i32).rem_euclid(PHASE_STEPS as i32)
                 as u8
         };
-        half_disc().chunks(2).map(|two| two.iter().map(step).rev().fold(0u8, |byte, q| (byte << 4) | q)).collect()
+        nibbles::pack_into(half_disc().iter().map(step), out);
     }
 
-    /// The band [`Spectrum::half_nibbles`] stored, its other half mirrored; `None` when `b` is not
-    /// [`half_nibble_bytes`] long.
+    /// The band [`Spectrum::half_nibbles_into`] stored, its other half mirrored; `None` when `b`
+    /// is not [`half_nibble_bytes`] long.
     pub fn from_half_nibbles(b: &[u8]) -> Option<Spectrum> {
         if b.len() != half_nibble_bytes() {
             return None;
         }
-        let mut band = vec![Complex32::default(); BAND_LEN];
+        let mut stored = vec![Complex32::default(); BAND_LEN];
         for (k, i) in half_disc().iter().enumerate() {
-            let q = (b[k / 2] >> (4 * (k % 2))) & 0x0f;
-            let a = q as f32 / PHASE_STEPS * std::f32::consts::TAU;
-            band[*i] = Complex32::new(a.cos(), a.sin());
-            band[BAND_LEN - 1 - i] = band[*i].conj();
+            let a = nibbles::nibble(b, k) as f32 / PHASE_STEPS * std::f32::consts::TAU;
+            stored[*i] = Complex32::new(a.cos(), a.sin());
         }
+        let band = mirrored(|i| stored[i]);
+        wipe(&mut stored);
         Some(Spectrum { band })
     }
+}
+
+/// A band whose first half (up to the centre) is `first(i)` and whose other half mirrors it,
+/// F(-k) = conj F(k), with the disc's weights; the centre (the mean) is real, so a phase there is
+/// taken as +1 or -1.
+fn mirrored(first: impl Fn(usize) -> Complex32) -> Vec<Complex32> {
+    let centre = BAND_LEN / 2;
+    let mut band = vec![Complex32::default(); BAND_LEN];
+    for i in 0..centre {
+        let v = first(i) * disc()[i];
+        band[i] = v;
+        band[BAND_LEN - 1 - i] = v.conj();
+    }
+    band[centre] = Complex32::new(first(centre).re.signum(), 0.0) * disc()[centre];
+    band
 }
 
 #[cfg(test)]

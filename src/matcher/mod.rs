@@ -9,6 +9,7 @@
 pub mod enhance;
 mod fft;
 pub mod minutiae;
+mod nibbles;
 pub mod patch;
 mod prepare;
 pub mod ridge_flow;
@@ -434,22 +435,31 @@ pub fn align(a: &GrayImage, b: &GrayImage) -> Result<Alignment, EngineError> {
         img.zeroize();
         band
     };
+    let rotations: Vec<Spectrum> = ANGLES
+        .iter()
+        .map(|deg| {
+            let mut img = pa.rotated(*deg);
+            let band = fft::phase_band(&img);
+            img.zeroize();
+            band
+        })
+        .collect();
     let mut best = Alignment::from_peak(-1.0, 0.0, (0, 0), pa.centre, pb.centre);
-    for deg in ANGLES {
-        let mut img = pa.rotated(deg);
-        let band = fft::phase_band(&img);
-        img.zeroize();
-        let (score, x, y) = fft::correlation_peak_at(&band, &target);
+    let peaks = fft::correlation_peaks(&rotations.iter().collect::<Vec<_>>(), &target);
+    for (deg, (score, x, y)) in ANGLES.iter().zip(peaks) {
         if score > best.score {
-            best = Alignment::from_peak(score, deg, (x, y), pa.centre, pb.centre);
+            best = Alignment::from_peak(score, *deg, (x, y), pa.centre, pb.centre);
         }
     }
+    fft::wipe_scratch();
     Ok(best)
 }
 
 /// Similarity of two single captures (used by tools and tests).
 pub fn score_pair(a: &Features, b: &Features) -> f32 {
-    a.rotations.iter().map(|r| fft::correlation_peak(r, b.unrotated())).fold(0.0, f32::max)
+    let peaks = fft::correlation_peaks(&a.rotations.iter().collect::<Vec<_>>(), b.unrotated());
+    fft::wipe_scratch();
+    peaks.into_iter().map(|(peak, _, _)| peak).fold(0.0, f32::max)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! FAR ≤ 1/50,000 from 18.6% to 12.8% (see BENCHMARKS.md).
 
 use super::minutiae::Minutia;
+use super::nibbles;
 use super::prepare::sample;
 use zeroize::Zeroize;
 
@@ -63,24 +64,24 @@ impl Patch {
         self.samples.iter().map(|s| *s as u8)
     }
 
-    /// The samples at 4 bits each (-7..=7, two's complement), two to a byte, the first in the low
-    /// nibble: what a template stores (`FPM4`). Quantising lowers a patch's similarity to itself
-    /// by about 0.3%; correlation does not depend on scale.
-    pub fn nibbles(&self) -> Vec<u8> {
+    /// Appends the samples at 4 bits each (-7..=7, two's complement), two to a byte, the first
+    /// in the low nibble: what a template stores (`FPM4`). Quantising lowers a patch's similarity
+    /// to itself by about 0.3%; correlation does not depend on scale.
+    pub fn nibbles_into(&self, out: &mut Vec<u8>) {
         let step = |s: &i8| ((*s as f32 * NIBBLE_MAX / 127.0).round() as i8 & 0x0f) as u8;
-        self.samples.chunks(2).map(|two| two.iter().map(step).rev().fold(0u8, |byte, q| (byte << 4) | q)).collect()
+        nibbles::pack_into(self.samples.iter().map(step), out);
     }
 
-    /// A patch stored by [`Patch::nibbles`]; `None` when `b` is not [`NIBBLE_BYTES`] long.
+    /// A patch stored by [`Patch::nibbles_into`]; `None` when `b` is not [`NIBBLE_BYTES`] long.
     pub fn from_nibbles(b: &[u8]) -> Option<Patch> {
         if b.len() != NIBBLE_BYTES {
             return None;
         }
         let mut samples = [0i8; BYTES];
         for (k, s) in samples.iter_mut().enumerate() {
-            // Sign-extend the nibble, then back to the scale of 127.
-            let q = (((b[k / 2] >> (4 * (k % 2))) & 0x0f) << 4) as i8 >> 4;
-            *s = (q as f32 * 127.0 / NIBBLE_MAX).round() as i8;
+            // Back to the scale of 127 (-8, which is never written, is read as -7).
+            let q = (nibbles::signed(nibbles::nibble(b, k)) as f32).max(-NIBBLE_MAX);
+            *s = (q * 127.0 / NIBBLE_MAX).round() as i8;
         }
         Some(Patch { samples })
     }

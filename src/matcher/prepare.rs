@@ -193,13 +193,17 @@ pub(super) fn sample(image: &[f32], w: usize, h: usize, x: f32, y: f32) -> Optio
     if x < 0.0 || y < 0.0 || x >= (w - 1) as f32 || y >= (h - 1) as f32 {
         return None;
     }
+    Some(bilinear(image, w, x, y))
+}
+
+/// The bilinear sample at (x, y), which must lie in [0, w - 1) × [0, h - 1).
+#[inline(always)]
+fn bilinear(image: &[f32], w: usize, x: f32, y: f32) -> f32 {
     let (x0, y0) = (x as usize, y as usize);
     let (fx, fy) = (x - x0 as f32, y - y0 as f32);
-    let p = |x: usize, y: usize| image[y * w + x];
-    Some(
-        (p(x0, y0) * (1.0 - fx) + p(x0 + 1, y0) * fx) * (1.0 - fy)
-            + (p(x0, y0 + 1) * (1.0 - fx) + p(x0 + 1, y0 + 1) * fx) * fy,
-    )
+    let top = &image[y0 * w + x0..y0 * w + x0 + 2];
+    let bottom = &image[(y0 + 1) * w + x0..(y0 + 1) * w + x0 + 2];
+    (top[0] * (1.0 - fx) + top[1] * fx) * (1.0 - fy) + (bottom[0] * (1.0 - fx) + bottom[1] * fx) * fy
 }
 
 /// Box sums over a (2r+1)² window, clamped at the borders, through an integral image.
@@ -352,17 +356,9 @@ impl Prepared {
             for ((x, v), window) in (from..to).zip(&mut row[from..to]).zip(&hann[from..to]) {
                 let dx = x as f32 - mid;
                 let (sx, sy) = (c * dx + s * dy + mid, -s * dx + c * dy + mid);
-                // `sample`, written out: this loop runs for every pixel of every turn.
-                if sx < 0.0 || sy < 0.0 || sx >= (GRID - 1) as f32 || sy >= (GRID - 1) as f32 {
-                    continue;
+                if let Some(value) = sample(&self.pixels, GRID, GRID, sx, sy) {
+                    *v = value * window * hann[y];
                 }
-                let (x0, y0) = (sx as usize, sy as usize);
-                let (fx, fy) = (sx - x0 as f32, sy - y0 as f32);
-                let top = &self.pixels[y0 * GRID + x0..y0 * GRID + x0 + 2];
-                let bottom = &self.pixels[(y0 + 1) * GRID + x0..(y0 + 1) * GRID + x0 + 2];
-                let value =
-                    (top[0] * (1.0 - fx) + top[1] * fx) * (1.0 - fy) + (bottom[0] * (1.0 - fx) + bottom[1] * fx) * fy;
-                *v = value * window * hann[y];
             }
         }
         out

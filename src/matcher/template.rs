@@ -5,13 +5,13 @@
 //! it), the grid centre (two f32 LE), the minutiae count (u16 LE), six bytes per minutia (x and y
 //! in 1/8 px as u16 LE, direction in 1/256 turn, then the kind in the top bit and the quality in
 //! 1/127 steps), then each minutia's patch at 4 bits per sample ([`Patch::nibbles`], 145 bytes).
-//! A view is kept in memory as it is stored, so a finger scores the same before and after it is
-//! written and read back.
+//! A view is kept in memory at what the format keeps (also one loaded from `FPM3`), so a finger
+//! scores the same before and after it is written and read back.
 //!
 //! Older formats still load: `FPM3` (phases of the whole band and patches at a byte each, about
-//! 2.4 times the size; written again as `FPM4`), `FPM2` (no patches) and `FPM1` (phases only). The
-//! pairs of minutiae of the last two count for nothing, so such a finger scores on correlation
-//! alone and should be enrolled again.
+//! three times the size for real 160-px crops; written again as `FPM4`), `FPM2` (no patches) and
+//! `FPM1` (phases only). The pairs of minutiae of the last two count for nothing, so such a finger
+//! scores on correlation alone and should be enrolled again.
 
 use super::fft::{self, Spectrum};
 use super::minutiae::{self, Kind, Minutia};
@@ -80,10 +80,8 @@ impl Template {
             patches: std::mem::take(&mut f.patches),
         };
         // Kept as it will be stored, so that it scores alike before and after a restart.
-        let mut bytes = Vec::new();
-        write_view(&mut bytes, &view);
-        let stored = Reader { b: &bytes, at: 0 }.view(Layout::V4);
-        bytes.zeroize();
+        let stored = stored_form(&view);
+        debug_assert!(stored.is_some(), "a view decodes from its own bytes");
         self.views.push(stored.unwrap_or(view));
         true
     }
@@ -93,8 +91,8 @@ impl Template {
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
-        let per_view = fft::half_nibble_bytes() + 10 + 40 * (MINUTIA_BYTES + patch::NIBBLE_BYTES);
-        let mut out = Vec::with_capacity(8 + self.views.len() * per_view);
+        // Reserved whole, so that no partial copy of the features is left behind by a reallocation.
+        let mut out = Vec::with_capacity(8 + self.views.iter().map(stored_size).sum::<usize>());
         out.extend_from_slice(MAGIC_V4);
         out.extend_from_slice(&(self.views.len() as u32).to_le_bytes());
         for v in &self.views {
@@ -110,7 +108,7 @@ impl Template {
         out.extend_from_slice(&(self.views.len() as u32).to_le_bytes());
         for v in &self.views {
             out.extend(v.band.quantised());
-            write_tail(&mut out, v, |p| p.bytes().collect());
+            write_tail(&mut out, v, |p, out| out.extend(p.bytes()));
         }
         out
     }
@@ -152,6 +150,12 @@ impl Template {
                 for k in 0..n {
                     let view =
                         reader.view(layout).ok_or_else(|| bad(format!("view {k} is cut short or does not decode")))?;
+                    // An FPM3 view is brought to what FPM4 keeps, so it scores the same once it
+                    // is written again. (FPM2 views have no patches to keep; they stay as read.)
+                    let view = match layout {
+                        Layout::V3 => stored_form(&view).unwrap_or(view),
+                        _ => view,
+                    };
                     views.push(view);
                 }
                 if reader.at != b.len() {
@@ -163,14 +167,28 @@ impl Template {
     }
 }
 
-/// One view as `FPM4` stores it.
-fn write_view(out: &mut Vec<u8>, v: &View) {
-    out.extend(v.band.half_nibbles());
-    write_tail(out, v, Patch::nibbles);
+/// Bytes of a view as `FPM4` stores it.
+fn stored_size(v: &View) -> usize {
+    fft::half_nibble_bytes() + 10 + v.minutiae.len().min(MAX_MINUTIAE) * (MINUTIA_BYTES + patch::NIBBLE_BYTES)
 }
 
-/// Everything of a view after its band, each patch written by `patch_bytes`.
-fn write_tail(out: &mut Vec<u8>, v: &View, patch_bytes: impl Fn(&Patch) -> Vec<u8>) {
+/// One view as `FPM4` stores it.
+fn write_view(out: &mut Vec<u8>, v: &View) {
+    v.band.half_nibbles_into(out);
+    write_tail(out, v, Patch::nibbles_into);
+}
+
+/// A view as it reads back from `FPM4`: phases and patches at 4 bits, minutiae at their stored steps.
+fn stored_form(view: &View) -> Option<View> {
+    let mut bytes = Vec::with_capacity(stored_size(view));
+    write_view(&mut bytes, view);
+    let stored = Reader { b: &bytes, at: 0 }.view(Layout::V4);
+    bytes.zeroize();
+    stored
+}
+
+/// Everything of a view after its band, each patch written by `write_patch`.
+fn write_tail(out: &mut Vec<u8>, v: &View, write_patch: impl Fn(&Patch, &mut Vec<u8>)) {
     out.extend_from_slice(&v.centre.0.to_le_bytes());
     out.extend_from_slice(&v.centre.1.to_le_bytes());
     let kept = &v.minutiae[..v.minutiae.len().min(MAX_MINUTIAE)];
@@ -184,13 +202,13 @@ fn write_tail(out: &mut Vec<u8>, v: &View, patch_bytes: impl Fn(&Patch) -> Vec<u
     }
     if v.patches.len() == v.minutiae.len() {
         for p in &v.patches[..kept.len()] {
-            out.extend(patch_bytes(p));
+            write_patch(p, out);
         }
     } else {
         // A view loaded from an older format has none: flat patches pair with nothing.
         let flat = Patch::from_bytes(&[0; patch::BYTES]).expect("one patch of bytes");
         for _ in kept {
-            out.extend(patch_bytes(&flat));
+            write_patch(&flat, out);
         }
     }
 }
