@@ -150,10 +150,10 @@ pub fn phase_band(img: &[f32]) -> Spectrum {
 /// for identical phases) and its position on the surface (the probe is `b` moved by (x, y) ×
 /// `GRID / SURFACE` pixels, modulo `GRID`).
 ///
-/// Both phase bands come from real images (a band read from a template is mirrored so, see
-/// `mirrored`), so each product band is Hermitian and its correlation
-/// surface real: two products go through one complex transform, the first as its real part and
-/// the second as its imaginary part, which halves the transforms.
+/// Both phase bands come from real images (a band read from a template is made so by `mirrored`),
+/// so each product band is Hermitian and its correlation surface real: two products go through one
+/// complex transform, the first as its real part and the second as its imaginary part, which
+/// halves the transforms.
 pub fn correlation_peaks(probes: &[&Spectrum], b: &Spectrum) -> Vec<(f32, usize, usize)> {
     PLANS.with(|plans| {
         let plans = &mut *plans.borrow_mut();
