@@ -175,10 +175,7 @@ pub fn extract_until(img: &GrayImage, stop: &dyn Fn() -> bool) -> Result<Feature
         .iter()
         .map(|a| {
             go_on(stop)?;
-            let mut image = prepared.rotated(*a);
-            let band = fft::phase_band(&image);
-            image.zeroize();
-            Ok(band)
+            Ok(turned_band(&prepared, *a))
         })
         .collect::<Result<_, EngineError>>()?;
     let centre = prepared.centre;
@@ -219,9 +216,7 @@ impl Features {
         let mut turned = self.turned.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         for &step in &steps {
             if !turned.iter().any(|(s, _)| *s == step) {
-                let mut image = self.prepared.rotated(step as f32 * TURN_STEP);
-                turned.push((step, fft::phase_band(&image)));
-                image.zeroize();
+                turned.push((step, turned_band(&self.prepared, step as f32 * TURN_STEP)));
             }
         }
         let bands: Vec<&Spectrum> =
@@ -356,14 +351,28 @@ fn view_match(probe: &Features, view: &template::View) -> ViewMatch {
 
 /// The probe's rotation and shift with the highest correlation peak against one view's band.
 fn best_pose(probe: &Features, band: &Spectrum, centre: (f32, f32)) -> Alignment {
+    best_rotation(&probe.rotations, probe.centre, band, centre)
+}
+
+/// Of `rotations` (the bands of one capture at each of `ANGLES`, centred at `centre_a`), the
+/// rotation and shift with the highest correlation peak against `band` (centred at `centre_b`).
+fn best_rotation(rotations: &[Spectrum], centre_a: (f32, f32), band: &Spectrum, centre_b: (f32, f32)) -> Alignment {
     let (mut peak, mut at) = (-1.0f32, (0, 0, 0));
-    let rotations: Vec<&Spectrum> = probe.rotations.iter().collect();
+    let rotations: Vec<&Spectrum> = rotations.iter().collect();
     for (r, (p, x, y)) in fft::correlation_peaks(&rotations, band).into_iter().enumerate() {
         if p > peak {
             (peak, at) = (p, (r, x, y));
         }
     }
-    Alignment::from_peak(peak, ANGLES[at.0], (at.1, at.2), probe.centre, centre)
+    Alignment::from_peak(peak, ANGLES[at.0], (at.1, at.2), centre_a, centre_b)
+}
+
+/// The phase band of a laid-out capture turned by `degrees` (the turned image is wiped).
+fn turned_band(prepared: &Prepared, degrees: f32) -> Spectrum {
+    let mut image = prepared.rotated(degrees);
+    let band = fft::phase_band(&image);
+    image.zeroize();
+    band
 }
 
 /// A touch this well correlated with an earlier one ...
@@ -429,28 +438,8 @@ impl Alignment {
 /// Aligns capture `a` onto capture `b` (for pictures and tools; matching does not need the pose).
 pub fn align(a: &GrayImage, b: &GrayImage) -> Result<Alignment, EngineError> {
     let (pa, pb) = (prepare::prepare(a)?, prepare::prepare(b)?);
-    let target = {
-        let mut img = pb.rotated(0.0);
-        let band = fft::phase_band(&img);
-        img.zeroize();
-        band
-    };
-    let rotations: Vec<Spectrum> = ANGLES
-        .iter()
-        .map(|deg| {
-            let mut img = pa.rotated(*deg);
-            let band = fft::phase_band(&img);
-            img.zeroize();
-            band
-        })
-        .collect();
-    let mut best = Alignment::from_peak(-1.0, 0.0, (0, 0), pa.centre, pb.centre);
-    let peaks = fft::correlation_peaks(&rotations.iter().collect::<Vec<_>>(), &target);
-    for (deg, (score, x, y)) in ANGLES.iter().zip(peaks) {
-        if score > best.score {
-            best = Alignment::from_peak(score, *deg, (x, y), pa.centre, pb.centre);
-        }
-    }
+    let rotations: Vec<Spectrum> = ANGLES.iter().map(|deg| turned_band(&pa, *deg)).collect();
+    let best = best_rotation(&rotations, pa.centre, &turned_band(&pb, 0.0), pb.centre);
     fft::wipe_scratch();
     Ok(best)
 }
