@@ -351,17 +351,62 @@ impl Prepared {
                 to = to.min(a.max(b).ceil() + 2.0);
             }
             let (from, to) = (from.max(0.0) as usize, to.clamp(0.0, GRID as f32) as usize);
-            let row = &mut out[y * GRID..(y + 1) * GRID];
             let from = from.min(to);
-            for ((x, v), window) in (from..to).zip(&mut row[from..to]).zip(&hann[from..to]) {
-                let dx = x as f32 - mid;
-                let (sx, sy) = (c * dx + s * dy + mid, -s * dx + c * dy + mid);
-                if let Some(value) = sample(&self.pixels, GRID, GRID, sx, sy) {
-                    *v = value * window * hann[y];
-                }
-            }
+            let row = &mut out[y * GRID + from..y * GRID + to];
+            turn_row(&self.pixels, (s, c), (from, dy), &hann[from..to], hann[y], row);
         }
         out
+    }
+}
+
+/// 2^23: from it up, floats are whole numbers.
+const TWO_23: f32 = 8_388_608.0;
+
+/// The largest whole number not above `v`, for 0 <= v < 2^23, in arithmetic that vector code has
+/// (x86_64's baseline has no rounding instruction: `floor` and `as` become calls or saturating
+/// conversions, which keep a loop scalar).
+#[inline(always)]
+fn whole_below(v: f32) -> f32 {
+    let nearest = (v + TWO_23) - TWO_23;
+    if nearest > v { nearest - 1.0 } else { nearest }
+}
+
+/// One row of [`Prepared::rotated`]: `out[i]` is the grid's bilinear sample at the source of
+/// column `from + i` of the row `dy` below the centre (0 outside the grid), times its windows.
+///
+/// In three passes, so that the first and the last run in vector code: where each sample lies and
+/// its weights; the four neighbours of each (loads from scattered places, which vectors cannot
+/// do without gathers); their blend. Each value is the same expression as [`sample`]'s.
+fn turn_row(pixels: &[f32], (s, c): (f32, f32), (from, dy): (usize, f32), window: &[f32], hy: f32, out: &mut [f32]) {
+    const EDGE: f32 = (GRID - 1) as f32;
+    let mid = EDGE / 2.0;
+    let n = out.len();
+    let (mut at, mut fx, mut fy) = ([0u32; GRID], [0f32; GRID], [0f32; GRID]);
+    for (i, ((at, fx), fy)) in at[..n].iter_mut().zip(&mut fx[..n]).zip(&mut fy[..n]).enumerate() {
+        let dx = (from + i) as f32 - mid;
+        let (sx, sy) = (c * dx + s * dy + mid, -s * dx + c * dy + mid);
+        let inside = sx >= 0.0 && sy >= 0.0 && sx < EDGE && sy < EDGE;
+        // Outside, the weights are NaN-free placeholders and the value is dropped below.
+        let (sx, sy) = if inside { (sx, sy) } else { (0.0, 0.0) };
+        let (x0, y0) = (whole_below(sx), whole_below(sy));
+        // Exact: both are whole numbers below GRID, so the index is a whole number below 2^23,
+        // which adding 2^23 leaves in the low bits of the float.
+        let index = (y0 * GRID as f32 + x0 + TWO_23).to_bits() - TWO_23.to_bits();
+        *at = if inside { index } else { u32::MAX };
+        (*fx, *fy) = (sx - x0, sy - y0);
+    }
+    let mut corners = [[0f32; 4]; GRID];
+    for (corner, at) in corners[..n].iter_mut().zip(&at[..n]) {
+        if *at != u32::MAX {
+            let k = *at as usize;
+            let (top, bottom) = (&pixels[k..k + 2], &pixels[k + GRID..k + GRID + 2]);
+            *corner = [top[0], top[1], bottom[0], bottom[1]];
+        }
+    }
+    for (i, v) in out.iter_mut().enumerate() {
+        let ([a, b, d, e], fx, fy) = (corners[i], fx[i], fy[i]);
+        let value = (a * (1.0 - fx) + b * fx) * (1.0 - fy) + (d * (1.0 - fx) + e * fx) * fy;
+        *v = if at[i] != u32::MAX { value * window[i] * hy } else { 0.0 };
     }
 }
 
