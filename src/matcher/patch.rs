@@ -25,9 +25,15 @@ const NIBBLE_MAX: f32 = 7.0;
 #[derive(Clone)]
 pub struct Patch {
     samples: [i8; BYTES],
+    /// The sum of the squared samples: half of every similarity, computed once.
+    energy: i32,
 }
 
 impl Patch {
+    fn new(samples: [i8; BYTES]) -> Patch {
+        Patch { energy: samples.iter().map(|s| *s as i32 * *s as i32).sum(), samples }
+    }
+
     /// The patch around `m` in an image `w` pixels wide (samples off the image are 0).
     pub fn around(image: &[f32], w: usize, h: usize, m: &Minutia) -> Patch {
         let (s, c) = m.direction.sin_cos();
@@ -45,18 +51,13 @@ impl Patch {
             *q = ((x - mean) * scale).round().clamp(-127.0, 127.0) as i8;
         }
         v.zeroize();
-        Patch { samples }
+        Patch::new(samples)
     }
 
     /// Normalised correlation, -1..1 (0 when either patch is flat).
     pub fn similarity(&self, other: &Patch) -> f32 {
-        let (mut ab, mut aa, mut bb) = (0i32, 0i32, 0i32);
-        for (a, b) in self.samples.iter().zip(&other.samples) {
-            let (a, b) = (*a as i32, *b as i32);
-            ab += a * b;
-            aa += a * a;
-            bb += b * b;
-        }
+        let ab: i32 = self.samples.iter().zip(&other.samples).map(|(a, b)| *a as i32 * *b as i32).sum();
+        let (aa, bb) = (self.energy, other.energy);
         if aa == 0 || bb == 0 { 0.0 } else { ab as f32 / ((aa as f32) * (bb as f32)).sqrt() }
     }
 
@@ -83,7 +84,7 @@ impl Patch {
             let q = (nibbles::signed(nibbles::nibble(b, k)) as f32).max(-NIBBLE_MAX);
             *s = (q * 127.0 / NIBBLE_MAX).round() as i8;
         }
-        Some(Patch { samples })
+        Some(Patch::new(samples))
     }
 
     pub fn from_bytes(b: &[u8]) -> Option<Patch> {
@@ -94,7 +95,7 @@ impl Patch {
         for (s, v) in samples.iter_mut().zip(b) {
             *s = *v as i8;
         }
-        Some(Patch { samples })
+        Some(Patch::new(samples))
     }
 }
 
@@ -102,6 +103,7 @@ impl Patch {
 impl Drop for Patch {
     fn drop(&mut self) {
         self.samples.zeroize();
+        self.energy.zeroize();
     }
 }
 
