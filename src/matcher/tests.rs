@@ -404,3 +404,24 @@ fn fingers_enrolled_upright_are_recognised_turned_90_and_180_degrees_and_no_othe
         assert!(recognised >= 18, "{recognised} of {FINGERS} fingers recognised turned {turn}°");
     }
 }
+
+/// The coarse correlation only chooses which rotations the full one compares: for a capture of the
+/// same finger, shifted and turned, the pose it leads to is the one the full correlation of every
+/// rotation finds, and a capture against itself peaks near 1 on the coarse surface too.
+#[test]
+fn the_coarse_correlation_leads_to_the_pose_the_full_search_finds() {
+    for (seed, degrees) in [(3, 12.0), (4, -6.0), (5, 17.0), (8, -15.0), (9, 2.0), (11, 0.0)] {
+        let a = extract(&ridges(seed, 192, 192, 0.0, 0.0, 0.0)).unwrap();
+        let b = extract(&ridges(seed, 192, 192, 11.0, -8.0, degrees)).unwrap();
+        let rotations: Vec<&Spectrum> = a.rotations.iter().collect();
+        let full = fft::correlation_peaks(&rotations, b.unrotated());
+        let (r, &(peak, x, y)) = full.iter().enumerate().max_by(|p, q| p.1.0.total_cmp(&q.1.0)).unwrap();
+        let expected = Alignment::from_peak(peak, ANGLES[r], (x, y), a.centre, b.centre);
+        // The same pose; the height may differ in the last bit (another rotation shares its transform).
+        let found = best_pose(&a, b.unrotated(), b.centre);
+        assert_eq!((found.degrees, found.shift), (expected.degrees, expected.shift), "seed {seed} turned {degrees}°");
+        assert!((found.score - expected.score).abs() < 1e-5, "seed {seed}: {} against {}", found.score, expected.score);
+        let itself = fft::coarse_peaks(&[a.unrotated()], a.unrotated())[0];
+        assert!(itself > 0.95, "seed {seed}: a capture against itself peaks at {itself} on the coarse surface");
+    }
+}
