@@ -1,6 +1,7 @@
 //! Spectra of prepared images and the phase-only correlation between two of them.
 
 use super::nibbles;
+use super::prepare::Turned;
 use super::{BAND, BAND_LEN, BAND_SIDE, DISC, GRID, SURFACE};
 use rustfft::algorithm::Radix4;
 use rustfft::num_complex::Complex32;
@@ -155,11 +156,12 @@ fn bin(k: isize, n: usize) -> usize {
 /// The image is real, so two of its rows go through one complex transform (the first as the real
 /// part, the second as the imaginary part) and are told apart by the symmetry of real spectra;
 /// rows that are all zero (outside the turned print) are skipped. Then the band's columns.
-pub fn phase_band(img: &[f32]) -> Spectrum {
+pub fn phase_band(turned: &Turned) -> Spectrum {
+    let img = &turned.pixels[..];
     debug_assert_eq!(img.len(), GRID * GRID);
     PLANS.with(|plans| {
         let plans = &mut *plans.borrow_mut();
-        let rows: Vec<usize> = (0..GRID).filter(|y| img[y * GRID..(y + 1) * GRID].iter().any(|v| *v != 0.0)).collect();
+        let rows: Vec<usize> = (0..GRID).filter(|y| turned.span(*y).iter().any(|v| *v != 0.0)).collect();
         if rows.is_empty() {
             return Spectrum { band: vec![Complex32::default(); BAND_LEN] };
         }

@@ -376,12 +376,9 @@ fn best_rotation(rotations: &[Spectrum], centre_a: (f32, f32), band: &Spectrum, 
     Alignment::from_peak(peak, ANGLES[at.0], (at.1, at.2), centre_a, centre_b)
 }
 
-/// The phase band of a laid-out capture turned by `degrees` (the turned image is wiped).
+/// The phase band of a laid-out capture turned by `degrees` (the turned image is wiped on drop).
 fn turned_band(prepared: &Prepared, degrees: f32) -> Spectrum {
-    let mut image = prepared.rotated(degrees);
-    let band = fft::phase_band(&image);
-    image.zeroize();
-    band
+    fft::phase_band(&prepared.rotated(degrees))
 }
 
 /// A touch this well correlated with an earlier one ...

@@ -322,11 +322,12 @@ impl Prepared {
     ///
     /// Only the pixels whose source falls within a pixel of the ridge area's box are sampled
     /// (the rest are 0 either way): a small capture's rotation costs its own area, not the grid's.
-    pub fn rotated(&self, degrees: f32) -> Vec<f32> {
+    pub fn rotated(&self, degrees: f32) -> Turned {
         let mut out = vec![0f32; GRID * GRID];
+        let mut spans = vec![0..0; GRID];
         let Bounds { min, max } = self.bounds;
         if min.0 >= max.0 || min.1 >= max.1 {
-            return out;
+            return Turned { pixels: out, spans };
         }
         let (s, c) = degrees.to_radians().sin_cos();
         let mid = (GRID as f32 - 1.0) / 2.0;
@@ -352,10 +353,34 @@ impl Prepared {
             }
             let (from, to) = (from.max(0.0) as usize, to.clamp(0.0, GRID as f32) as usize);
             let from = from.min(to);
+            spans[y] = from..to;
             let row = &mut out[y * GRID + from..y * GRID + to];
             turn_row(&self.pixels, (s, c), (from, dy), &hann[from..to], hann[y], row);
         }
-        out
+        Turned { pixels: out, spans }
+    }
+}
+
+/// A laid-out print turned by [`Prepared::rotated`]: `GRID`² pixels, row-major, and in each row the
+/// span of columns outside which it is 0. Wiped when dropped, like the print.
+pub struct Turned {
+    pub pixels: Vec<f32>,
+    pub spans: Vec<std::ops::Range<usize>>,
+}
+
+impl Turned {
+    /// Row `y`'s span of columns, outside which it is 0.
+    pub fn span(&self, y: usize) -> &[f32] {
+        &self.pixels[y * GRID..][self.spans[y].clone()]
+    }
+}
+
+impl Drop for Turned {
+    fn drop(&mut self) {
+        // Only the spans hold anything but 0.
+        for (y, span) in self.spans.iter().enumerate() {
+            self.pixels[y * GRID..][span.clone()].zeroize();
+        }
     }
 }
 
@@ -447,7 +472,15 @@ mod tests {
             let (w, h) = (image.width(), image.height());
             let p = prepare(image).unwrap();
             for degrees in [0.0, 6.0, -18.0, 45.0, 90.0, -90.0, 137.0, 180.0, -173.0] {
-                assert_eq!(p.rotated(degrees), rotated_everywhere(&p, degrees), "{w}x{h} turned {degrees}°");
+                let turned = p.rotated(degrees);
+                assert_eq!(turned.pixels, rotated_everywhere(&p, degrees), "{w}x{h} turned {degrees}°");
+                for (y, span) in turned.spans.iter().enumerate() {
+                    let row = &turned.pixels[y * GRID..(y + 1) * GRID];
+                    assert!(
+                        row[..span.start].iter().chain(&row[span.end..]).all(|v| *v == 0.0),
+                        "row {y} outside its span"
+                    );
+                }
             }
         }
     }
