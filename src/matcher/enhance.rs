@@ -3,6 +3,7 @@
 //! that do not follow the flow.
 
 use super::ridge_flow::{MAX_PERIOD, MIN_PERIOD, RidgeFlow};
+use super::whole::nearest_index;
 use std::f32::consts::PI;
 use std::sync::OnceLock;
 
@@ -47,9 +48,10 @@ fn bank() -> &'static [[f32; SIDE * SIDE]] {
     })
 }
 
+/// The bank's kernel nearest to a direction in [0, π) and a period of at least `MIN_PERIOD`.
 fn kernel_index(theta: f32, period: f32) -> usize {
-    let o = ((theta / PI * ORIENTATIONS as f32).round() as usize) % ORIENTATIONS;
-    let p = (((period - MIN_PERIOD) / PERIOD_STEP).round().max(0.0) as usize).min(PERIODS - 1);
+    let o = nearest_index(theta / PI * ORIENTATIONS as f32) % ORIENTATIONS;
+    let p = nearest_index(((period - MIN_PERIOD) / PERIOD_STEP).max(0.0)).min(PERIODS - 1);
     o * PERIODS + p
 }
 

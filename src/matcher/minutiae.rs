@@ -202,33 +202,28 @@ fn thin(img: &mut [bool], w: usize, h: usize) {
     let mut remove = Vec::new();
     while changed {
         changed = false;
-        for pass in 0..2 {
+        for removable in &PEELED {
             remove.clear();
             for y in 1..h.saturating_sub(1) {
-                for x in 1..w.saturating_sub(1) {
-                    if !img[y * w + x] {
+                let (above, row, below) =
+                    (&img[(y - 1) * w..y * w], &img[y * w..(y + 1) * w], &img[(y + 1) * w..(y + 2) * w]);
+                for x in 1..w - 1 {
+                    if !row[x] {
                         continue;
                     }
-                    // p2..p9 clockwise from north.
-                    let p = |dx: isize, dy: isize| img[(y as isize + dy) as usize * w + (x as isize + dx) as usize];
-                    let n = [p(0, -1), p(1, -1), p(1, 0), p(1, 1), p(0, 1), p(-1, 1), p(-1, 0), p(-1, -1)];
-                    let b = n.iter().filter(|v| **v).count();
-                    if !(2..=6).contains(&b) {
-                        continue;
-                    }
-                    let a = (0..8).filter(|k| !n[*k] && n[(k + 1) % 8]).count();
-                    if a != 1 {
-                        continue;
-                    }
-                    let (p2, p4, p6, p8) = (n[0], n[2], n[4], n[6]);
-                    // The two sub-iterations' conditions as Zhang and Suen state them.
-                    #[allow(clippy::nonminimal_bool)]
-                    let ok = if pass == 0 {
-                        !(p2 && p4 && p6) && !(p4 && p6 && p8)
-                    } else {
-                        !(p2 && p4 && p8) && !(p2 && p6 && p8)
-                    };
-                    if ok {
+                    // p2..p9 clockwise from north, p2 the lowest bit.
+                    let ring = [
+                        above[x],
+                        above[x + 1],
+                        row[x + 1],
+                        below[x + 1],
+                        below[x],
+                        below[x - 1],
+                        row[x - 1],
+                        above[x - 1],
+                    ];
+                    let code = ring.iter().rev().fold(0usize, |code, on| code << 1 | usize::from(*on));
+                    if removable[code] {
                         remove.push(y * w + x);
                     }
                 }
@@ -239,6 +234,35 @@ fn thin(img: &mut [bool], w: usize, h: usize) {
             changed |= !remove.is_empty();
         }
     }
+}
+
+/// For each sub-pass of [`thin`], whether a ridge pixel goes, by its 8 neighbours (bit k set when
+/// p(k+2) is a ridge pixel: p2 north, then clockwise).
+const PEELED: [[bool; 256]; 2] = [peeled_in(0), peeled_in(1)];
+
+/// Zhang and Suen's conditions for sub-pass `pass`: 2 to 6 ridge neighbours, exactly one
+/// background-to-ridge step around the ring, and the pass's two triples not all ridge.
+const fn peeled_in(pass: usize) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut code = 0;
+    while code < 256 {
+        let ridge_neighbours = (code as u8).count_ones();
+        let mut steps = 0;
+        let mut k = 0;
+        while k < 8 {
+            if code >> k & 1 == 0 && code >> ((k + 1) % 8) & 1 == 1 {
+                steps += 1;
+            }
+            k += 1;
+        }
+        let (p2, p4, p6, p8) = (code & 1 == 1, code >> 2 & 1 == 1, code >> 4 & 1 == 1, code >> 6 & 1 == 1);
+        #[allow(clippy::nonminimal_bool)]
+        let triples_open =
+            if pass == 0 { !(p2 && p4 && p6) && !(p4 && p6 && p8) } else { !(p2 && p4 && p8) && !(p2 && p6 && p8) };
+        table[code] = ridge_neighbours >= 2 && ridge_neighbours <= 6 && steps == 1 && triples_open;
+        code += 1;
+    }
+    table
 }
 
 /// Minutiae are biometric data: wiped before their memory is released.

@@ -15,6 +15,7 @@ mod prepare;
 pub mod ridge_flow;
 mod template;
 pub mod verify;
+mod whole;
 
 use crate::image::GrayImage;
 use fft::Spectrum;

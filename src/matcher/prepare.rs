@@ -1,5 +1,6 @@
 //! From a raw capture to a normalised, masked image on the engine's grid, and the quality verdict.
 
+use super::whole::{TWO_23, whole_below};
 use super::{EngineError, GRID};
 use crate::image::GrayImage;
 use zeroize::Zeroize;
@@ -208,6 +209,9 @@ fn bilinear(image: &[f32], w: usize, x: f32, y: f32) -> f32 {
 
 /// Box sums over a (2r+1)² window, clamped at the borders, through an integral image.
 pub(super) fn box_mean(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
+    if w == 0 || h == 0 {
+        return Vec::new();
+    }
     let mut ii = vec![0f64; (w + 1) * (h + 1)];
     for y in 0..h {
         let mut row = 0f64;
@@ -217,12 +221,26 @@ pub(super) fn box_mean(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
         }
     }
     let mut out = vec![0f32; w * h];
-    for y in 0..h {
+    // Columns whose window lies wholly inside the row: one window size, in vector code.
+    let (inner_from, inner_to) = (r.min(w), w.saturating_sub(r).max(r.min(w)));
+    for (y, out) in out.chunks_exact_mut(w).enumerate() {
         let (y0, y1) = (y.saturating_sub(r), (y + r + 1).min(h));
-        for x in 0..w {
-            let (x0, x1) = (x.saturating_sub(r), (x + r + 1).min(w));
-            let s = ii[y1 * (w + 1) + x1] - ii[y0 * (w + 1) + x1] - ii[y1 * (w + 1) + x0] + ii[y0 * (w + 1) + x0];
-            out[y * w + x] = (s / ((y1 - y0) * (x1 - x0)) as f64) as f32;
+        let (top, bottom) = (&ii[y0 * (w + 1)..][..w + 1], &ii[y1 * (w + 1)..][..w + 1]);
+        let mean = |x0: usize, x1: usize| {
+            let s = bottom[x1] - top[x1] - bottom[x0] + top[x0];
+            (s / ((y1 - y0) * (x1 - x0)) as f64) as f32
+        };
+        for x in (0..inner_from).chain(inner_to..w) {
+            out[x] = mean(x.saturating_sub(r), (x + r + 1).min(w));
+        }
+        if inner_from == inner_to {
+            continue;
+        }
+        let area = ((y1 - y0) * (2 * r + 1)) as f64;
+        let ends = bottom[2 * r + 1..].iter().zip(&top[2 * r + 1..]);
+        let starts = bottom.iter().zip(top);
+        for (o, ((b1, t1), (b0, t0))) in out[inner_from..inner_to].iter_mut().zip(ends.zip(starts)) {
+            *o = ((b1 - t1 - b0 + t0) / area) as f32;
         }
     }
     out
@@ -384,18 +402,6 @@ impl Drop for Turned {
     }
 }
 
-/// 2^23: from it up, floats are whole numbers.
-const TWO_23: f32 = 8_388_608.0;
-
-/// The largest whole number not above `v`, for 0 <= v < 2^23, in arithmetic that vector code has
-/// (x86_64's baseline has no rounding instruction: `floor` and `as` become calls or saturating
-/// conversions, which keep a loop scalar).
-#[inline(always)]
-fn whole_below(v: f32) -> f32 {
-    let nearest = (v + TWO_23) - TWO_23;
-    if nearest > v { nearest - 1.0 } else { nearest }
-}
-
 /// One row of [`Prepared::rotated`]: `out[i]` is the grid's bilinear sample at the source of
 /// column `from + i` of the row `dy` below the centre (0 outside the grid), times its windows.
 ///
@@ -447,6 +453,26 @@ fn hann() -> &'static [f32; GRID] {
 mod tests {
     use super::*;
     use crate::matcher::tests::{ridges, synthetic};
+
+    #[test]
+    fn box_means_are_the_plain_means_of_the_clamped_windows_at_any_size() {
+        for (w, h, r) in [(1, 1, 0), (1, 1, 3), (5, 3, 2), (7, 9, 3), (6, 6, 8), (40, 23, 8), (37, 41, 1)] {
+            let v: Vec<f32> = (0..w * h).map(|i| ((i * 7919) % 255) as f32 / 17.0 - 3.0).collect();
+            let means = box_mean(&v, w, h, r);
+            for y in 0..h {
+                for x in 0..w {
+                    let (ys, xs) = (y.saturating_sub(r)..(y + r + 1).min(h), x.saturating_sub(r)..(x + r + 1).min(w));
+                    let n = ys.len() * xs.len();
+                    let sum: f64 = ys.map(|sy| xs.clone().map(|sx| v[sy * w + sx] as f64).sum::<f64>()).sum();
+                    let expected = (sum / n as f64) as f32;
+                    assert!(
+                        (means[y * w + x] - expected).abs() <= 1e-6 * expected.abs().max(1.0),
+                        "{w}x{h} r{r} at ({x}, {y})"
+                    );
+                }
+            }
+        }
+    }
 
     /// The rotation, sampled at every pixel of the grid: what `rotated` must equal.
     fn rotated_everywhere(p: &Prepared, degrees: f32) -> Vec<f32> {

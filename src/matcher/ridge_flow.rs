@@ -3,6 +3,7 @@
 //! intensity profile across the ridges). Contextual enhancement and the quality verdict use them.
 
 use super::prepare::box_mean;
+use super::whole::nearest_index;
 use std::f32::consts::PI;
 
 /// Radius of the window that orientation is averaged over (about two ridge periods).
@@ -95,7 +96,7 @@ fn ridge_periods(v: &[f32], mask: &[f32], theta: &[f32], w: usize, h: usize) -> 
                         complete = false;
                         break;
                     }
-                    sum += v[y.round() as usize * w + x.round() as usize];
+                    sum += v[nearest_index(y) * w + nearest_index(x)];
                 }
                 profile[k] = sum;
             }
