@@ -56,36 +56,126 @@ fn kernel_index(theta: f32, period: f32) -> usize {
 }
 
 /// The enhanced image: filtered where `mask` > 0, 0 elsewhere. Borders are clamped.
+///
+/// The flow changes slowly, so neighbouring pixels mostly share a kernel: `LANES` of them in a
+/// row with one kernel, away from the borders, are filtered together in vector code. Every pixel
+/// gets the very sums of the one-pixel path, in the same order.
 pub fn enhance(v: &[f32], mask: &[f32], flow: &RidgeFlow) -> Vec<f32> {
+    const OUTSIDE: usize = usize::MAX;
     let (w, h) = (flow.w, flow.h);
+    let r = RADIUS as usize;
     let bank = bank();
     let mut out = vec![0f32; w * h];
+    let mut kernels = vec![OUTSIDE; w];
     for y in 0..h {
-        for x in 0..w {
+        for (x, k) in kernels.iter_mut().enumerate() {
             let i = y * w + x;
-            if mask[i] <= 0.0 {
-                continue;
-            }
-            let k = &bank[kernel_index(flow.theta[i], flow.period_at(x, y))];
-            let mut acc = 0.0;
-            let interior =
-                x as isize >= RADIUS && y as isize >= RADIUS && x + (RADIUS as usize) < w && y + (RADIUS as usize) < h;
-            for ky in 0..SIDE {
-                let sy = y as isize + ky as isize - RADIUS;
-                let row = &k[ky * SIDE..(ky + 1) * SIDE];
-                if interior {
-                    let start = sy as usize * w + x - RADIUS as usize;
-                    acc += row.iter().zip(&v[start..start + SIDE]).map(|(a, b)| a * b).sum::<f32>();
+            *k = if mask[i] > 0.0 { kernel_index(flow.theta[i], flow.period_at(x, y)) } else { OUTSIDE };
+        }
+        let inside = |x: usize| y >= r && y + r < h && x >= r && x + r < w;
+        let mut x = 0;
+        while x < w {
+            let (i, k) = (y * w + x, kernels[x]);
+            if k == OUTSIDE {
+                x += 1;
+            } else if x + LANES <= w
+                && inside(x)
+                && inside(x + LANES - 1)
+                && kernels[x..x + LANES].iter().all(|o| *o == k)
+            {
+                out[i..i + LANES].copy_from_slice(&filter_lanes(v, w, &bank[k], x, y));
+                x += LANES;
+            } else {
+                out[i] = if inside(x) {
+                    filter_inside(v, w, &bank[k], x, y)
                 } else {
-                    let sy = sy.clamp(0, h as isize - 1) as usize;
-                    for (kx, kv) in row.iter().enumerate() {
-                        let sx = (x as isize + kx as isize - RADIUS).clamp(0, w as isize - 1) as usize;
-                        acc += kv * v[sy * w + sx];
-                    }
-                }
+                    filter_clamped(v, w, h, &bank[k], x, y)
+                };
+                x += 1;
             }
-            out[i] = acc;
         }
     }
     out
+}
+
+/// Pixels [`filter_lanes`] filters at a time.
+const LANES: usize = 8;
+
+/// The kernel `k` applied at (x, y), at least `RADIUS` from every border: each kernel row's
+/// products summed in order, the rows' sums added in order.
+fn filter_inside(v: &[f32], w: usize, k: &[f32; SIDE * SIDE], x: usize, y: usize) -> f32 {
+    let mut acc = 0.0;
+    for (ky, row) in k.chunks_exact(SIDE).enumerate() {
+        let start = (y + ky - RADIUS as usize) * w + x - RADIUS as usize;
+        acc += row.iter().zip(&v[start..start + SIDE]).map(|(a, b)| a * b).sum::<f32>();
+    }
+    acc
+}
+
+/// [`filter_inside`] at `LANES` pixels from (x, y) on, each lane's sums in the same order.
+fn filter_lanes(v: &[f32], w: usize, k: &[f32; SIDE * SIDE], x: usize, y: usize) -> [f32; LANES] {
+    let mut acc = [0f32; LANES];
+    for (ky, kernel_row) in k.chunks_exact(SIDE).enumerate() {
+        let start = (y + ky - RADIUS as usize) * w + x - RADIUS as usize;
+        let source = &v[start..start + LANES + SIDE - 1];
+        // An empty float sum is -0.0: each lane starts where `sum` does.
+        let mut row = [-0.0f32; LANES];
+        for (kx, kv) in kernel_row.iter().enumerate() {
+            for (r, s) in row.iter_mut().zip(&source[kx..kx + LANES]) {
+                *r += kv * s;
+            }
+        }
+        for (a, r) in acc.iter_mut().zip(row) {
+            *a += r;
+        }
+    }
+    acc
+}
+
+/// The kernel `k` applied at (x, y) near a border, which is clamped: the products added one by one.
+fn filter_clamped(v: &[f32], w: usize, h: usize, k: &[f32; SIDE * SIDE], x: usize, y: usize) -> f32 {
+    let mut acc = 0.0;
+    for (ky, row) in k.chunks_exact(SIDE).enumerate() {
+        let sy = (y as isize + ky as isize - RADIUS).clamp(0, h as isize - 1) as usize;
+        for (kx, kv) in row.iter().enumerate() {
+            let sx = (x as isize + kx as isize - RADIUS).clamp(0, w as isize - 1) as usize;
+            acc += kv * v[sy * w + sx];
+        }
+    }
+    acc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matcher::prepare::normalise;
+    use crate::matcher::ridge_flow;
+    use crate::matcher::tests::synthetic;
+
+    #[test]
+    fn pixels_filtered_together_equal_pixels_filtered_one_by_one() {
+        let r = RADIUS as usize;
+        for finger in [3, 11, 40] {
+            let n = normalise(&synthetic(finger, 0, |_| {})).unwrap();
+            let flow = ridge_flow::estimate(&n.pixels, &n.mask, n.w, n.h);
+            let enhanced = enhance(&n.pixels, &n.mask, &flow);
+            let bank = bank();
+            for y in 0..n.h {
+                for x in 0..n.w {
+                    let i = y * n.w + x;
+                    let expected = if n.mask[i] <= 0.0 {
+                        0.0
+                    } else {
+                        let k = &bank[kernel_index(flow.theta[i], flow.period_at(x, y))];
+                        if y >= r && y + r < n.h && x >= r && x + r < n.w {
+                            filter_inside(&n.pixels, n.w, k, x, y)
+                        } else {
+                            filter_clamped(&n.pixels, n.w, n.h, k, x, y)
+                        }
+                    };
+                    assert_eq!(enhanced[i], expected, "finger {finger} at ({x}, {y})");
+                }
+            }
+        }
+    }
 }
