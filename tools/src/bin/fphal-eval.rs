@@ -65,6 +65,10 @@ enum Command {
         fingers: usize,
         #[arg(long, default_value_t = 8)]
         views: usize,
+        /// Also time the ridge analysis, the first stage of extraction, on its own (one more
+        /// analysis per probe, which instruction counts should leave out).
+        #[arg(long)]
+        stages: bool,
         /// Images: the first fingers×views build the templates, the rest are probes.
         #[arg(required = true)]
         images: Vec<PathBuf>,
@@ -79,7 +83,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Enroll { dpi, out, images } => enroll(dpi, &out, &images),
         Command::Score { dpi, pairs, threads } => score(dpi, &pairs, threads),
-        Command::Time { dpi, fingers, views, images } => time(dpi, fingers, views, &images),
+        Command::Time { dpi, fingers, views, stages, images } => time(dpi, fingers, views, stages, &images),
         Command::Describe { dpi, images } => describe(dpi, &images),
     }
 }
@@ -205,7 +209,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-fn time(dpi: u32, fingers: usize, views: usize, images: &[PathBuf]) -> Result<()> {
+fn time(dpi: u32, fingers: usize, views: usize, stages: bool, images: &[PathBuf]) -> Result<()> {
     let enrolled = fingers * views;
     if images.len() <= enrolled {
         bail!("need more than {enrolled} images ({fingers} fingers x {views} views, then probes)");
@@ -220,7 +224,7 @@ fn time(dpi: u32, fingers: usize, views: usize, images: &[PathBuf]) -> Result<()
     for c in &captures[enrolled..] {
         // The ridge analysis alone (the first stage of extraction), timed on its own run.
         let t0 = std::time::Instant::now();
-        if matcher::analyse(c).is_ok() {
+        if stages && matcher::analyse(c).is_ok() {
             analyse_ms.push(t0.elapsed().as_secs_f64() * 1e3);
         }
         let t0 = std::time::Instant::now();
@@ -250,10 +254,12 @@ fn time(dpi: u32, fingers: usize, views: usize, images: &[PathBuf]) -> Result<()
         percentile(&extract_ms, 0.5),
         percentile(&extract_ms, 0.9)
     );
-    println!(
-        "  of which ridge analysis (normalisation, ridge flow, enhancement, minutiae): median {:.2} ms",
-        percentile(&analyse_ms, 0.5)
-    );
+    if !analyse_ms.is_empty() {
+        println!(
+            "  of which ridge analysis (normalisation, ridge flow, enhancement, minutiae): median {:.2} ms",
+            percentile(&analyse_ms, 0.5)
+        );
+    }
     println!(
         "identification against {fingers} fingers x {views} views (extraction included): median {:.2} ms, p90 {:.2} ms",
         percentile(&identify_ms, 0.5),
