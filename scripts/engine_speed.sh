@@ -49,7 +49,9 @@ write("14.20", enrol(5) + probes[:20])
 write("20", enrol(8)[:100] + probes[:40])
 EOF
 echo "== 5 fingers x 14 views, one core (taskset -c 0)"
-taskset -c 0 "$eval_bin" time --dpi 500 --fingers 5 --views 14 --stages $(cat "$lists/14")
+taskset -c 0 "$eval_bin" time --dpi 500 --fingers 5 --views 14 $(cat "$lists/14")
+echo "== the ridge analysis's share of extraction (its own run: one more analysis per probe)"
+taskset -c 0 "$eval_bin" time --dpi 500 --fingers 5 --views 14 --stages $(cat "$lists/14") | grep "ridge analysis"
 echo "== 5 fingers x 20 views"
 "$eval_bin" time --dpi 500 --fingers 5 --views 20 $(cat "$lists/20") | grep -E "identification|peak resident"
 if [ "$instructions" = 1 ] && command -v valgrind >/dev/null; then

@@ -48,7 +48,8 @@ fn bank() -> &'static [[f32; SIDE * SIDE]] {
     })
 }
 
-/// The bank's kernel nearest to a direction in [0, π) and a period of at least `MIN_PERIOD`.
+/// The bank's kernel nearest to a direction in [0, π] (π is 0 again) and a period (clamped to
+/// the bank's range).
 fn kernel_index(theta: f32, period: f32) -> usize {
     let o = nearest_index(theta / PI * ORIENTATIONS as f32) % ORIENTATIONS;
     let p = nearest_index(((period - MIN_PERIOD) / PERIOD_STEP).max(0.0)).min(PERIODS - 1);
@@ -160,6 +161,16 @@ mod tests {
             let flow = ridge_flow::estimate(&n.pixels, &n.mask, n.w, n.h);
             let enhanced = enhance(&n.pixels, &n.mask, &flow);
             let bank = bank();
+            // Some runs of 8 pixels share a kernel away from the borders: the vector path is taken.
+            let kernels: Vec<usize> =
+                (0..n.w * n.h).map(|i| kernel_index(flow.theta[i], flow.period_at(i % n.w, i / n.w))).collect();
+            let shared = (r..n.h - r)
+                .flat_map(|y| (r..n.w - r - LANES).map(move |x| y * n.w + x))
+                .filter(|i| {
+                    n.mask[*i] > 0.0 && (1..LANES).all(|l| kernels[i + l] == kernels[*i] && n.mask[i + l] > 0.0)
+                })
+                .count();
+            assert!(shared > 100, "finger {finger}: {shared} runs of 8 share a kernel");
             for y in 0..n.h {
                 for x in 0..n.w {
                     let i = y * n.w + x;

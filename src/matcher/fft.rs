@@ -49,6 +49,10 @@ struct Surface {
     cells: Vec<Complex32>,
     /// The band compared against, tapered, when the surface folds.
     tapered: Vec<Complex32>,
+    /// Of a folded surface: a column of cells, and the sum of it and the next, each with its first
+    /// cell again at the end (see [`highest_between`]).
+    column: Vec<Complex32>,
+    across: Vec<Complex32>,
 }
 
 impl Surface {
@@ -82,6 +86,8 @@ impl Surface {
             rows: vec![Complex32::default(); BAND_SIDE.min(side) * side],
             cells: vec![Complex32::default(); side * side],
             tapered: vec![Complex32::default(); if folds { BAND_LEN } else { 0 }],
+            column: vec![Complex32::default(); if folds { side + 1 } else { 0 }],
+            across: vec![Complex32::default(); if folds { side + 1 } else { 0 }],
         }
     }
 
@@ -157,7 +163,7 @@ fn bin(k: isize, n: usize) -> usize {
 /// part, the second as the imaginary part) and are told apart by the symmetry of real spectra;
 /// rows that are all zero (outside the turned print) are skipped. Then the band's columns.
 pub fn phase_band(turned: &Turned) -> Spectrum {
-    let img = &turned.pixels[..];
+    let img = turned.pixels();
     debug_assert_eq!(img.len(), GRID * GRID);
     PLANS.with(|plans| {
         let plans = &mut *plans.borrow_mut();
@@ -223,8 +229,8 @@ pub fn correlation_peaks(probes: &[&Spectrum], b: &Spectrum) -> Vec<(f32, usize,
     })
 }
 
-/// The heights of [`correlation_peaks`] on a coarse surface: the band within `COARSE_BAND` bins,
-/// tapered, on a `COARSE_SURFACE`² surface (cells of 4 pixels), about a quarter of the work. For
+/// The heights of [`correlation_peaks`] on a coarse surface: the band tapered and folded onto a
+/// `COARSE_SURFACE`² surface (cells of 4 pixels), about a quarter of the work. For
 /// ranking rotations before the full correlation, not as a score.
 pub fn coarse_peaks(probes: &[&Spectrum], b: &Spectrum) -> Vec<f32> {
     PLANS.with(|plans| {
@@ -397,18 +403,15 @@ fn highest(surface: &Surface) -> ((f32, usize, usize), (f32, usize, usize)) {
 
 /// For a folded surface: the height of the highest peak, real and imaginary parts, over the
 /// surface's weight, wherever between cells the peak lies. Its cells are 4 pixels apart, and a
-/// peak halfway between two of them shows in each at about a third of its height; so each
+/// peak halfway between two of them shows in each at only a share of its height; so each
 /// cell, each pair of neighbouring cells and each square of four is read as a peak, a pair or a
 /// square over the peak's own height at what a peak halfway between them gives (see
 /// [`Surface::half_cell`]), and the highest of those is the estimate (within about 10% of the
 /// peak's height wherever it lies).
-fn highest_between(surface: &Surface) -> ((f32, usize, usize), (f32, usize, usize)) {
-    let (side, cells) = (surface.side, &surface.cells);
+fn highest_between(surface: &mut Surface) -> ((f32, usize, usize), (f32, usize, usize)) {
+    let Surface { side, ref cells, ref mut column, ref mut across, .. } = *surface;
     // Highest cell, vertical pair, horizontal pair, square; real and imaginary.
     let (mut re, mut im) = ([f32::MIN; 4], [f32::MIN; 4]);
-    // A column and the sum of it and the next, each with its first cell again at the end (the
-    // surface wraps around).
-    let (mut column, mut across) = (vec![Complex32::default(); side + 1], vec![Complex32::default(); side + 1]);
     for x in 0..side {
         let next = (x + 1) % side;
         let (this, next) = (&cells[x * side..(x + 1) * side], &cells[next * side..(next + 1) * side]);
@@ -418,10 +421,10 @@ fn highest_between(surface: &Surface) -> ((f32, usize, usize), (f32, usize, usiz
         }
         (column[side], across[side]) = (column[0], across[0]);
         let found = [
-            lane_maxima(&column, false),
-            lane_maxima(&column, true),
-            lane_maxima(&across, false),
-            lane_maxima(&across, true),
+            lane_maxima(column, false),
+            lane_maxima(column, true),
+            lane_maxima(across, false),
+            lane_maxima(across, true),
         ];
         for (k, (r, i)) in found.into_iter().enumerate() {
             (re[k], im[k]) = (re[k].max(r), im[k].max(i));
@@ -462,6 +465,8 @@ pub fn wipe_scratch() {
             wipe(&mut surface.rows);
             wipe(&mut surface.cells);
             wipe(&mut surface.tapered);
+            wipe(&mut surface.column);
+            wipe(&mut surface.across);
         }
         wipe(&mut plans.scratch);
     });

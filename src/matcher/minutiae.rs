@@ -207,7 +207,7 @@ fn thin(img: &mut [bool], w: usize, h: usize) {
             for y in 1..h.saturating_sub(1) {
                 let (above, row, below) =
                     (&img[(y - 1) * w..y * w], &img[y * w..(y + 1) * w], &img[(y + 1) * w..(y + 2) * w]);
-                for x in 1..w - 1 {
+                for x in 1..w.saturating_sub(1) {
                     if !row[x] {
                         continue;
                     }
@@ -273,5 +273,32 @@ pub fn wipe(minutiae: &mut [Minutia]) {
         m.y.zeroize();
         m.direction.zeroize();
         m.quality.zeroize();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_thinning_table_holds_zhang_and_suens_conditions_for_every_neighbourhood() {
+        for (code, (first_pass, second_pass)) in PEELED[0].iter().zip(&PEELED[1]).enumerate() {
+            // p2..p9 clockwise from north.
+            let n: Vec<bool> = (0..8).map(|k| code >> k & 1 == 1).collect();
+            let b = n.iter().filter(|v| **v).count();
+            let a = (0..8).filter(|k| !n[*k] && n[(k + 1) % 8]).count();
+            let (p2, p4, p6, p8) = (n[0], n[2], n[4], n[6]);
+            let first = (2..=6).contains(&b) && a == 1 && !(p2 && p4 && p6) && !(p4 && p6 && p8);
+            let second = (2..=6).contains(&b) && a == 1 && !(p2 && p4 && p8) && !(p2 && p6 && p8);
+            assert_eq!((*first_pass, *second_pass), (first, second), "neighbourhood {code:08b}");
+        }
+    }
+
+    #[test]
+    fn thinning_an_empty_or_thin_image_does_not_fail() {
+        for (w, h) in [(0, 0), (0, 5), (5, 0), (1, 7), (7, 1), (2, 2)] {
+            let mut img = vec![true; w * h];
+            thin(&mut img, w, h);
+        }
     }
 }

@@ -39,9 +39,13 @@ const DISC: f32 = 50.0;
 const SURFACE: usize = 128;
 /// Probe rotations tried, in degrees.
 const ANGLES: [f32; 7] = [-18.0, -12.0, -6.0, 0.0, 6.0, 12.0, 18.0];
-/// Of those, how many the full correlation compares, the best by a coarse correlation first
-/// (which picks the best rotation's in about 95 of 100 comparisons of a finger with itself).
-const FINE_ROTATIONS: usize = 2;
+/// Of those, how many the full correlation compares, the best by a coarse correlation first.
+/// The coarse surface's taper favours low frequencies, which turn less, so neighbouring rotations
+/// can rank within a few hundredths of each other on it and out of their true order: the best two
+/// missed the best rotation of a clean synthetic print (test
+/// `the_rotations_correlated_in_full_hold_the_best_one_when_the_coarse_heights_are_close`). Four
+/// cost the same two packed transforms as three.
+const FINE_ROTATIONS: usize = 4;
 /// Beyond them, a probe is turned where its minutiae say it lies, to this step (degrees).
 const TURN_STEP: f32 = 6.0;
 /// ... when they agree there at least this much ([`verify::Agreement::ratio`]): below it the

@@ -354,6 +354,8 @@ impl Prepared {
         // it must lie in the box grown by one pixel (a bilinear sample reaches one pixel over).
         let (lo_x, hi_x) = (min.0 as f32 - 1.0, max.0 as f32);
         let (lo_y, hi_y) = (min.1 as f32 - 1.0, max.1 as f32);
+        // Each row's four print samples per pixel, reused row to row and wiped at the end.
+        let mut corners = vec![[0f32; 4]; GRID];
         for y in 0..GRID {
             let dy = y as f32 - mid;
             let (mut from, mut to) = (0f32, GRID as f32);
@@ -373,8 +375,9 @@ impl Prepared {
             let from = from.min(to);
             spans[y] = from..to;
             let row = &mut out[y * GRID + from..y * GRID + to];
-            turn_row(&self.pixels, (s, c), (from, dy), &hann[from..to], hann[y], row);
+            turn_row(&self.pixels, (s, c), (from, dy), (&hann[from..to], hann[y]), &mut corners, row);
         }
+        corners.zeroize();
         Turned { pixels: out, spans }
     }
 }
@@ -382,11 +385,16 @@ impl Prepared {
 /// A laid-out print turned by [`Prepared::rotated`]: `GRID`² pixels, row-major, and in each row the
 /// span of columns outside which it is 0. Wiped when dropped, like the print.
 pub struct Turned {
-    pub pixels: Vec<f32>,
-    pub spans: Vec<std::ops::Range<usize>>,
+    pixels: Vec<f32>,
+    spans: Vec<std::ops::Range<usize>>,
 }
 
 impl Turned {
+    /// All `GRID`² pixels, row-major.
+    pub fn pixels(&self) -> &[f32] {
+        &self.pixels
+    }
+
     /// Row `y`'s span of columns, outside which it is 0.
     pub fn span(&self, y: usize) -> &[f32] {
         &self.pixels[y * GRID..][self.spans[y].clone()]
@@ -408,7 +416,14 @@ impl Drop for Turned {
 /// In three passes, so that the first and the last run in vector code: where each sample lies and
 /// its weights; the four neighbours of each (loads from scattered places, which vectors cannot
 /// do without gathers); their blend. Each value is the same expression as [`sample`]'s.
-fn turn_row(pixels: &[f32], (s, c): (f32, f32), (from, dy): (usize, f32), window: &[f32], hy: f32, out: &mut [f32]) {
+fn turn_row(
+    pixels: &[f32],
+    (s, c): (f32, f32),
+    (from, dy): (usize, f32),
+    (window, hy): (&[f32], f32),
+    corners: &mut [[f32; 4]],
+    out: &mut [f32],
+) {
     const EDGE: f32 = (GRID - 1) as f32;
     let mid = EDGE / 2.0;
     let n = out.len();
@@ -426,7 +441,6 @@ fn turn_row(pixels: &[f32], (s, c): (f32, f32), (from, dy): (usize, f32), window
         *at = if inside { index } else { u32::MAX };
         (*fx, *fy) = (sx - x0, sy - y0);
     }
-    let mut corners = [[0f32; 4]; GRID];
     for (corner, at) in corners[..n].iter_mut().zip(&at[..n]) {
         if *at != u32::MAX {
             let k = *at as usize;
@@ -455,23 +469,38 @@ mod tests {
     use crate::matcher::tests::{ridges, synthetic};
 
     #[test]
-    fn box_means_are_the_plain_means_of_the_clamped_windows_at_any_size() {
+    fn box_means_are_the_means_of_the_clamped_windows_at_any_size() {
         for (w, h, r) in [(1, 1, 0), (1, 1, 3), (5, 3, 2), (7, 9, 3), (6, 6, 8), (40, 23, 8), (37, 41, 1)] {
             let v: Vec<f32> = (0..w * h).map(|i| ((i * 7919) % 255) as f32 / 17.0 - 3.0).collect();
             let means = box_mean(&v, w, h, r);
+            // Every window's sum through the integral image, as one expression per pixel.
+            let mut ii = vec![0f64; (w + 1) * (h + 1)];
+            for y in 0..h {
+                let mut row = 0f64;
+                for x in 0..w {
+                    row += v[y * w + x] as f64;
+                    ii[(y + 1) * (w + 1) + x + 1] = ii[y * (w + 1) + x + 1] + row;
+                }
+            }
             for y in 0..h {
                 for x in 0..w {
-                    let (ys, xs) = (y.saturating_sub(r)..(y + r + 1).min(h), x.saturating_sub(r)..(x + r + 1).min(w));
-                    let n = ys.len() * xs.len();
-                    let sum: f64 = ys.map(|sy| xs.clone().map(|sx| v[sy * w + sx] as f64).sum::<f64>()).sum();
-                    let expected = (sum / n as f64) as f32;
-                    assert!(
-                        (means[y * w + x] - expected).abs() <= 1e-6 * expected.abs().max(1.0),
+                    let (y0, y1, x0, x1) =
+                        (y.saturating_sub(r), (y + r + 1).min(h), x.saturating_sub(r), (x + r + 1).min(w));
+                    let at = |y: usize, x: usize| ii[y * (w + 1) + x];
+                    let s = at(y1, x1) - at(y0, x1) - at(y1, x0) + at(y0, x0);
+                    assert_eq!(
+                        means[y * w + x],
+                        (s / ((y1 - y0) * (x1 - x0)) as f64) as f32,
                         "{w}x{h} r{r} at ({x}, {y})"
                     );
+                    // And that is the plain mean.
+                    let n = (y1 - y0) * (x1 - x0);
+                    let plain: f64 = (y0..y1).map(|sy| (x0..x1).map(|sx| v[sy * w + sx] as f64).sum::<f64>()).sum();
+                    assert!((means[y * w + x] as f64 - plain / n as f64).abs() < 1e-5);
                 }
             }
         }
+        assert!(box_mean(&[], 0, 5, 2).is_empty() && box_mean(&[], 5, 0, 2).is_empty());
     }
 
     /// The rotation, sampled at every pixel of the grid: what `rotated` must equal.

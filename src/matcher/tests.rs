@@ -425,3 +425,22 @@ fn the_coarse_correlation_leads_to_the_pose_the_full_search_finds() {
         assert!(itself > 0.95, "seed {seed}: a capture against itself peaks at {itself} on the coarse surface");
     }
 }
+
+/// A loop finger of clean, wide ridges (the C tests' pattern): its coarse heights at -6°, 0° and 6°
+/// lie within a few hundredths of each other, and the best two by them missed the 0° the full
+/// search finds, which turned a match into a rejection.
+#[test]
+fn the_rotations_correlated_in_full_hold_the_best_one_when_the_coarse_heights_are_close() {
+    let views: Vec<_> = (0..3)
+        .map(|i| extract(&ridges(1, 160, 160, i as f32 * 16.0 - 16.0, -14.0, (i % 2) as f32 * 4.0)).unwrap())
+        .collect();
+    let template = Template::from_views(views);
+    let probe = extract(&ridges(1, 160, 160, 5.0, -4.0, 3.0)).unwrap();
+    let rotations: Vec<&fft::Spectrum> = probe.rotations.iter().collect();
+    for (v, view) in template.views.iter().enumerate() {
+        let full = fft::correlation_peaks(&rotations, &view.band).iter().map(|p| p.0).fold(f32::MIN, f32::max);
+        let chosen = super::best_rotation(&probe.rotations, probe.centre, &view.band, view.centre);
+        assert_eq!(chosen.score, full, "view {v}");
+    }
+    assert!(score(&probe, &template) >= DEFAULT_THRESHOLD);
+}

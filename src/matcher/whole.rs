@@ -12,10 +12,12 @@ pub fn whole_below(v: f32) -> f32 {
     if nearest > v { nearest - 1.0 } else { nearest }
 }
 
-/// `v.round() as usize` for 0 <= v < 2^23 (halves away from zero); 0 for NaN.
+/// `v.round() as usize` for v < 2^23 (halves away from zero); 0 for NaN and anything below 0.
 #[inline(always)]
 pub fn nearest_index(v: f32) -> usize {
-    debug_assert!(v.is_nan() || (0.0..TWO_23).contains(&v), "{v} outside [0, 2^23)");
+    debug_assert!(v.is_nan() || v < TWO_23, "{v} not below 2^23");
+    // `max` takes 0 over NaN too.
+    let v = v.max(0.0);
     let below = whole_below(v);
     // Exact: `below` is `v` without its fraction.
     let fraction = v - below;
@@ -28,22 +30,25 @@ mod tests {
 
     #[test]
     fn they_agree_with_the_library_rounding_on_every_kind_of_value() {
-        let mut values =
-            vec![0.0, 0.49999997, 0.5, 0.50000006, 1.0, 1.5, 2.5, 8_388_607.5, 8_388_607.0, f32::MIN_POSITIVE];
-        // Every float between 0 and 64 at a spread of magnitudes, halves and their neighbours included.
+        // A positive float and the floats just above and just below it.
+        let around = |v: f32| [v, f32::from_bits(v.to_bits() + 1), f32::from_bits(v.to_bits() - 1)];
+        let mut values = vec![0.0, 1.0, 8_388_607.5, 8_388_607.0, f32::MIN_POSITIVE];
+        // About 25,000 values from 0.000001 to 64, then every half up to 199.5, each with its
+        // two neighbours.
         let mut v = 1e-6f32;
         while v < 64.0 {
-            values.extend([v, v.next_up(), v.next_down()]);
+            values.extend(around(v));
             v = v * 1.000_731 + 0.000_37;
         }
         for k in 0..200 {
-            let half = k as f32 + 0.5;
-            values.extend([half, half.next_up(), half.next_down()]);
+            values.extend(around(k as f32 + 0.5));
         }
         for v in values {
             assert_eq!(whole_below(v), v.floor(), "floor of {v}");
             assert_eq!(nearest_index(v), v.round() as usize, "round of {v}");
         }
-        assert_eq!(nearest_index(f32::NAN), 0);
+        for v in [f32::NAN, -0.0, -0.2, -0.5, -0.7, -3.0, f32::NEG_INFINITY] {
+            assert_eq!(nearest_index(v), 0, "{v}");
+        }
     }
 }
