@@ -440,7 +440,8 @@ fn the_rotations_correlated_in_full_hold_the_best_one_when_the_coarse_heights_ar
     for (v, view) in template.views.iter().enumerate() {
         let full = fft::correlation_peaks(&rotations, &view.band).iter().map(|p| p.0).fold(f32::MIN, f32::max);
         let chosen = super::best_rotation(&probe.rotations, probe.centre, &view.band, view.centre);
-        assert_eq!(chosen.score, full, "view {v}");
+        // Within the rounding that a rotation's partner in a packed transform brings.
+        assert!((chosen.score - full).abs() < 1e-5, "view {v}: {} against {full}", chosen.score);
     }
     assert!(score(&probe, &template) >= DEFAULT_THRESHOLD);
 }
