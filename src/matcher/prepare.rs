@@ -212,14 +212,7 @@ pub(super) fn box_mean(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
     if w == 0 || h == 0 {
         return Vec::new();
     }
-    let mut ii = vec![0f64; (w + 1) * (h + 1)];
-    for y in 0..h {
-        let mut row = 0f64;
-        for x in 0..w {
-            row += v[y * w + x] as f64;
-            ii[(y + 1) * (w + 1) + x + 1] = ii[y * (w + 1) + x + 1] + row;
-        }
-    }
+    let ii = integral_image(v, w, h);
     let mut out = vec![0f32; w * h];
     // Columns whose window lies wholly inside the row: one window size, in vector code.
     let (inner_from, inner_to) = (r.min(w), w.saturating_sub(r).max(r.min(w)));
@@ -244,6 +237,20 @@ pub(super) fn box_mean(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
         }
     }
     out
+}
+
+/// The sums of `v` above and left of each corner: `(w + 1)` × `(h + 1)`, row-major, 0 along the top
+/// and left edges.
+fn integral_image(v: &[f32], w: usize, h: usize) -> Vec<f64> {
+    let mut ii = vec![0f64; (w + 1) * (h + 1)];
+    for y in 0..h {
+        let mut row = 0f64;
+        for x in 0..w {
+            row += v[y * w + x] as f64;
+            ii[(y + 1) * (w + 1) + x + 1] = ii[y * (w + 1) + x + 1] + row;
+        }
+    }
+    ii
 }
 
 /// A capture at 500 dpi with local brightness and contrast removed, and its foreground mask.
@@ -474,14 +481,7 @@ mod tests {
             let v: Vec<f32> = (0..w * h).map(|i| ((i * 7919) % 255) as f32 / 17.0 - 3.0).collect();
             let means = box_mean(&v, w, h, r);
             // Every window's sum through the integral image, as one expression per pixel.
-            let mut ii = vec![0f64; (w + 1) * (h + 1)];
-            for y in 0..h {
-                let mut row = 0f64;
-                for x in 0..w {
-                    row += v[y * w + x] as f64;
-                    ii[(y + 1) * (w + 1) + x + 1] = ii[y * (w + 1) + x + 1] + row;
-                }
-            }
+            let ii = integral_image(&v, w, h);
             for y in 0..h {
                 for x in 0..w {
                     let (y0, y1, x0, x1) =
