@@ -3,7 +3,9 @@
 # protocol (../shared/tools/operating_protocol.py, through scripts/operating_point.py, which adds 180°)
 # on the FVC sets of ../shared/data, for fphal and, side by side, NIST NBIS when
 # ../shared/tools/nbis-eval is present. Outsiders: every unturned probe against the other sets'
-# templates (different fingers on other sensors), unless an impostor folder is given.
+# templates (different fingers on other sensors), unless an impostor folder is given. Then every
+# impostor comparison the crops allow (scripts/real_impostors.py: every probe at every turn and every
+# enrollment crop against every other finger's template, about 84,000 per size).
 #
 #   scripts/operating.sh [--sizes 160,192] [--no-nbis] [--work DIR] [--impostors DIR]
 #
@@ -38,5 +40,10 @@ for e in "${engines[@]}"; do
     echo "== $name"
     start=$(date +%s)
     python3 scripts/operating_point.py "$bin" "$data" "$impostors" "$work/$name" --sizes "$sizes"
+    # The protocol's outsiders are the unturned probes; the threshold's evidence is every impostor
+    # comparison the crops allow (every turn, enrollment crops too).
+    for size in ${sizes//,/ }; do
+        python3 scripts/real_impostors.py "$bin" "$work/$name/S$size"
+    done
     echo "($name: $(( $(date +%s) - start )) s)"
 done

@@ -208,16 +208,16 @@ pub struct LockoutConfig {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct MatcherConfig {
-    /// Score at or above which a capture matches a finger, `matcher::MIN_THRESHOLD` (0.20) to 1.
-    /// Default: the engine's operating point (`matcher::DEFAULT_THRESHOLD`, 0.2215, derived on
-    /// 150,000 synthetic impostor attempts).
+    /// Score at or above which a capture matches a finger, `matcher::MIN_THRESHOLD` (0.16) to 1.
+    /// Default: the engine's operating point (`matcher::DEFAULT_THRESHOLD`, 0.17, derived on
+    /// synthetic impostor attempts and checked on real ones).
     pub threshold: f32,
     /// Allows a threshold below `matcher::MIN_THRESHOLD` (never below 0), for a device maker who
     /// measured its own sensor's impostors. Logged as INSECURE at every open. Default false.
     pub insecure_low_threshold: bool,
     /// A match scoring at least this adds its capture to the finger's template when the capture
     /// shows skin no view of it shows (template update). From `threshold` to 1. Default 0.30, above
-    /// every impostor measured (synthetic comparisons at most 0.243, real ones at most 0.159).
+    /// every impostor measured (synthetic comparisons at most 0.173, real ones at most 0.168).
     pub update_score: f32,
     /// Views a template may grow to by updates; at or below `enroll.samples` no update happens.
     /// Default 20.

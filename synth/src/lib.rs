@@ -19,6 +19,24 @@ use std::sync::OnceLock;
 pub const MASTER_W: usize = 320;
 pub const MASTER_H: usize = 400;
 const GROWTH_ITERATIONS: usize = 12;
+/// One growth seed per this many canvas pixels: sparser seeds meet in fewer places, and each
+/// meeting leaves ridge endings, so this keeps the minutiae per crop near real prints'.
+const PIXELS_PER_SEED: usize = 1500;
+
+/// How fingers differ from one another beyond their pattern class. Real ridges are not evenly
+/// spaced and do not follow the class's textbook flow: without these, two synthetic fingers of a
+/// class line up over much of a crop and impostors score far above real ones (BENCHMARKS,
+/// "Synthetic fingers against the real crops").
+///
+/// Mean ridge period of a finger, 500-dpi pixels (real crops: 7.7–9.7 px from p10 to p90).
+const PERIOD_RANGE: std::ops::Range<f32> = 7.2..10.0;
+/// Local change of the ridge period: up to this share of the mean, over about this wavelength.
+const PERIOD_VARIATION: f32 = 0.2;
+const PERIOD_WAVELENGTH: f32 = 80.0;
+/// Departure of the ridge flow from the pattern class's model: up to this many radians (each
+/// finger draws half to all of it), over about this wavelength.
+const FLOW_WANDER: f32 = 0.45;
+const FLOW_WANDER_WAVELENGTH: f32 = 100.0;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pattern {
@@ -100,6 +118,9 @@ struct Flow {
     cores: Vec<(f32, f32)>,
     deltas: Vec<(f32, f32)>,
     arch_bend: f32,
+    /// This finger's own departure from the class's flow, in radians.
+    wander: SmoothNoise,
+    wander_amplitude: f32,
 }
 
 impl Flow {
@@ -119,10 +140,18 @@ impl Flow {
                 vec![(cx - 100.0 + j(rng), cy + 105.0 + j(rng)), (cx + 100.0 + j(rng), cy + 105.0 + j(rng))],
             ),
         };
-        Flow { cores, deltas, arch_bend: rng.random_range(25.0..60.0) }
+        let arch_bend = rng.random_range(25.0..60.0);
+        let wander = SmoothNoise::new(rng, 4, FLOW_WANDER_WAVELENGTH);
+        let wander_amplitude = FLOW_WANDER * rng.random_range(0.5..1.0f32);
+        Flow { cores, deltas, arch_bend, wander, wander_amplitude }
     }
 
     fn theta(&self, x: f32, y: f32) -> f32 {
+        self.model_theta(x, y) + self.wander_amplitude * self.wander.at(x, y)
+    }
+
+    /// The pattern class's flow (zero-pole model, or the bent flow of an arch).
+    fn model_theta(&self, x: f32, y: f32) -> f32 {
         if self.cores.is_empty() {
             // Ridges across the finger, bowed up in the middle and flatter towards the crease.
             let (cx, sigma) = (MASTER_W as f32 / 2.0, MASTER_W as f32 * 0.3);
@@ -182,21 +211,21 @@ impl Master {
         let pattern = Pattern::of_finger(id);
         let mut rng = ChaCha8Rng::seed_from_u64(id.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x6d61_7374_6572);
         let flow = Flow::new(pattern, &mut rng);
-        let period = rng.random_range(8.0..10.5f32);
-        let period_wave = SmoothNoise::new(&mut rng, 4, 260.0);
+        let period = rng.random_range(PERIOD_RANGE);
+        let period_wave = SmoothNoise::new(&mut rng, 4, PERIOD_WAVELENGTH);
         let (w, h) = (MASTER_W, MASTER_H);
         let bank = bank();
         let kernel: Vec<u16> = (0..w * h)
             .map(|i| {
                 let (x, y) = ((i % w) as f32, (i / w) as f32);
                 let o = ((flow.theta(x, y).rem_euclid(PI) / PI * ORIENTATIONS as f32).round() as usize) % ORIENTATIONS;
-                let t = period * (1.0 + 0.07 * period_wave.at(x, y));
+                let t = period * (1.0 + PERIOD_VARIATION * period_wave.at(x, y));
                 let p = (((t - MIN_PERIOD) / PERIOD_STEP).round().max(0.0) as usize).min(PERIODS - 1);
                 (o * PERIODS + p) as u16
             })
             .collect();
         let mut img = vec![0f32; w * h];
-        for _ in 0..(w * h / 300) {
+        for _ in 0..(w * h / PIXELS_PER_SEED) {
             let i = rng.random_range(0..w * h);
             img[i] = if rng.random::<bool>() { 1.0 } else { -1.0 };
         }
@@ -299,6 +328,18 @@ impl Touch {
     /// within ±size/4 of the finger's centre, ±15° rotation, moderate pressure, dryness, noise and
     /// distortion, all drawn from the (finger, impression) seed.
     pub fn nth(finger: u64, impression: u32, size: u32, dpi: u32) -> Touch {
+        Touch::nth_within(finger, impression, size, dpi, 15.0)
+    }
+
+    /// The same touch as [`Touch::nth`], but turned anywhere in the full circle, as a phone held
+    /// any way (or a rear or side sensor) meets the finger.
+    pub fn nth_any_turn(finger: u64, impression: u32, size: u32, dpi: u32) -> Touch {
+        Touch::nth_within(finger, impression, size, dpi, 180.0)
+    }
+
+    /// Impression `impression` of `finger`, turned by at most `max_turn` degrees either way;
+    /// everything but the turn is drawn as [`Touch::nth`] draws it.
+    pub fn nth_within(finger: u64, impression: u32, size: u32, dpi: u32, max_turn: f32) -> Touch {
         let seed = finger.wrapping_mul(0x2545_f491_4f6c_dd1d)
             ^ (impression as u64).wrapping_mul(0x9e37_79b9)
             ^ 0x0074_6f75_6368;
@@ -309,7 +350,7 @@ impl Touch {
             dpi,
             dx: rng.random_range(-reach..reach),
             dy: rng.random_range(-reach..reach),
-            rotation: rng.random_range(-15.0..15.0),
+            rotation: rng.random_range(-max_turn..max_turn),
             pressure: rng.random_range(-0.4..0.4),
             dryness: rng.random_range(0.0..0.3),
             noise: rng.random_range(4.0..14.0),

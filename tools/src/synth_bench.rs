@@ -16,6 +16,9 @@ pub struct FingerRange {
     pub first_id: u64,
     pub count: u64,
     pub size: u32,
+    /// How far probes are turned, degrees either way: enrollment touches are drawn within ±15°
+    /// (a person enrolls holding the phone one way), probes within this (180: any way).
+    pub probe_turn: f32,
 }
 
 impl FingerRange {
@@ -29,9 +32,19 @@ impl FingerRange {
         Touch::nth(id, k, self.size, 500)
     }
 
+    /// Where impression `k` of finger `id` lies when it is a probe.
+    pub fn probe_touch(&self, id: u64, k: u32) -> Touch {
+        Touch::nth_within(id, k, self.size, 500, self.probe_turn)
+    }
+
     /// Impression `k` of finger `id` as the sensor captures it.
     pub fn capture(&self, master: &Master, id: u64, k: u32) -> Result<GrayImage> {
         to_gray(fphal_synth::impression(master, &self.touch(id, k)))
+    }
+
+    /// Impression `k` of finger `id` captured as a probe.
+    pub fn capture_probe(&self, master: &Master, id: u64, k: u32) -> Result<GrayImage> {
+        to_gray(fphal_synth::impression(master, &self.probe_touch(id, k)))
     }
 }
 
@@ -61,8 +74,12 @@ pub fn enroll(range: &FingerRange, id: u64, views: usize, probes: usize) -> Resu
         if impression > 200 {
             bail!("finger {id}: no usable touches");
         }
-        let img = range.capture(&master, id, impression)?;
         let enrolling = enrolled.len() < views;
+        let img = if enrolling {
+            range.capture(&master, id, impression)?
+        } else {
+            range.capture_probe(&master, id, impression)?
+        };
         if enrolling {
             touches += 1;
         }

@@ -68,7 +68,7 @@ struct Fingers {
 
 impl Fingers {
     fn range(&self) -> FingerRange {
-        FingerRange { first_id: self.first_id, count: self.fingers, size: self.size }
+        FingerRange { first_id: self.first_id, count: self.fingers, size: self.size, probe_turn: 15.0 }
     }
 
     fn threads(&self) -> usize {

@@ -14,7 +14,7 @@ use anyhow::{Result, bail};
 use fphal::image::GrayImage;
 use fphal::matcher;
 use fphal_tools::Progress;
-use fphal_tools::synth_bench::{self, Finger, footprint, parallel, percentiles, share_covered};
+use fphal_tools::synth_bench::{self, Finger, FingerRange, footprint, parallel, percentiles, share_covered};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::io::Write;
@@ -50,10 +50,27 @@ pub struct Args {
     /// `--impostors`: every comparison writes a row per view.)
     #[arg(long)]
     views_csv: Option<PathBuf>,
+    /// Probes are turned by up to this many degrees either way (180: the full circle, as a phone
+    /// is held any way; 15: as enrollment touches are drawn).
+    #[arg(long, default_value_t = 180.0, value_parser = turn_in_range)]
+    probe_turn: f32,
+}
+
+fn turn_in_range(s: &str) -> Result<f32, String> {
+    match s.parse::<f32>() {
+        Ok(t) if (0.0..=180.0).contains(&t) => Ok(t),
+        _ => Err(format!("{s}: degrees from 0 to 180")),
+    }
+}
+
+impl Args {
+    fn range(&self) -> FingerRange {
+        FingerRange { probe_turn: self.probe_turn, ..self.set.range() }
+    }
 }
 
 pub fn run(args: &Args) -> Result<()> {
-    let (range, threads) = (args.set.range(), args.set.threads());
+    let (range, threads) = (args.range(), args.set.threads());
     let started = std::time::Instant::now();
     if args.set.fingers as usize <= args.impostors || args.impostors < args.group {
         bail!("need --fingers > --impostors >= --group");
@@ -127,12 +144,13 @@ pub fn run(args: &Args) -> Result<()> {
     let touches: f64 = fingers.iter().map(|f| f.touches_for_enrollment as f64).sum::<f64>() / fingers.len() as f64;
     impostor.reverse();
     println!(
-        "synthetic fingers: {}, sensor {}x{} px at 500 dpi, {} views per template, {} probes",
+        "synthetic fingers: {}, sensor {}x{} px at 500 dpi, {} views per template, {} probes turned up to ±{}°",
         fingers.len(),
         args.set.size,
         args.set.size,
         args.views,
-        genuine.len()
+        genuine.len(),
+        args.probe_turn
     );
     println!("enrollment touches needed on average: {touches:.2} for {} counted (quality check, new area)", args.views);
     println!("genuine scores: {}", percentiles(&genuine, &[0.01, 0.03, 0.05, 0.1, 0.5]));
@@ -198,8 +216,8 @@ fn view_rows(
     args: &Args,
 ) -> Vec<String> {
     let genuine = finger == own;
-    let range = args.set.range();
-    let probe_placement = range.touch(range.id(own), probe_touch);
+    let range = args.range();
+    let probe_placement = range.probe_touch(range.id(own), probe_touch);
     matches
         .iter()
         .zip(view_touches)
@@ -209,7 +227,7 @@ fn view_rows(
                 let t = range.touch(range.id(finger), *view_touch);
                 format!(
                     "{:.1},{:.3}",
-                    probe_placement.rotation - t.rotation,
+                    (probe_placement.rotation - t.rotation + 180.0).rem_euclid(360.0) - 180.0,
                     share_covered(&probe_placement, 30, footprint(&t))
                 )
             } else {
