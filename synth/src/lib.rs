@@ -445,6 +445,17 @@ mod tests {
     }
 
     #[test]
+    fn touches_turn_within_their_limit_and_any_turn_reaches_the_full_circle() {
+        let turns = |f: fn(u64, u32, u32, u32) -> Touch| (1..=200).map(move |k| f(9, k, 160, 500).rotation);
+        assert!(turns(Touch::nth).all(|r| r.abs() <= 15.0));
+        assert!(turns(Touch::nth_any_turn).all(|r| r.abs() <= 180.0));
+        assert!(turns(Touch::nth_any_turn).filter(|r| r.abs() > 90.0).count() > 60);
+        // Only the turn differs: the rest of the touch is drawn as for an upright one.
+        let (upright, any) = (Touch::nth(9, 3, 160, 500), Touch::nth_any_turn(9, 3, 160, 500));
+        assert_eq!(Touch { rotation: upright.rotation, ..any }, upright);
+    }
+
+    #[test]
     fn impressions_cover_the_sensor_unless_partial() {
         let m = Master::grow(11);
         let mut t = Touch::nth(11, 2, 160, 500);

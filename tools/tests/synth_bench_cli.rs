@@ -21,6 +21,9 @@ fn views_csv_has_a_row_per_probe_and_view_compared_with_the_truth_on_genuine_row
             "48",
             "--threads",
             "2",
+            // Probes drawn as enrollment touches (within ±15°), so every true turn is within 30°.
+            "--probe-turn",
+            "15",
             "--views-csv",
         ])
         .arg(&path)
