@@ -5,7 +5,8 @@
 # ../shared/tools/nbis-eval is present. Outsiders: every unturned probe against the other sets'
 # templates (different fingers on other sensors), unless an impostor folder is given. Then every
 # impostor comparison the crops allow (scripts/real_impostors.py: every probe at every turn and every
-# enrollment crop against every other finger's template, about 84,000 per size).
+# enrollment crop against every other finger's template, about 84,000 per size), for each engine
+# (NBIS's, on its own score scale, only for comparison).
 #
 #   scripts/operating.sh [--sizes 160,192] [--no-nbis] [--work DIR] [--impostors DIR]
 #

@@ -5,7 +5,9 @@ usage: operating_thresholds.py SIZE_DIR THRESHOLD...
 
 SIZE_DIR is a folder written by scripts/operating.sh (e.g. /tmp/fphal-operating/fphal/S160): its
 scores.csv (the protocol's pairs) gives the genuine scores, its all_impostors.csv (scripts/real_impostors.py)
-the impostor ones. Nothing is scored again: this only counts, at each threshold (accept at score >= it).
+the impostor ones. Nothing is scored again: this only counts, at each threshold (accept at score >= it), on the scores as
+written (5 decimals), so a score within 0.000005 of a threshold may count otherwise than the engine's
+own decision did.
 """
 import os
 import re
@@ -25,7 +27,16 @@ def main():
     if len(sys.argv) < 3:
         print(__doc__.strip().splitlines()[2], file=sys.stderr)
         return 64
-    size_dir, thresholds = sys.argv[1], [float(t) for t in sys.argv[2:]]
+    size_dir = sys.argv[1]
+    try:
+        thresholds = [float(t) for t in sys.argv[2:]]
+    except ValueError as e:
+        print(f"thresholds must be numbers: {e}", file=sys.stderr)
+        return 64
+    for name in ("scores.csv", "all_impostors.csv"):
+        if not os.path.isfile(os.path.join(size_dir, name)):
+            print(f"{size_dir}: no {name}; run scripts/operating.sh first", file=sys.stderr)
+            return 1
     genuine = {}
     for finger, probe, score in rows(os.path.join(size_dir, "scores.csv")):
         m = PROBE.match(probe)

@@ -46,15 +46,23 @@ def main():
     if len(templates) < 2:
         print(f"{size_dir}: fewer than two templates; run scripts/operating.sh first", file=sys.stderr)
         return 1
+    found = crops(size_dir)
+    if not found:
+        print(f"{size_dir}: no enrollment or probe crops; run scripts/operating.sh first", file=sys.stderr)
+        return 1
     pairs = os.path.join(size_dir, "all_impostor_pairs.csv")
     turn_of = {}
     with open(pairs, "w") as fh:
-        for key, turn, path in crops(size_dir):
+        for key, turn, path in found:
             turn_of[path] = turn
             for other, t in templates.items():
                 if other != key:
                     fh.write(f"{t},{path}\n")
-    r = subprocess.run([evalbin, "score", "--dpi", "500", pairs], capture_output=True, text=True, timeout=7200)
+    try:
+        r = subprocess.run([evalbin, "score", "--dpi", "500", pairs], capture_output=True, text=True, timeout=7200)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        print(f"{evalbin}: cannot score: {e}", file=sys.stderr)
+        return 1
     if r.returncode != 0:
         print(f"score failed: {r.stderr.strip()[-300:]}", file=sys.stderr)
         return 1
@@ -68,14 +76,17 @@ def main():
         accepted += m.strip() == "1"
         if s > top[0]:
             top = (s, os.path.basename(t), os.path.basename(p))
+    if not by_turn:
+        print(f"{evalbin}: scored nothing", file=sys.stderr)
+        return 1
     every = np.concatenate([np.asarray(v) for v in by_turn.values()])
     size = os.path.basename(os.path.normpath(size_dir))
-    print(f"{size}: {len(every)} real impostor attempts (every crop of every turn against every other "
+    print(f"{size}: {len(every)} real impostor comparisons (every crop of every turn against every other "
           f"finger's template), {accepted} at or above the match decision; highest {top[0]:.3f} "
           f"({top[2]} against {top[1]})")
     for turn in sorted(by_turn):
         q = np.percentile(by_turn[turn], [50, 99, 99.9])
-        print(f"{size}:   turn {turn:3d} deg: {len(by_turn[turn])} attempts, p50 {q[0]:.3f} p99 {q[1]:.3f} "
+        print(f"{size}:   turn {turn:3d} deg: {len(by_turn[turn])} comparisons, p50 {q[0]:.3f} p99 {q[1]:.3f} "
               f"p99.9 {q[2]:.3f} max {max(by_turn[turn]):.3f}")
     return 0
 

@@ -189,7 +189,8 @@ pub struct EnrollConfig {
     /// ±1/4 of the side and ±15°, 10 already cover 97.5% of a later touch on average
     /// (`fphal-synth-bench --coverage`), but more views give a touch more chances to meet one
     /// it lines up with: at FAR ≤ 1/50,000 the synthetic FRR was 7.25% with 14 against 12.8% with 10
-    /// (both measured before bifurcations were oriented by tracing; 2.15% with 14 now).
+    /// (both measured before bifurcations were oriented by tracing; with 14 views 1.95% at the
+    /// threshold now, on synthetic fingers that differ as real ones do and probes turned any way).
     pub samples: u32,
 }
 
@@ -209,8 +210,8 @@ pub struct LockoutConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct MatcherConfig {
     /// Score at or above which a capture matches a finger, `matcher::MIN_THRESHOLD` (0.16) to 1.
-    /// Default: the engine's operating point (`matcher::DEFAULT_THRESHOLD`, 0.17, derived on
-    /// synthetic impostor attempts and checked on real ones).
+    /// Default: the engine's operating point (`matcher::DEFAULT_THRESHOLD`, 0.17, derived from
+    /// synthetic and real impostor comparisons).
     pub threshold: f32,
     /// Allows a threshold below `matcher::MIN_THRESHOLD` (never below 0), for a device maker who
     /// measured its own sensor's impostors. Logged as INSECURE at every open. Default false.

@@ -71,10 +71,10 @@ const MINUTIAE_WEIGHT: f32 = 1.5;
 /// template, 84,240 comparisons at 160 px and as many at 192 px; the highest is 0.168 (a loop turned
 /// 90° against a whorl of another set), the next 0.148.
 pub const DEFAULT_THRESHOLD: f32 = 0.17;
-/// The lowest threshold a configuration may set without `matcher.insecure_low_threshold`: below it
-/// the measured FAR exceeds CDD 7.3.10's 1/50,000 (fingers 1–1000 accept 11 of 150,000 attempts at
-/// 0.155, 2 at 0.16; the real comparisons above accept 1 of 168,480 at 0.16). Re-derive it with
-/// [`DEFAULT_THRESHOLD`].
+/// The lowest threshold a configuration may set without `matcher.insecure_low_threshold`: the
+/// lowest multiple of 0.005 at which both synthetic sets above keep the FAR within CDD 7.3.10's
+/// 1/50,000 (fingers 1–1000 accept 11 of 150,000 attempts at 0.155, 2 at 0.16; the real comparisons
+/// above accept 1 of 168,480 at 0.16). Re-derive it with [`DEFAULT_THRESHOLD`].
 pub const MIN_THRESHOLD: f32 = 0.16;
 /// Scores lie in 0..=1 (1 for the same image); a threshold outside that range means nothing.
 pub const SCORE_RANGE: std::ops::RangeInclusive<f32> = 0.0..=1.0;

@@ -57,13 +57,15 @@ pub struct Finger {
     pub template: Template,
     pub probes: Vec<GrayImage>,
     pub touches_for_enrollment: u32,
-    /// Impressions (`Touch::nth`) of the enrolled views and of the probes.
+    /// Impressions of the enrolled views (`FingerRange::touch`) and of the probes
+    /// (`FingerRange::probe_touch`).
     pub view_touches: Vec<u32>,
     pub probe_touches: Vec<u32>,
 }
 
 /// Enrolls finger `id` from impressions 1, 2, … until `views` of them pass the capture quality
-/// check and add area (the touches needed are counted); the next `probes` that pass are probes.
+/// check and add area (the touches needed are counted); the next `probes` that pass are probes,
+/// turned by up to the range's `probe_turn`.
 pub fn enroll(range: &FingerRange, id: u64, views: usize, probes: usize) -> Result<Finger> {
     let master = Master::grow(id);
     let (mut enrolled, mut probe_images, mut touches) = (Vec::new(), Vec::new(), 0u32);

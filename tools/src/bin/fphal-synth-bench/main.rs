@@ -1,7 +1,8 @@
 //! Synthetic-finger bench: what fphal's engine does on synthetic fingers grown by `fphal-synth`.
 //!
 //!   fphal-synth-bench [threshold] [--fingers 1000] [--first-id 1] [--size 160] [--views 14]
-//!                     [--probes 2] [--attempts 150000] [--group 5] [--out DIR] [--views-csv FILE]
+//!                     [--probes 2] [--attempts 150000] [--group 5] [--probe-turn 180] [--out DIR]
+//!                     [--views-csv FILE]
 //!   fphal-synth-bench directions [--fingers 200]   how consistently minutiae are oriented
 //!   fphal-synth-bench coverage [--fingers 200]     how much of a later touch enrollment covers
 //!   fphal-synth-bench describe [--fingers 100]     ridge period and minutiae per touch

@@ -3,7 +3,8 @@
 //!
 //! Enrollment: impressions 1, 2, … of each finger until `--views` of them pass the capture
 //! quality check and add area, as the HAL counts them (the touches needed are counted).
-//! Probes: the next `--probes` impressions that pass.
+//! Enrollment touches lie within ±15°. Probes: the next `--probes` impressions that pass, turned by
+//! up to `--probe-turn` degrees either way (the full circle by default).
 //! Genuine: each probe against its own finger. Impostor attempts, as the HAL identifies: each
 //! probe is scored once against `--impostors` other fingers drawn at random, and its attempts are
 //! groups of `--group` of those fingers (score = best of the group), `--attempts` in all. The
@@ -58,9 +59,14 @@ pub struct Args {
 
 fn turn_in_range(s: &str) -> Result<f32, String> {
     match s.parse::<f32>() {
-        Ok(t) if (0.0..=180.0).contains(&t) => Ok(t),
-        _ => Err(format!("{s}: degrees from 0 to 180")),
+        Ok(t) if t > 0.0 && t <= 180.0 => Ok(t),
+        _ => Err(format!("{s}: degrees, more than 0 and at most 180")),
     }
+}
+
+/// The turn from `from` to `to` in degrees, in [-180, 180).
+fn turn_between(from: f32, to: f32) -> f32 {
+    (to - from + 180.0).rem_euclid(360.0) - 180.0
 }
 
 impl Args {
@@ -207,7 +213,8 @@ const VIEW_ROW_HEADER: &str = "probe,finger,genuine,view,peak,degrees,shift_x,sh
 
 /// The rows of `--views-csv` for probe `probe` (finger, impression) against the views of
 /// finger `finger` (index, their impressions). `true_turn` is the probe touch's rotation minus
-/// the view touch's (the right pose has `degrees` near it); both truths are empty for impostors.
+/// the view touch's, in [-180, 180) (the right pose has `degrees` near it); both truths are empty
+/// for impostors.
 fn view_rows(
     probe: usize,
     (own, probe_touch): (usize, u32),
@@ -227,7 +234,7 @@ fn view_rows(
                 let t = range.touch(range.id(finger), *view_touch);
                 format!(
                     "{:.1},{:.3}",
-                    (probe_placement.rotation - t.rotation + 180.0).rem_euclid(360.0) - 180.0,
+                    turn_between(t.rotation, probe_placement.rotation),
                     share_covered(&probe_placement, 30, footprint(&t))
                 )
             } else {
@@ -249,4 +256,27 @@ fn view_rows(
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_true_turn_between_two_touches_is_the_short_way_round() {
+        assert_eq!(turn_between(10.0, 25.0), 15.0);
+        assert_eq!(turn_between(170.0, -170.0), 20.0);
+        assert_eq!(turn_between(-170.0, 170.0), -20.0);
+        assert_eq!(turn_between(-15.0, 180.0), -165.0);
+        assert_eq!(turn_between(0.0, 180.0), -180.0);
+    }
+
+    #[test]
+    fn probe_turns_outside_the_circle_or_of_nothing_are_refused() {
+        for refused in ["0", "-0", "-5", "181", "nan", "x"] {
+            assert!(turn_in_range(refused).is_err(), "{refused}");
+        }
+        assert_eq!(turn_in_range("180"), Ok(180.0));
+        assert_eq!(turn_in_range("15"), Ok(15.0));
+    }
 }
