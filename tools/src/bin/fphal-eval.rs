@@ -4,7 +4,8 @@
 //!   fphal-eval score  --dpi DPI PAIRS.csv      (lines: template_path,probe_image_path)
 //!
 //! `score` prints `template_path,probe_image_path,score,match` in input order; `match` is 1 when
-//! the score reaches the threshold the HAL uses by default.
+//! the score reaches the threshold the HAL uses by default. With `--views-csv FILE` it also writes
+//! each pair's comparison with every view of the template, for finding out why a score is low.
 #![forbid(unsafe_code)]
 
 use anyhow::{Context, Result, bail};
@@ -47,6 +48,11 @@ enum Command {
         /// Worker threads (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
+        /// Also write one row per pair and enrolled view: the view's correlation peak and pose,
+        /// minutiae pairs, patch likeness, common-area counts and evidence (a finger scores the
+        /// mean of its two highest evidences).
+        #[arg(long)]
+        views_csv: Option<PathBuf>,
     },
     /// Describe each image's ridge structure: `path,foreground,period_px,minutiae,mean_quality`
     /// (foreground share of the image, median ridge period at 500 dpi, minutiae found).
@@ -82,7 +88,7 @@ fn main() -> std::process::ExitCode {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Enroll { dpi, out, images } => enroll(dpi, &out, &images),
-        Command::Score { dpi, pairs, threads } => score(dpi, &pairs, threads),
+        Command::Score { dpi, pairs, threads, views_csv } => score(dpi, &pairs, threads, views_csv.as_deref()),
         Command::Time { dpi, fingers, views, stages, images } => time(dpi, fingers, views, stages, &images),
         Command::Describe { dpi, images } => describe(dpi, &images),
     }
@@ -119,13 +125,25 @@ fn enroll(dpi: u32, out: &Path, images: &[PathBuf]) -> Result<()> {
 /// against one probe) is extracted once, while memory stays bounded for any file size.
 const BLOCK_LINES: usize = 512;
 
-fn score(dpi: u32, pairs: &Path, threads: Option<usize>) -> Result<()> {
+const VIEW_ROW_HEADER: &str =
+    "template,probe,view,peak,degrees,shift_x,shift_y,pairs,likeness,probe_common,view_common,evidence";
+
+fn score(dpi: u32, pairs: &Path, threads: Option<usize>, views_csv: Option<&Path>) -> Result<()> {
     let file = std::fs::File::open(pairs).with_context(|| format!("{}: cannot open", pairs.display()))?;
     let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
     let mut templates: HashMap<String, Arc<Template>> = HashMap::new();
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut block: Vec<(String, String)> = Vec::new();
+    let mut views = match views_csv {
+        Some(path) => {
+            let file = std::fs::File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
+            let mut w = BufWriter::new(file);
+            writeln!(w, "{VIEW_ROW_HEADER}")?;
+            Some(w)
+        }
+        None => None,
+    };
     let total = std::io::BufReader::new(std::fs::File::open(pairs)?)
         .lines()
         .map_while(Result::ok)
@@ -143,15 +161,18 @@ fn score(dpi: u32, pairs: &Path, threads: Option<usize>) -> Result<()> {
         };
         block.push((t.trim().to_string(), p.trim().to_string()));
         if block.len() == BLOCK_LINES {
-            score_block(dpi, &block, &mut templates, threads, &mut out)?;
+            score_block(dpi, &block, &mut templates, threads, &mut out, views.as_mut())?;
             progress.inc_by(block.len() as u64);
             block.clear();
         }
     }
-    score_block(dpi, &block, &mut templates, threads, &mut out)?;
+    score_block(dpi, &block, &mut templates, threads, &mut out, views.as_mut())?;
     progress.inc_by(block.len() as u64);
     progress.finish();
     out.flush()?;
+    if let Some(w) = views.as_mut() {
+        w.flush()?;
+    }
     Ok(())
 }
 
@@ -161,6 +182,7 @@ fn score_block(
     templates: &mut HashMap<String, Arc<Template>>,
     threads: usize,
     out: &mut impl Write,
+    views: Option<&mut BufWriter<std::fs::File>>,
 ) -> Result<()> {
     for (t, _) in block {
         if !templates.contains_key(t) {
@@ -185,13 +207,34 @@ fn score_block(
         .zip(&probes)
         .map(|(f, p)| (*p, f))
         .collect();
-    let scores = parallel_map(block, threads, |(t, p)| match &features[p.as_str()] {
-        Some(f) => matcher::score(f, &templates[t]),
-        None => 0.0,
+    let matches = parallel_map(block, threads, |(t, p)| match &features[p.as_str()] {
+        Some(f) => matcher::view_matches(f, &templates[t]),
+        None => Vec::new(),
     });
-    for ((t, p), s) in block.iter().zip(scores) {
+    for ((t, p), m) in block.iter().zip(&matches) {
+        let s = matcher::score_of(m);
         let matched = u8::from(s >= matcher::DEFAULT_THRESHOLD);
         writeln!(out, "{t},{p},{s:.5},{matched}")?;
+    }
+    if let Some(w) = views {
+        for ((t, p), m) in block.iter().zip(&matches) {
+            for (v, view) in m.iter().enumerate() {
+                let a = &view.minutiae;
+                writeln!(
+                    w,
+                    "{t},{p},{v},{:.4},{},{},{},{},{:.3},{},{},{:.5}",
+                    view.peak,
+                    view.pose.degrees,
+                    view.pose.shift.0,
+                    view.pose.shift.1,
+                    a.pairs,
+                    a.likeness,
+                    a.probe_common,
+                    a.view_common,
+                    view.evidence()
+                )?;
+            }
+        }
     }
     Ok(())
 }
