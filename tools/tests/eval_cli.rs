@@ -76,6 +76,29 @@ fn enroll_then_score_prints_one_line_per_pair_in_order_with_the_match_decision()
         assert_eq!(matched == "1", score >= fphal::matcher::DEFAULT_THRESHOLD, "{line}");
         assert_eq!(matched == "1", genuine, "genuine={genuine}: {line}");
     }
+    // With --views-csv the same scores, and a row per pair and view (4 views a template) whose two
+    // highest evidences make the pair's score.
+    let views = d.join("views.csv");
+    let out =
+        eval().args(["score", "--dpi", "500", "--views-csv"]).arg(&views).arg(d.join("pairs.csv")).output().unwrap();
+    assert!(out.status.success(), "score failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), text);
+    let rows = std::fs::read_to_string(&views).unwrap();
+    let mut rows = rows.lines();
+    let header: Vec<&str> = rows.next().unwrap().split(',').collect();
+    let evidence = header.iter().position(|h| *h == "evidence").unwrap();
+    let rows: Vec<Vec<&str>> = rows.map(|r| r.split(',').collect()).collect();
+    assert_eq!(rows.len(), expected.len() * 4);
+    for (line, (t, p)) in lines.iter().zip(&expected) {
+        let mut e: Vec<f32> = rows
+            .iter()
+            .filter(|r| (r[0], r[1]) == (t.as_str(), p.as_str()))
+            .map(|r| r[evidence].parse().unwrap())
+            .collect();
+        e.sort_by(|a, b| b.total_cmp(a));
+        let score: f32 = line.split(',').nth(2).unwrap().parse().unwrap();
+        assert!(((e[0] + e[1]) / 2.0 - score).abs() < 2e-5, "{line}: {e:?}");
+    }
     std::fs::remove_dir_all(&d).unwrap();
 }
 
