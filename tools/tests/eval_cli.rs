@@ -76,29 +76,41 @@ fn enroll_then_score_prints_one_line_per_pair_in_order_with_the_match_decision()
         assert_eq!(matched == "1", score >= fphal::matcher::DEFAULT_THRESHOLD, "{line}");
         assert_eq!(matched == "1", genuine, "genuine={genuine}: {line}");
     }
-    // With --views-csv the same scores, and a row per pair and view (4 views a template) whose two
-    // highest evidences make the pair's score.
+    // With --views-csv the same scores, and a row per pair and view (4 views a template), in the
+    // output's order, whose two highest evidences make the pair's score. The pairs repeated past
+    // one block of lines, so that full blocks write their rows too.
+    let repeated = std::fs::read_to_string(d.join("pairs.csv")).unwrap().repeat(130);
+    std::fs::write(d.join("many.csv"), &repeated).unwrap();
     let views = d.join("views.csv");
     let out =
-        eval().args(["score", "--dpi", "500", "--views-csv"]).arg(&views).arg(d.join("pairs.csv")).output().unwrap();
+        eval().args(["score", "--dpi", "500", "--views-csv"]).arg(&views).arg(d.join("many.csv")).output().unwrap();
     assert!(out.status.success(), "score failed: {}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), text);
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), text.repeat(130));
     let rows = std::fs::read_to_string(&views).unwrap();
     let mut rows = rows.lines();
     let header: Vec<&str> = rows.next().unwrap().split(',').collect();
     let evidence = header.iter().position(|h| *h == "evidence").unwrap();
     let rows: Vec<Vec<&str>> = rows.map(|r| r.split(',').collect()).collect();
-    assert_eq!(rows.len(), expected.len() * 4);
-    for (line, (t, p)) in lines.iter().zip(&expected) {
-        let mut e: Vec<f32> = rows
-            .iter()
-            .filter(|r| (r[0], r[1]) == (t.as_str(), p.as_str()))
-            .map(|r| r[evidence].parse().unwrap())
-            .collect();
+    assert_eq!(rows.len(), 130 * expected.len() * 4);
+    for (i, (line, (t, p))) in lines.iter().cycle().zip(expected.iter().cycle()).take(130 * expected.len()).enumerate()
+    {
+        let own = &rows[i * 4..i * 4 + 4];
+        for (v, r) in own.iter().enumerate() {
+            assert_eq!(r.len(), header.len(), "{r:?}");
+            assert_eq!((r[0], r[1], r[2]), (t.as_str(), p.as_str(), v.to_string().as_str()), "row order");
+        }
+        let mut e: Vec<f32> = own.iter().map(|r| r[evidence].parse().unwrap()).collect();
         e.sort_by(|a, b| b.total_cmp(a));
         let score: f32 = line.split(',').nth(2).unwrap().parse().unwrap();
         assert!(((e[0] + e[1]) / 2.0 - score).abs() < 2e-5, "{line}: {e:?}");
     }
+    // A run that stops on a bad line leaves no views file behind.
+    std::fs::write(d.join("bad.csv"), format!("{}no comma here\n", repeated)).unwrap();
+    let bad_views = d.join("bad-views.csv");
+    let out =
+        eval().args(["score", "--dpi", "500", "--views-csv"]).arg(&bad_views).arg(d.join("bad.csv")).output().unwrap();
+    assert!(!out.status.success());
+    assert!(!bad_views.exists() && !d.join("bad-views.csv.partial").exists());
     std::fs::remove_dir_all(&d).unwrap();
 }
 

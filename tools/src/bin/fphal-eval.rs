@@ -1,7 +1,8 @@
 //! Evaluation front end of the recognition engine, with an interface any protocol can drive:
 //!
 //!   fphal-eval enroll --dpi DPI --out TEMPLATE IMAGE...
-//!   fphal-eval score  --dpi DPI PAIRS.csv      (lines: template_path,probe_image_path)
+//!   fphal-eval score  --dpi DPI [--threads N] [--views-csv FILE] PAIRS.csv
+//!                                              (lines: template_path,probe_image_path)
 //!
 //! `score` prints `template_path,probe_image_path,score,match` in input order; `match` is 1 when
 //! the score reaches the threshold the HAL uses by default. With `--views-csv FILE` it also writes
@@ -50,7 +51,8 @@ enum Command {
         threads: Option<usize>,
         /// Also write one row per pair and enrolled view: the view's correlation peak and pose,
         /// minutiae pairs, patch likeness, common-area counts and evidence (a finger scores the
-        /// mean of its two highest evidences).
+        /// mean of its two highest evidences). A probe the engine cannot use (it scores 0) has no
+        /// rows. Written whole or not at all: FILE appears only when every pair was scored.
         #[arg(long)]
         views_csv: Option<PathBuf>,
     },
@@ -129,21 +131,43 @@ const VIEW_ROW_HEADER: &str =
     "template,probe,view,peak,degrees,shift_x,shift_y,pairs,likeness,probe_common,view_common,evidence";
 
 fn score(dpi: u32, pairs: &Path, threads: Option<usize>, views_csv: Option<&Path>) -> Result<()> {
+    let Some(path) = views_csv else {
+        return score_pairs(dpi, pairs, threads, None);
+    };
+    // The rows go to a file beside FILE, renamed to it once every pair is scored, so that a run
+    // that stops on an error leaves no truncated FILE that looks whole.
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    let written = (|| -> Result<()> {
+        let file = std::fs::File::create(&partial).context("cannot create")?;
+        let mut w = BufWriter::new(file);
+        writeln!(w, "{VIEW_ROW_HEADER}")?;
+        score_pairs(dpi, pairs, threads, Some(&mut w))?;
+        w.flush().context("cannot write")?;
+        Ok(())
+    })();
+    match written {
+        Ok(()) => std::fs::rename(&partial, path).with_context(|| format!("{}: cannot write", path.display())),
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            Err(e.context(format!("{}: not written", path.display())))
+        }
+    }
+}
+
+fn score_pairs(
+    dpi: u32,
+    pairs: &Path,
+    threads: Option<usize>,
+    mut views: Option<&mut BufWriter<std::fs::File>>,
+) -> Result<()> {
     let file = std::fs::File::open(pairs).with_context(|| format!("{}: cannot open", pairs.display()))?;
     let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
     let mut templates: HashMap<String, Arc<Template>> = HashMap::new();
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut block: Vec<(String, String)> = Vec::new();
-    let mut views = match views_csv {
-        Some(path) => {
-            let file = std::fs::File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
-            let mut w = BufWriter::new(file);
-            writeln!(w, "{VIEW_ROW_HEADER}")?;
-            Some(w)
-        }
-        None => None,
-    };
     let total = std::io::BufReader::new(std::fs::File::open(pairs)?)
         .lines()
         .map_while(Result::ok)
@@ -161,18 +185,15 @@ fn score(dpi: u32, pairs: &Path, threads: Option<usize>, views_csv: Option<&Path
         };
         block.push((t.trim().to_string(), p.trim().to_string()));
         if block.len() == BLOCK_LINES {
-            score_block(dpi, &block, &mut templates, threads, &mut out, views.as_mut())?;
+            score_block(dpi, &block, &mut templates, threads, &mut out, views.as_deref_mut())?;
             progress.inc_by(block.len() as u64);
             block.clear();
         }
     }
-    score_block(dpi, &block, &mut templates, threads, &mut out, views.as_mut())?;
+    score_block(dpi, &block, &mut templates, threads, &mut out, views.as_deref_mut())?;
     progress.inc_by(block.len() as u64);
     progress.finish();
     out.flush()?;
-    if let Some(w) = views.as_mut() {
-        w.flush()?;
-    }
     Ok(())
 }
 
