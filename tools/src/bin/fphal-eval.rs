@@ -190,7 +190,7 @@ fn score_pairs(
             block.clear();
         }
     }
-    score_block(dpi, &block, &mut templates, threads, &mut out, views.as_deref_mut())?;
+    score_block(dpi, &block, &mut templates, threads, &mut out, views)?;
     progress.inc_by(block.len() as u64);
     progress.finish();
     out.flush()?;
