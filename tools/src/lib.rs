@@ -94,6 +94,28 @@ pub fn describe_row(name: &str, a: &fphal::matcher::RidgeAnalysis) -> String {
     format!("{name},{foreground:.3},{:.2},{},{quality:.2}", a.flow.median_period, a.minutiae.len())
 }
 
+/// Columns of one probe–view comparison, as `fphal-eval score --views-csv` and `fphal-synth-bench
+/// --views-csv` write them: the correlation peak and its pose, minutiae pairs, patch likeness,
+/// common-area counts and the view's evidence (a finger scores the mean of its two highest).
+pub const VIEW_MATCH_HEADER: &str = "peak,degrees,shift_x,shift_y,pairs,likeness,probe_common,view_common,evidence";
+
+/// One comparison's columns, in the order of [`VIEW_MATCH_HEADER`].
+pub fn view_match_fields(m: &fphal::matcher::ViewMatch) -> String {
+    let a = &m.minutiae;
+    format!(
+        "{:.4},{},{},{},{},{:.3},{},{},{:.5}",
+        m.peak,
+        m.pose.degrees,
+        m.pose.shift.0,
+        m.pose.shift.1,
+        a.pairs,
+        a.likeness,
+        a.probe_common,
+        a.view_common,
+        m.evidence()
+    )
+}
+
 /// Exit status of a usage error (`EX_USAGE` of sysexits.h). clap's own 2 would collide with the
 /// tools whose 2 means something (`fphal-host`: a contract was broken; `fphal-token`: the token
 /// does not verify).

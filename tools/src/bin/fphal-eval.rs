@@ -127,9 +127,6 @@ fn enroll(dpi: u32, out: &Path, images: &[PathBuf]) -> Result<()> {
 /// against one probe) is extracted once, while memory stays bounded for any file size.
 const BLOCK_LINES: usize = 512;
 
-const VIEW_ROW_HEADER: &str =
-    "template,probe,view,peak,degrees,shift_x,shift_y,pairs,likeness,probe_common,view_common,evidence";
-
 fn score(dpi: u32, pairs: &Path, threads: Option<usize>, views_csv: Option<&Path>) -> Result<()> {
     let Some(path) = views_csv else {
         return score_pairs(dpi, pairs, threads, None);
@@ -142,7 +139,7 @@ fn score(dpi: u32, pairs: &Path, threads: Option<usize>, views_csv: Option<&Path
     let written = (|| -> Result<()> {
         let file = std::fs::File::create(&partial).context("cannot create")?;
         let mut w = BufWriter::new(file);
-        writeln!(w, "{VIEW_ROW_HEADER}")?;
+        writeln!(w, "template,probe,view,{}", fphal_tools::VIEW_MATCH_HEADER)?;
         score_pairs(dpi, pairs, threads, Some(&mut w))?;
         w.flush().context("cannot write")?;
         Ok(())
@@ -240,20 +237,7 @@ fn score_block(
     if let Some(w) = views {
         for ((t, p), m) in block.iter().zip(&matches) {
             for (v, view) in m.iter().enumerate() {
-                let a = &view.minutiae;
-                writeln!(
-                    w,
-                    "{t},{p},{v},{:.4},{},{},{},{},{:.3},{},{},{:.5}",
-                    view.peak,
-                    view.pose.degrees,
-                    view.pose.shift.0,
-                    view.pose.shift.1,
-                    a.pairs,
-                    a.likeness,
-                    a.probe_common,
-                    a.view_common,
-                    view.evidence()
-                )?;
+                writeln!(w, "{t},{p},{v},{}", fphal_tools::view_match_fields(view))?;
             }
         }
     }

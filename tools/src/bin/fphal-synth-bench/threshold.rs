@@ -190,7 +190,7 @@ pub fn run(args: &Args) -> Result<()> {
     println!("elapsed {:.0} s on {threads} threads", started.elapsed().as_secs_f64());
     if let Some(path) = &args.views_csv {
         let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
-        writeln!(f, "{VIEW_ROW_HEADER}")?;
+        writeln!(f, "probe,finger,genuine,view,{},true_turn,true_cover", fphal_tools::VIEW_MATCH_HEADER)?;
         for r in scored.iter().flat_map(|(_, _, _, rows)| rows) {
             writeln!(f, "{r}")?;
         }
@@ -207,9 +207,6 @@ pub fn run(args: &Args) -> Result<()> {
     }
     Ok(())
 }
-
-const VIEW_ROW_HEADER: &str = "probe,finger,genuine,view,peak,degrees,shift_x,shift_y,pairs,likeness,\
-                               probe_common,view_common,evidence,true_turn,true_cover";
 
 /// The rows of `--views-csv` for probe `probe` (finger, impression) against the views of
 /// finger `finger` (index, their impressions). `true_turn` is the probe touch's rotation minus
@@ -240,20 +237,7 @@ fn view_rows(
             } else {
                 ",".to_string()
             };
-            let a = &m.minutiae;
-            format!(
-                "{probe},{finger},{},{v},{:.4},{},{},{},{},{:.3},{},{},{:.5},{truth}",
-                u8::from(genuine),
-                m.peak,
-                m.pose.degrees,
-                m.pose.shift.0,
-                m.pose.shift.1,
-                a.pairs,
-                a.likeness,
-                a.probe_common,
-                a.view_common,
-                m.evidence()
-            )
+            format!("{probe},{finger},{},{v},{},{truth}", u8::from(genuine), fphal_tools::view_match_fields(m))
         })
         .collect()
 }
