@@ -10,10 +10,9 @@ written (5 decimals), so a score within 0.000005 of a threshold may count otherw
 own decision did.
 """
 import os
-import re
 import sys
 
-PROBE = re.compile(r"(.+)_p\d+_\d+_r(-?\d+)\.png$")
+from real_impostors import PROBE
 
 
 def rows(path):

@@ -3,7 +3,8 @@
 //!
 //! A *master* print is grown the way SFinGe-style generators do it: an orientation field from the
 //! pattern class's cores and deltas (the zero-pole model; a bent flow for arches) with the finger's
-//! own smooth departure from it, a ridge period that varies over the finger, and ridges grown from random seeds by repeated Gabor filtering along that flow,
+//! own smooth departure from it, a ridge period that varies over the finger, and ridges grown from
+//! random seeds by repeated Gabor filtering along that flow,
 //! which creates ridge endings and bifurcations where the flow and period force them. An
 //! *impression* is what a sensor sees of a master on one touch: placement (offset, rotation),
 //! elastic skin distortion, pressure (ridge width), dryness (broken ridges), cuts, noise, partial
@@ -334,14 +335,9 @@ impl Touch {
         Touch::nth_within(finger, impression, size, dpi, 15.0)
     }
 
-    /// The same touch as [`Touch::nth`], but turned anywhere in the full circle, as a phone held
-    /// any way (or a rear or side sensor) meets the finger.
-    pub fn nth_any_turn(finger: u64, impression: u32, size: u32, dpi: u32) -> Touch {
-        Touch::nth_within(finger, impression, size, dpi, 180.0)
-    }
-
     /// Impression `impression` of `finger`, turned by at most `max_turn` degrees either way
-    /// (more than 0); everything but the turn is drawn as [`Touch::nth`] draws it.
+    /// (more than 0; 180 for the full circle, as a phone held any way meets the finger);
+    /// everything but the turn is drawn as [`Touch::nth`] draws it.
     pub fn nth_within(finger: u64, impression: u32, size: u32, dpi: u32, max_turn: f32) -> Touch {
         let seed = finger.wrapping_mul(0x2545_f491_4f6c_dd1d)
             ^ (impression as u64).wrapping_mul(0x9e37_79b9)
@@ -449,15 +445,15 @@ mod tests {
 
     #[test]
     fn touches_turn_within_their_limit_and_any_turn_reaches_the_full_circle() {
-        let turns = |f: fn(u64, u32, u32, u32) -> Touch| (1..=200).map(move |k| f(9, k, 160, 500).rotation);
-        assert!(turns(Touch::nth_any_turn).filter(|r| r.abs() > 90.0).count() > 60);
-        assert!(turns(Touch::nth_any_turn).filter(|r| r.abs() < 15.0).count() < 40);
+        let any_turn = || (1..=200).map(|k| Touch::nth_within(9, k, 160, 500, 180.0).rotation);
+        assert!(any_turn().filter(|r| r.abs() > 90.0).count() > 60);
+        assert!(any_turn().filter(|r| r.abs() < 15.0).count() < 40);
         // An upright touch is drawn as it always was (the tests' and demo's fingers lie where they did).
         let t = Touch::nth(9, 3, 160, 500);
         assert_eq!((t.dx, t.dy, t.rotation, t.pressure), (-25.615759, 1.5943718, -4.615817, -0.397873));
         assert_eq!((t.dryness, t.noise, t.distortion, t.cuts), (0.23792665, 5.097889, 3.7559977, 0));
         // Only the turn differs: the rest of the touch is drawn as for an upright one.
-        let (upright, any) = (Touch::nth(9, 3, 160, 500), Touch::nth_any_turn(9, 3, 160, 500));
+        let (upright, any) = (Touch::nth(9, 3, 160, 500), Touch::nth_within(9, 3, 160, 500, 180.0));
         assert_eq!(Touch { rotation: upright.rotation, ..any }, upright);
     }
 
