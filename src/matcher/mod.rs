@@ -52,9 +52,21 @@ const TURN_STEP: f32 = 6.0;
 /// view's evidence stays far under any threshold, and the turn would cost a transform for nothing.
 const TURN_AGREEMENT: f32 = 0.03;
 /// A view this sure of a turn ([`ViewMatch::evidence`]) has the finger's other views tried at
-/// it, and this many `TURN_STEP`s to either side.
+/// it, and this many `TURN_STEP`s to either side. Two steps cost about 1 ms more per
+/// identification against 5 fingers; they changed no decision on 800 real pairs and recognised 2
+/// more of 1,200 turned synthetic touches (BENCHMARKS.md, "The third round").
 const CONSENSUS_EVIDENCE: f32 = 0.12;
-const CONSENSUS_STEPS: i32 = 2;
+const CONSENSUS_STEPS: i32 = 1;
+/// Of a finger's views, how many are searched over every rotation of the probe: those a cheap look
+/// ranks highest ([`Look`]). The others keep what their minutiae say, and a probe turned beyond
+/// the rotations is still correlated where its minutiae lay it. The finger's score takes its best
+/// two views, but the cheap look ranks a weak touch's views out of order: of the 640 upright real
+/// touches of `scripts/operating.sh`, searching every view accepts 509, three 504, two 492.
+const SEARCHED_VIEWS: usize = 3;
+/// The probe rotations (indices into `ANGLES`: -6° and 6°) whose coarse heights rank the views,
+/// one packed coarse transform per view. Coarse heights change slowly with the rotation (the
+/// taper favours low frequencies, which turn less), so two rank the views about as all seven do.
+const RANKING_ROTATIONS: [usize; 2] = [2, 4];
 /// Weight of the minutiae agreement beside the correlation peak in a view's evidence (1.0 to 2.0
 /// measured alike on 300 synthetic fingers; 0.5 was best before pairs were weighted by patches).
 const MINUTIAE_WEIGHT: f32 = 1.5;
@@ -65,8 +77,9 @@ const MINUTIAE_WEIGHT: f32 = 1.5;
 /// `fphal-synth-bench --fingers 1000 --views 14 --attempts 150000` (14 views, the default
 /// enrollment; probes turned anywhere in the full circle), 150,000 impostor identification attempts
 /// (best of 5 other fingers, from 200,000 comparisons) each on fingers 1–1000 and 1001–2000
-/// (`--first-id 1001`): at most 3 accepted from 0.1595 and 0.1525 up; at 0.17, 2 and 0 (FRR 1.95% and
-/// 1.35%), and none with templates grown to `matcher.update_max_views` (20 views). Real
+/// (`--first-id 1001`): at most 3 accepted from 0.1595 and 0.1525 up; at 0.17, 2 and 0 (FRR 2.15% and
+/// 1.55%), and none with templates grown to `matcher.update_max_views` (20 views, measured when every
+/// view was searched in full, see `SEARCHED_VIEWS`; that lowers impostor scores). Real
 /// (`scripts/operating.sh`): every crop of the FVC sets at every turn against every other finger's
 /// template, 84,240 comparisons at 160 px and as many at 192 px; the highest is 0.168 (a loop turned
 /// 90° against a whorl of another set), the next 0.148.
@@ -271,8 +284,10 @@ pub struct ViewMatch {
     /// on a view minutia with alike surroundings, whichever pairs the larger share (see
     /// [`verify::best_agreement`]); under a turned correlation's pose when one was taken.
     pub minutiae: verify::Agreement,
-    /// That pose: how the probe lies on the view.
-    pub pose: Alignment,
+    /// That pose: how the probe lies on the view; `None` when the view was not correlated (a cheap
+    /// look ranked it below the finger's best, see [`view_matches`], and its minutiae did not show
+    /// the probe turned beyond the rotations).
+    pub pose: Option<Alignment>,
 }
 
 impl ViewMatch {
@@ -284,54 +299,102 @@ impl ViewMatch {
     /// Whether the probe lies where the view lay: a clear peak, little shift, little rotation.
     /// Such a probe shows almost no skin the view does not.
     pub fn same_place(&self) -> bool {
-        let (cx, cy) = self.pose.centre_a;
-        let (x, y) = self.pose.map(cx, cy);
+        let Some(pose) = self.pose else { return false };
+        let (cx, cy) = pose.centre_a;
+        let (x, y) = pose.map(cx, cy);
         let moved = ((x - cx).powi(2) + (y - cy).powi(2)).sqrt();
-        self.peak >= SAME_PLACE_PEAK && moved < SAME_PLACE_SHIFT && self.pose.degrees.abs() < SAME_PLACE_TURN
+        self.peak >= SAME_PLACE_PEAK && moved < SAME_PLACE_SHIFT && pose.degrees.abs() < SAME_PLACE_TURN
     }
 }
 
 /// The probe against each enrolled view of a finger.
 ///
-/// A finger turned further than the correlation's rotations reach is found view by view through
-/// its minutiae ([`verify::best_agreement`]); where one view found the turn clearly, the views
-/// that did not are tried at that turn too (a finger's views lie within a few tens of degrees of
-/// each other).
+/// Every view gets a cheap look first (`Look`: coarse heights at two rotations and the minutiae's
+/// anchored agreement); the `SEARCHED_VIEWS` it ranks highest are correlated over every rotation,
+/// and the rest keep the agreement of their minutiae (impostors mostly score lower than with every
+/// view searched; a returning finger as it did, see BENCHMARKS.md, "The third round"). A finger turned
+/// further than the correlation's rotations reach is found view by view through its minutiae
+/// ([`verify::best_agreement`]); where one view found the turn clearly, the views that did not are
+/// tried at that turn too (a finger's views lie within a few tens of degrees of each other).
 pub fn view_matches(probe: &Features, template: &Template) -> Vec<ViewMatch> {
-    let matches = view_matches_kept(probe, template);
+    let matches = view_matches_searching(probe, template, SEARCHED_VIEWS);
     fft::wipe_scratch();
     matches
 }
 
-fn view_matches_kept(probe: &Features, template: &Template) -> Vec<ViewMatch> {
-    let mut matches: Vec<ViewMatch> = template.views.iter().map(|view| view_match(probe, view)).collect();
+/// [`view_matches`] with `searched` views correlated over every rotation (the scratch buffers
+/// left as they are).
+fn view_matches_searching(probe: &Features, template: &Template, searched: usize) -> Vec<ViewMatch> {
+    let ranking: Vec<&Spectrum> = RANKING_ROTATIONS.iter().map(|r| &probe.rotations[*r]).collect();
+    let looks: Vec<Look> = template.views.iter().map(|view| Look::at(probe, view, &ranking)).collect();
+    let searched = verify::best_first(looks.iter().map(Look::estimate), searched);
+    let mut matches: Vec<ViewMatch> = template
+        .views
+        .iter()
+        .zip(looks)
+        .enumerate()
+        .map(|(i, (view, look))| {
+            if searched.contains(&i) {
+                view_match(probe, view, look)
+            } else {
+                turned_further(probe, view, None, look.anchored.unwrap_or_default())
+            }
+        })
+        .collect();
+    try_the_clearest_turn(probe, template, &mut matches);
+    matches
+}
+
+/// A cheap first look at a view: the coarse heights of the probe at `RANKING_ROTATIONS`, and how
+/// their minutiae agree under the poses alike minutiae set ([`verify::anchored_agreement`]).
+struct Look {
+    heights: Vec<f32>,
+    anchored: Option<verify::Agreement>,
+}
+
+impl Look {
+    fn at(probe: &Features, view: &template::View, ranking: &[&Spectrum]) -> Look {
+        Look {
+            heights: fft::coarse_peaks(ranking, &view.band),
+            anchored: verify::anchored_agreement(probe.marks(), view.marks()),
+        }
+    }
+
+    /// What the view's evidence may be, as [`ViewMatch::evidence`] weighs it.
+    fn estimate(&self) -> f32 {
+        let peak = self.heights.iter().copied().fold(0.0, f32::max);
+        let minutiae = self.anchored.map_or(0.0, |a| a.ratio());
+        (peak + MINUTIAE_WEIGHT * minutiae) / (1.0 + MINUTIAE_WEIGHT)
+    }
+}
+
+/// Where one view found the probe turned beyond the rotations clearly enough, the views that are
+/// less sure are tried at that turn and a step to either side.
+fn try_the_clearest_turn(probe: &Features, template: &Template, matches: &mut [ViewMatch]) {
     let clearest = matches
         .iter()
-        .filter(|m| is_turned(m.pose.degrees))
-        .map(|m| (m.evidence(), m.pose.degrees))
+        .filter_map(|m| m.pose.filter(|pose| is_turned(pose.degrees)).map(|pose| (m.evidence(), pose.degrees)))
         .max_by(|a, b| a.0.total_cmp(&b.0));
-    if let Some((evidence, degrees)) = clearest.filter(|(evidence, _)| *evidence >= CONSENSUS_EVIDENCE) {
-        for (m, view) in matches.iter_mut().zip(&template.views) {
-            if m.evidence() >= evidence {
-                continue;
-            }
-            let turns: Vec<f32> = (-CONSENSUS_STEPS..=CONSENSUS_STEPS)
-                .map(|k| ((degrees + k as f32 * TURN_STEP + 180.0).rem_euclid(360.0) - 180.0).to_radians())
-                .collect();
-            for turned in probe.turned_poses(&turns, &view.band, view.centre) {
-                let there = verify::agreement(probe.marks(), view.marks(), |x, y| turned.map(x, y));
-                let tried = ViewMatch {
-                    peak: turned.score.max(0.0),
-                    minutiae: verify::Agreement { turn: Some(turned.degrees.to_radians()), ..there },
-                    pose: turned,
-                };
-                if tried.evidence() > m.evidence() {
-                    *m = tried;
-                }
+    let Some((evidence, degrees)) = clearest.filter(|(evidence, _)| *evidence >= CONSENSUS_EVIDENCE) else { return };
+    for (m, view) in matches.iter_mut().zip(&template.views) {
+        if m.evidence() >= evidence {
+            continue;
+        }
+        let turns: Vec<f32> = (-CONSENSUS_STEPS..=CONSENSUS_STEPS)
+            .map(|k| ((degrees + k as f32 * TURN_STEP + 180.0).rem_euclid(360.0) - 180.0).to_radians())
+            .collect();
+        for turned in probe.turned_poses(&turns, &view.band, view.centre) {
+            let there = verify::agreement(probe.marks(), view.marks(), |x, y| turned.map(x, y));
+            let tried = ViewMatch {
+                peak: turned.score.max(0.0),
+                minutiae: verify::Agreement { turn: Some(turned.degrees.to_radians()), ..there },
+                pose: Some(turned),
+            };
+            if tried.evidence() > m.evidence() {
+                *m = tried;
             }
         }
     }
-    matches
 }
 
 /// Whether a pose lies beyond the rotations the correlation tries.
@@ -339,12 +402,31 @@ fn is_turned(degrees: f32) -> bool {
     degrees.abs() > ANGLES[ANGLES.len() - 1] + TURN_STEP / 2.0
 }
 
-/// The probe against one view.
-fn view_match(probe: &Features, view: &template::View) -> ViewMatch {
-    let pose = best_pose(probe, &view.band, view.centre);
-    let mut minutiae = verify::best_agreement(probe.marks(), view.marks(), |x, y| pose.map(x, y));
-    // Minutiae laid the probe at a turn the correlation did not try: its peak there counts,
-    // and the pose of that peak pairs minutiae as the unturned one does.
+/// The probe against one view, searched over every rotation (the look's heights reused).
+fn view_match(probe: &Features, view: &template::View, look: Look) -> ViewMatch {
+    let mut heights = vec![0.0; ANGLES.len()];
+    for (r, h) in RANKING_ROTATIONS.iter().zip(&look.heights) {
+        heights[*r] = *h;
+    }
+    let rest: Vec<usize> = (0..ANGLES.len()).filter(|r| !RANKING_ROTATIONS.contains(r)).collect();
+    let bands: Vec<&Spectrum> = rest.iter().map(|r| &probe.rotations[*r]).collect();
+    for (r, h) in rest.iter().zip(fft::coarse_peaks(&bands, &view.band)) {
+        heights[*r] = h;
+    }
+    let pose = finest_rotation(&probe.rotations, &heights, probe.centre, &view.band, view.centre);
+    let correlated = verify::agreement(probe.marks(), view.marks(), |x, y| pose.map(x, y));
+    turned_further(probe, view, Some(pose), verify::better_of(correlated, look.anchored))
+}
+
+/// A view's match from its pose (if correlated) and the best agreement of minutiae found so far:
+/// where the minutiae laid the probe at a turn the correlation did not try, its peak there counts,
+/// and the pose of that peak pairs minutiae as the unturned one does.
+fn turned_further(
+    probe: &Features,
+    view: &template::View,
+    pose: Option<Alignment>,
+    mut minutiae: verify::Agreement,
+) -> ViewMatch {
     let pose = match minutiae.turn {
         Some(turn) if is_turned(turn.to_degrees()) && minutiae.ratio() >= TURN_AGREEMENT => {
             let turned = probe.turned_pose(turn, &view.band, view.centre);
@@ -352,11 +434,11 @@ fn view_match(probe: &Features, view: &template::View) -> ViewMatch {
             if there.ratio() > minutiae.ratio() {
                 minutiae = verify::Agreement { turn: Some(turn), ..there };
             }
-            turned
+            Some(turned)
         }
         _ => pose,
     };
-    ViewMatch { peak: pose.score.max(0.0), minutiae, pose }
+    ViewMatch { peak: pose.map_or(0.0, |p| p.score.max(0.0)), minutiae, pose }
 }
 
 /// The probe's rotation and shift with the highest correlation peak against one view's band.
@@ -367,13 +449,22 @@ fn best_pose(probe: &Features, band: &Spectrum, centre: (f32, f32)) -> Alignment
 /// Of `rotations` (the bands of one capture at each of `ANGLES`, centred at `centre_a`), the
 /// rotation and shift with the highest correlation peak against `band` (centred at `centre_b`).
 fn best_rotation(rotations: &[Spectrum], centre_a: (f32, f32), band: &Spectrum, centre_b: (f32, f32)) -> Alignment {
-    let rotations: Vec<&Spectrum> = rotations.iter().collect();
-    let coarse = fft::coarse_peaks(&rotations, band);
-    let mut order: Vec<usize> = (0..rotations.len()).collect();
-    order.sort_by(|a, b| coarse[*b].total_cmp(&coarse[*a]));
-    order.truncate(FINE_ROTATIONS);
+    let heights = fft::coarse_peaks(&rotations.iter().collect::<Vec<_>>(), band);
+    finest_rotation(rotations, &heights, centre_a, band, centre_b)
+}
+
+/// [`best_rotation`] from the coarse `heights` of each rotation: the `FINE_ROTATIONS` highest are
+/// correlated in full.
+fn finest_rotation(
+    rotations: &[Spectrum],
+    heights: &[f32],
+    centre_a: (f32, f32),
+    band: &Spectrum,
+    centre_b: (f32, f32),
+) -> Alignment {
+    let mut order = verify::best_first(heights.iter().copied(), FINE_ROTATIONS);
     order.sort_unstable();
-    let chosen: Vec<&Spectrum> = order.iter().map(|r| rotations[*r]).collect();
+    let chosen: Vec<&Spectrum> = order.iter().map(|r| &rotations[*r]).collect();
     let (mut peak, mut at) = (-1.0f32, (0, 0, 0));
     for (r, (p, x, y)) in order.iter().zip(fft::correlation_peaks(&chosen, band)) {
         if p > peak {
@@ -400,7 +491,7 @@ const SAME_PLACE_TURN: f32 = 6.0;
 pub fn adds_area(touch: &Features, earlier: &[Features]) -> bool {
     let adds = earlier.iter().all(|e| {
         let pose = best_pose(touch, e.unrotated(), e.centre);
-        !ViewMatch { peak: pose.score, minutiae: verify::Agreement::default(), pose }.same_place()
+        !ViewMatch { peak: pose.score, minutiae: verify::Agreement::default(), pose: Some(pose) }.same_place()
     });
     fft::wipe_scratch();
     adds

@@ -381,15 +381,28 @@ fn alignment_maps_points_of_a_capture_onto_a_shifted_and_rotated_one() {
     }
 }
 
+/// Synthetic fingers 500.. enrolled upright (14 touches, the HAL's default, within ±15°), made once
+/// for the tests that share them.
+const UPRIGHT_FINGERS: u64 = 20;
+
+fn upright_templates() -> &'static [Template] {
+    static TEMPLATES: std::sync::OnceLock<Vec<Template>> = std::sync::OnceLock::new();
+    TEMPLATES.get_or_init(|| {
+        (0..UPRIGHT_FINGERS)
+            .map(|f| {
+                Template::from_views((1..=14).filter_map(|i| extract(&synthetic(500 + f, i, |_| {})).ok()).collect())
+            })
+            .collect()
+    })
+}
+
 /// A finger enrolled upright (14 touches, the HAL's default, within ±15°) is recognised when it
 /// comes back turned a quarter or half a turn, and the turned touch is not taken for any other
 /// finger, at the shipped threshold: at least 19 of 20.
 #[test]
 fn fingers_enrolled_upright_are_recognised_turned_90_and_180_degrees_and_no_other_finger_is() {
-    const FINGERS: u64 = 20;
-    let templates: Vec<Template> = (0..FINGERS)
-        .map(|f| Template::from_views((1..=14).filter_map(|i| extract(&synthetic(500 + f, i, |_| {})).ok()).collect()))
-        .collect();
+    const FINGERS: u64 = UPRIGHT_FINGERS;
+    let templates = upright_templates();
     for turn in [90.0f32, 180.0] {
         let mut recognised = 0;
         for f in 0..FINGERS {
@@ -443,4 +456,27 @@ fn the_rotations_correlated_in_full_hold_the_best_one_when_the_coarse_heights_ar
         assert!((chosen.score - full).abs() < 1e-5, "view {v}: {} against {full}", chosen.score);
     }
     assert!(score(&probe, &template) >= DEFAULT_THRESHOLD);
+}
+
+/// Only the views a cheap look ranks highest are searched over every rotation; the rest keep what
+/// their minutiae say. A returning finger, upright or turned, scores as the search of every view
+/// scores it (within a hundredth): the cheap look holds the views that make its score.
+#[test]
+fn the_views_searched_in_full_are_those_that_make_a_returning_fingers_score() {
+    let templates = upright_templates();
+    for (f, template) in templates.iter().enumerate().take(6) {
+        for (impression, turn) in [(21, 0.0f32), (22, 90.0)] {
+            let probe = extract(&synthetic(500 + f as u64, impression, |t| t.rotation += turn)).unwrap();
+            let searched = score_of(&view_matches_searching(&probe, template, SEARCHED_VIEWS));
+            let every_view = score_of(&view_matches_searching(&probe, template, template.views.len()));
+            assert!(
+                every_view >= DEFAULT_THRESHOLD,
+                "finger {f} turned {turn}°: {every_view} with every view searched"
+            );
+            assert!(
+                (searched - every_view).abs() < 0.01,
+                "finger {f} turned {turn}°: {searched} with {SEARCHED_VIEWS} views searched, {every_view} with every view"
+            );
+        }
+    }
 }

@@ -184,11 +184,28 @@ fn agreement_besides(
 /// correlation's rotations reach has no right peak at all; a few minutiae whose surrounding ridges
 /// match still show where the probe lies, at any turn.
 pub fn best_agreement(probe: Marks, view: Marks, pose: impl Fn(f32, f32) -> (f32, f32)) -> Agreement {
-    let mut best = agreement(probe, view, pose);
+    better_of(agreement(probe, view, pose), anchored_agreement(probe, view))
+}
+
+/// Of the agreement under a correlation's pose and the [`anchored_agreement`], the one that pairs
+/// the larger share (the correlation's among equals): [`best_agreement`] in two steps, for a caller
+/// that looks at the anchored one before it correlates.
+pub fn better_of(correlated: Agreement, anchored: Option<Agreement>) -> Agreement {
+    match anchored {
+        Some(anchored) if anchored.ratio() > correlated.ratio() => anchored,
+        _ => correlated,
+    }
+}
+
+/// The best agreement under the poses that lay one probe minutia on a view minutia with alike
+/// surroundings (see [`best_agreement`]), with its turn; `None` when no pair is alike enough to
+/// set a pose (or either side has no patches).
+pub fn anchored_agreement(probe: Marks, view: Marks) -> Option<Agreement> {
+    let mut best: Option<Agreement> = None;
     for anchor in anchors(probe, view) {
         let laid = agreement_besides(probe, view, |x, y| anchor.lay(x, y), Some(anchor.pair));
-        if laid.ratio() > best.ratio() {
-            best = Agreement { turn: Some(anchor.turn), ..laid };
+        if best.is_none_or(|b| laid.ratio() > b.ratio()) {
+            best = Some(Agreement { turn: Some(anchor.turn), ..laid });
         }
     }
     best
@@ -251,7 +268,7 @@ fn clearest(minutiae: &[Minutia]) -> Vec<usize> {
 
 /// Indices of the `keep` largest of `keys`, largest first (the earlier first among equals). One
 /// sort serves every ranking here: each sort with a closure of its own is kilobytes of code.
-fn best_first(keys: impl Iterator<Item = f32>, keep: usize) -> Vec<usize> {
+pub(super) fn best_first(keys: impl Iterator<Item = f32>, keep: usize) -> Vec<usize> {
     let mut ranked: Vec<(f32, usize)> = keys.enumerate().map(|(i, key)| (key, i)).collect();
     ranked.sort_unstable_by(descending);
     ranked.truncate(keep);

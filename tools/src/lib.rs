@@ -102,12 +102,11 @@ pub const VIEW_MATCH_HEADER: &str = "peak,degrees,shift_x,shift_y,pairs,likeness
 /// One comparison's columns, in the order of [`VIEW_MATCH_HEADER`].
 pub fn view_match_fields(m: &fphal::matcher::ViewMatch) -> String {
     let a = &m.minutiae;
+    // A view not correlated (ranked below the finger's best) has no pose: empty columns.
+    let pose = m.pose.map_or(",,".to_string(), |p| format!("{},{},{}", p.degrees, p.shift.0, p.shift.1));
     format!(
-        "{:.4},{},{},{},{},{:.3},{},{},{:.5}",
+        "{:.4},{pose},{},{:.3},{},{},{:.5}",
         m.peak,
-        m.pose.degrees,
-        m.pose.shift.0,
-        m.pose.shift.1,
         a.pairs,
         a.likeness,
         a.probe_common,
