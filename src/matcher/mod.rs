@@ -52,7 +52,7 @@ const TURN_STEP: f32 = 6.0;
 /// view's evidence stays far under any threshold, and the turn would cost a transform for nothing.
 const TURN_AGREEMENT: f32 = 0.03;
 /// A view this sure of a turn ([`ViewMatch::evidence`]) has the finger's other views tried at
-/// it, and this many `TURN_STEP`s to either side. Two steps cost about 1 ms more per
+/// it, and this many `TURN_STEP`s to either side. Two steps cost 0.6-1.5 ms more per
 /// identification against 5 fingers; they changed no decision on 800 real pairs and recognised 2
 /// more of 1,200 turned synthetic touches (BENCHMARKS.md, "The third round").
 const CONSENSUS_EVIDENCE: f32 = 0.12;
@@ -65,7 +65,8 @@ const CONSENSUS_STEPS: i32 = 1;
 const SEARCHED_VIEWS: usize = 3;
 /// The probe rotations (indices into `ANGLES`: -6° and 6°) whose coarse heights rank the views,
 /// one packed coarse transform per view. Coarse heights change slowly with the rotation (the
-/// taper favours low frequencies, which turn less), so two rank the views about as all seven do.
+/// taper favours low frequencies, which turn less), so two rank the views about as four do (504 and
+/// 505 of the 640 touches above).
 const RANKING_ROTATIONS: [usize; 2] = [2, 4];
 /// Weight of the minutiae agreement beside the correlation peak in a view's evidence (1.0 to 2.0
 /// measured alike on 300 synthetic fingers; 0.5 was best before pairs were weighted by patches).
@@ -79,7 +80,7 @@ const MINUTIAE_WEIGHT: f32 = 1.5;
 /// (best of 5 other fingers, from 200,000 comparisons) each on fingers 1–1000 and 1001–2000
 /// (`--first-id 1001`): at most 3 accepted from 0.1595 and 0.1525 up; at 0.17, 2 and 0 (FRR 2.15% and
 /// 1.55%), and none with templates grown to `matcher.update_max_views` (20 views, measured when every
-/// view was searched in full, see `SEARCHED_VIEWS`; that lowers impostor scores). Real
+/// view was searched in full; searching only `SEARCHED_VIEWS` lowers impostor scores). Real
 /// (`scripts/operating.sh`): every crop of the FVC sets at every turn against every other finger's
 /// template, 84,240 comparisons at 160 px and as many at 192 px; the highest is 0.168 (a loop turned
 /// 90° against a whorl of another set), the next 0.148.
@@ -278,15 +279,16 @@ pub fn score_of(matches: &[ViewMatch]) -> f32 {
 pub struct ViewMatch {
     /// Height of the correlation peak whose pose was taken: the best over the probe's rotations, or,
     /// when minutiae showed the probe turned further than those reach (or another view's turn was
-    /// tried), the peak of the probe turned there, which may be lower.
+    /// tried), the peak of the probe turned there, which may be lower; 0 for a view not correlated.
     pub peak: f32,
     /// How their minutiae agree: under that peak's pose, or under one that lays a probe minutia
     /// on a view minutia with alike surroundings, whichever pairs the larger share (see
-    /// [`verify::best_agreement`]); under a turned correlation's pose when one was taken.
+    /// [`verify::best_agreement`]); under a turned correlation's pose when one was taken; for a
+    /// view not correlated, the anchored poses' alone ([`verify::anchored_agreement`]).
     pub minutiae: verify::Agreement,
-    /// That pose: how the probe lies on the view; `None` when the view was not correlated (a cheap
-    /// look ranked it below the finger's best, see [`view_matches`], and its minutiae did not show
-    /// the probe turned beyond the rotations).
+    /// That pose: how the probe lies on the view; `None` when the view was not correlated (it was
+    /// not among the views a cheap look ranks highest, see [`view_matches`], and its minutiae did not
+    /// lay the probe beyond the rotations with enough agreement for a turned correlation).
     pub pose: Option<Alignment>,
 }
 
@@ -312,7 +314,7 @@ impl ViewMatch {
 /// Every view gets a cheap look first (`Look`: coarse heights at two rotations and the minutiae's
 /// anchored agreement); the `SEARCHED_VIEWS` it ranks highest are correlated over every rotation,
 /// and the rest keep the agreement of their minutiae (impostors mostly score lower than with every
-/// view searched; a returning finger as it did, see BENCHMARKS.md, "The third round"). A finger turned
+/// view searched, and a few weak genuine touches too, see BENCHMARKS.md, "The third round"). A finger turned
 /// further than the correlation's rotations reach is found view by view through its minutiae
 /// ([`verify::best_agreement`]); where one view found the turn clearly, the views that did not are
 /// tried at that turn too (a finger's views lie within a few tens of degrees of each other).
@@ -477,6 +479,19 @@ fn finest_rotation(
 /// The phase band of a laid-out capture turned by `degrees` (the turned image is wiped on drop).
 fn turned_band(prepared: &Prepared, degrees: f32) -> Spectrum {
     fft::phase_band(&prepared.rotated(degrees))
+}
+
+/// Whether a capture shows skin that none of a finger's views shows, from its `matches` with them
+/// ([`view_matches`]): false when it lies where one of them lay ([`ViewMatch::same_place`]). The views
+/// those matches did not correlate are correlated here (a touch lying where a view lay mostly ranks
+/// that view among the searched ones, but a weak touch need not).
+pub fn shows_new_skin(probe: &Features, template: &Template, matches: &[ViewMatch]) -> bool {
+    let new = template.views.iter().zip(matches).all(|(view, m)| {
+        let pose = m.pose.unwrap_or_else(|| best_pose(probe, &view.band, view.centre));
+        !ViewMatch { peak: pose.score.max(0.0), pose: Some(pose), ..*m }.same_place()
+    });
+    fft::wipe_scratch();
+    new
 }
 
 /// A touch this well correlated with an earlier one ...

@@ -459,13 +459,14 @@ fn the_rotations_correlated_in_full_hold_the_best_one_when_the_coarse_heights_ar
 }
 
 /// Only the views a cheap look ranks highest are searched over every rotation; the rest keep what
-/// their minutiae say. A returning finger, upright or turned, scores as the search of every view
-/// scores it (within a hundredth): the cheap look holds the views that make its score.
+/// their minutiae say. A returning finger, upright (where the ranking decides: a turned touch's views
+/// are found through its minutiae either way) or turned, scores as the search of every view scores
+/// it (within a hundredth): the cheap look holds the views that make its score.
 #[test]
 fn the_views_searched_in_full_are_those_that_make_a_returning_fingers_score() {
     let templates = upright_templates();
     for (f, template) in templates.iter().enumerate().take(6) {
-        for (impression, turn) in [(21, 0.0f32), (22, 90.0)] {
+        for (impression, turn) in [(21, 0.0f32), (23, 0.0), (22, 90.0)] {
             let probe = extract(&synthetic(500 + f as u64, impression, |t| t.rotation += turn)).unwrap();
             let searched = score_of(&view_matches_searching(&probe, template, SEARCHED_VIEWS));
             let every_view = score_of(&view_matches_searching(&probe, template, template.views.len()));
@@ -475,8 +476,24 @@ fn the_views_searched_in_full_are_those_that_make_a_returning_fingers_score() {
             );
             assert!(
                 (searched - every_view).abs() < 0.01,
-                "finger {f} turned {turn}°: {searched} with {SEARCHED_VIEWS} views searched, {every_view} with every view"
+                "finger {f} turned {turn}°: {searched} with {SEARCHED_VIEWS} views searched, {every_view} with all"
             );
         }
     }
+}
+
+/// Template update must not take a touch for new skin when it lies where a view lay, whether or not
+/// the match correlated that view.
+#[test]
+fn a_touch_where_a_view_lay_is_not_new_skin_even_when_that_view_was_not_correlated() {
+    let template = &upright_templates()[0];
+    let again = extract(&synthetic(500, 1, |_| {})).unwrap();
+    let mut matches = view_matches(&again, template);
+    assert!(!shows_new_skin(&again, template, &matches));
+    for m in &mut matches {
+        (m.pose, m.peak) = (None, 0.0);
+    }
+    assert!(!shows_new_skin(&again, template, &matches), "the views outside the search are correlated too");
+    let elsewhere = extract(&synthetic(501, 1, |_| {})).unwrap();
+    assert!(shows_new_skin(&elsewhere, template, &view_matches(&elsewhere, template)), "another finger's touch");
 }

@@ -1,7 +1,7 @@
 //! Template update: a confident match on skin that no view shows yet joins the finger's template.
 
 use super::ActiveGroup;
-use crate::matcher::{Features, Template, ViewMatch};
+use crate::matcher::{self, Features, Template, ViewMatch};
 use crate::tee::wire::TaError;
 
 pub(super) struct Learning {
@@ -14,10 +14,10 @@ pub(super) struct Learning {
 impl Learning {
     /// Whether a matching capture should join its finger's template: a confident match, room
     /// left, and skin that no view shows yet.
-    pub(super) fn worth_it(&self, score: f32, matches: &[ViewMatch], template: &Template) -> bool {
+    pub(super) fn worth_it(&self, score: f32, features: &Features, matches: &[ViewMatch], template: &Template) -> bool {
         score >= self.min_score
             && template.view_count() < self.max_views as usize
-            && !matches.iter().any(ViewMatch::same_place)
+            && matcher::shows_new_skin(features, template, matches)
     }
 
     /// Adds a capture to finger `fid`'s template and stores it. The authenticator id stays: the
