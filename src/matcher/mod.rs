@@ -298,14 +298,10 @@ impl ViewMatch {
         (self.peak + MINUTIAE_WEIGHT * self.minutiae.ratio()) / (1.0 + MINUTIAE_WEIGHT)
     }
 
-    /// Whether the probe lies where the view lay: a clear peak, little shift, little rotation.
-    /// Such a probe shows almost no skin the view does not.
+    /// Whether the probe lies where the view lay ([`Alignment::same_place`]); false for a view not
+    /// correlated.
     pub fn same_place(&self) -> bool {
-        let Some(pose) = self.pose else { return false };
-        let (cx, cy) = pose.centre_a;
-        let (x, y) = pose.map(cx, cy);
-        let moved = ((x - cx).powi(2) + (y - cy).powi(2)).sqrt();
-        self.peak >= SAME_PLACE_PEAK && moved < SAME_PLACE_SHIFT && pose.degrees.abs() < SAME_PLACE_TURN
+        self.pose.is_some_and(|pose| pose.same_place())
     }
 }
 
@@ -482,14 +478,15 @@ fn turned_band(prepared: &Prepared, degrees: f32) -> Spectrum {
 }
 
 /// Whether a capture shows skin that none of a finger's views shows, from its `matches` with them
-/// ([`view_matches`]): false when it lies where one of them lay ([`ViewMatch::same_place`]). The views
+/// ([`view_matches`]): false when it lies where one of them lay ([`Alignment::same_place`]). The views
 /// those matches did not correlate are correlated here (a touch lying where a view lay mostly ranks
 /// that view among the searched ones, but a weak touch need not).
 pub fn shows_new_skin(probe: &Features, template: &Template, matches: &[ViewMatch]) -> bool {
-    let new = template.views.iter().zip(matches).all(|(view, m)| {
-        let pose = m.pose.unwrap_or_else(|| best_pose(probe, &view.band, view.centre));
-        !ViewMatch { peak: pose.score.max(0.0), pose: Some(pose), ..*m }.same_place()
-    });
+    let new = template
+        .views
+        .iter()
+        .zip(matches)
+        .all(|(view, m)| !m.pose.unwrap_or_else(|| best_pose(probe, &view.band, view.centre)).same_place());
     fft::wipe_scratch();
     new
 }
@@ -504,10 +501,7 @@ const SAME_PLACE_TURN: f32 = 6.0;
 /// Whether a touch shows skin the `earlier` touches of an enrollment do not: false when it lies
 /// where one of them lay.
 pub fn adds_area(touch: &Features, earlier: &[Features]) -> bool {
-    let adds = earlier.iter().all(|e| {
-        let pose = best_pose(touch, e.unrotated(), e.centre);
-        !ViewMatch { peak: pose.score, minutiae: verify::Agreement::default(), pose: Some(pose) }.same_place()
-    });
+    let adds = earlier.iter().all(|e| !best_pose(touch, e.unrotated(), e.centre).same_place());
     fft::wipe_scratch();
     adds
 }
@@ -539,6 +533,15 @@ impl Alignment {
             if p >= GRID as f32 / 2.0 { p - GRID as f32 } else { p }
         };
         Alignment { score, degrees, shift: (wrap(at.0), wrap(at.1)), centre_a, centre_b }
+    }
+
+    /// Whether the first capture lies where the second lay: a clear peak, little shift, little
+    /// rotation. Such a capture shows almost no skin the second does not.
+    pub fn same_place(&self) -> bool {
+        let (cx, cy) = self.centre_a;
+        let (x, y) = self.map(cx, cy);
+        let moved = ((x - cx).powi(2) + (y - cy).powi(2)).sqrt();
+        self.score >= SAME_PLACE_PEAK && moved < SAME_PLACE_SHIFT && self.degrees.abs() < SAME_PLACE_TURN
     }
 
     /// Maps a point of the first capture (500-dpi normalised coordinates, as in [`analyse`])

@@ -52,8 +52,8 @@ enum Command {
         /// Also write one row per pair and enrolled view: the view's correlation peak and pose
         /// (empty for a view the engine did not correlate), minutiae pairs, patch likeness,
         /// common-area counts and evidence (a finger scores the mean of its two highest
-        /// evidences). A probe the engine cannot use (it scores 0) has no
-        /// rows. Written whole or not at all: FILE appears only when every pair was scored.
+        /// evidences). A probe the engine cannot use (it scores 0) has no rows. Written whole or
+        /// not at all: FILE appears only when every pair was scored.
         #[arg(long)]
         views_csv: Option<PathBuf>,
     },
