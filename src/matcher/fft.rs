@@ -1,7 +1,6 @@
 //! Spectra of prepared images and the phase-only correlation between two of them.
 
 use super::nibbles;
-use super::prepare::Turned;
 use super::{BAND, BAND_LEN, BAND_SIDE, DISC, GRID, SURFACE};
 use rustfft::algorithm::Radix4;
 use rustfft::num_complex::Complex32;
@@ -18,6 +17,12 @@ pub struct Spectrum {
 struct Plans {
     forward: Arc<dyn Fft<f32>>,
     scratch: Vec<Complex32>,
+    /// [`phase_band`]'s rows, two to a transform (at most `GRID / 2` of them), and its band
+    /// columns (`BAND_SIDE` of `GRID` points): zero between calls, unless `band_unfinished` (a
+    /// call unwound before it could set them back).
+    pairs: Vec<Complex32>,
+    columns: Vec<Complex32>,
+    band_unfinished: bool,
     fine: Surface,
     coarse: Surface,
 }
@@ -101,7 +106,15 @@ thread_local! {
         let forward = plan(GRID, FftDirection::Forward);
         let (fine, coarse) = (Surface::new(SURFACE), Surface::new(COARSE_SURFACE));
         let scratch = [&forward, &fine.inverse, &coarse.inverse].map(|plan| plan.get_inplace_scratch_len());
-        Plans { forward, scratch: vec![Complex32::default(); scratch.into_iter().max().unwrap_or(0)], fine, coarse }
+        Plans {
+            forward,
+            scratch: vec![Complex32::default(); scratch.into_iter().max().unwrap_or(0)],
+            pairs: vec![Complex32::default(); GRID / 2 * GRID],
+            columns: vec![Complex32::default(); BAND_SIDE * GRID],
+            band_unfinished: false,
+            fine,
+            coarse,
+        }
     });
 }
 
@@ -152,42 +165,55 @@ fn disc() -> &'static [f32] {
     })
 }
 
+/// `v.norm()`, without the library call: in double precision, as the C library's `hypotf`
+/// computes it, which no finite `f32` parts can overflow or underflow there.
+#[inline(always)]
+fn magnitude(v: Complex32) -> f32 {
+    let (re, im) = (f64::from(v.re), f64::from(v.im));
+    (re * re + im * im).sqrt() as f32
+}
+
 /// Index of signed frequency `k` in an `n`-point transform.
 fn bin(k: isize, n: usize) -> usize {
     k.rem_euclid(n as isize) as usize
 }
 
-/// The phase band of a `GRID`×`GRID` real image.
+/// The phase band of a `GRID`×`GRID` real image that `lay_rows` hands over a row at a time, as
+/// [`Prepared::turn_rows`](super::prepare::Prepared::turn_rows) does: `(y, from, values)`, rows
+/// in order, rows that are all zero left out.
 ///
 /// The image is real, so two of its rows go through one complex transform (the first as the real
 /// part, the second as the imaginary part) and are told apart by the symmetry of real spectra;
-/// rows that are all zero (outside the turned print) are skipped. Then the band's columns.
-pub fn phase_band(turned: &Turned) -> Spectrum {
-    let img = turned.pixels();
-    debug_assert_eq!(img.len(), GRID * GRID);
+/// rows that are all zero (outside the turned print) are skipped. Then the band's columns. Both
+/// buffers are this thread's, zero between calls: what a call writes it sets back to zero (plain
+/// stores: the buffers outlive the call, so the compiler cannot drop them).
+pub fn phase_band(lay_rows: impl FnOnce(&mut dyn FnMut(usize, usize, &[f32]))) -> Spectrum {
     PLANS.with(|plans| {
         let plans = &mut *plans.borrow_mut();
-        let rows: Vec<usize> = (0..GRID).filter(|y| turned.span(*y).iter().any(|v| *v != 0.0)).collect();
+        let Plans { forward, scratch, pairs, columns, band_unfinished, .. } = plans;
+        if *band_unfinished {
+            pairs.fill(Complex32::default());
+            columns.fill(Complex32::default());
+        }
+        *band_unfinished = true;
+        let mut rows = Vec::with_capacity(GRID);
+        lay_rows(&mut |y, from, values| {
+            let pair = &mut pairs[rows.len() / 2 * GRID + from..][..values.len()];
+            if rows.len() % 2 == 0 {
+                pair.iter_mut().zip(values).for_each(|(z, v)| z.re = *v);
+            } else {
+                pair.iter_mut().zip(values).for_each(|(z, v)| z.im = *v);
+            }
+            rows.push(y);
+        });
         if rows.is_empty() {
+            *band_unfinished = false;
             return Spectrum { band: vec![Complex32::default(); BAND_LEN] };
         }
-        let mut pairs = vec![Complex32::default(); rows.len().div_ceil(2) * GRID];
-        for (pair, ys) in pairs.chunks_exact_mut(GRID).zip(rows.chunks(2)) {
-            let first = &img[ys[0] * GRID..(ys[0] + 1) * GRID];
-            match ys.get(1) {
-                Some(y) => {
-                    let second = &img[y * GRID..(y + 1) * GRID];
-                    for ((z, a), b) in pair.iter_mut().zip(first).zip(second) {
-                        *z = Complex32::new(*a, *b);
-                    }
-                }
-                None => pair.iter_mut().zip(first).for_each(|(z, a)| *z = Complex32::new(*a, 0.0)),
-            }
-        }
-        plans.forward.process_with_scratch(&mut pairs, &mut plans.scratch);
+        let pairs = &mut pairs[..rows.len().div_ceil(2) * GRID];
+        forward.process_with_scratch(pairs, scratch);
         // Column bx of the band, all GRID rows: the spectra of the two rows of a pair are
         // (Z[k] + conj Z[-k]) / 2 and (Z[k] - conj Z[-k]) / 2i.
-        let mut columns = vec![Complex32::default(); BAND_SIDE * GRID];
         for (pair, ys) in pairs.chunks_exact(GRID).zip(rows.chunks(2)) {
             for (bx, kx) in (-(BAND as isize)..=BAND as isize).enumerate() {
                 let (z, mirror) = (pair[bin(kx, GRID)], pair[bin(-kx, GRID)].conj());
@@ -198,18 +224,19 @@ pub fn phase_band(turned: &Turned) -> Spectrum {
                 }
             }
         }
-        plans.forward.process_with_scratch(&mut columns, &mut plans.scratch);
+        forward.process_with_scratch(columns, scratch);
         let mut band = vec![Complex32::default(); BAND_LEN];
         for (bx, column) in columns.chunks_exact(GRID).enumerate() {
             for (by, ky) in (-(BAND as isize)..=BAND as isize).enumerate() {
                 let v = column[bin(ky, GRID)];
-                let m = v.norm();
+                let m = magnitude(v);
                 let i = by * BAND_SIDE + bx;
                 band[i] = if m > 1e-6 { v / m * disc()[i] } else { Complex32::default() };
             }
         }
-        wipe(&mut pairs);
-        wipe(&mut columns);
+        pairs.fill(Complex32::default());
+        columns.fill(Complex32::default());
+        *band_unfinished = false;
         Spectrum { band }
     })
 }
@@ -570,6 +597,25 @@ fn mirrored(first: impl Fn(usize) -> Complex32) -> Vec<Complex32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The phase band's magnitude is the library's `norm` to the last bit on glibc (within one
+    /// unit in the last place wherever the C library rounds its own way), from the smallest
+    /// parts to the largest.
+    #[test]
+    fn a_magnitude_is_the_norm() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            f32::from_bits(x as u32 & 0x7f7f_ffff) * if x >> 63 == 1 { -1.0 } else { 1.0 }
+        };
+        for _ in 0..200_000 {
+            let v = Complex32::new(next(), next());
+            let (m, norm) = (magnitude(v), v.norm());
+            assert!(m.to_bits().abs_diff(norm.to_bits()) <= 1, "{v}: {m} against {norm}");
+        }
+    }
 
     /// The vector plan (where this CPU has one) and the plain radix-4 fallback compute the same
     /// transform, unnormalised, in both directions and both lengths.

@@ -474,7 +474,7 @@ fn finest_rotation(
 
 /// The phase band of a laid-out capture turned by `degrees` (the turned image is wiped on drop).
 fn turned_band(prepared: &Prepared, degrees: f32) -> Spectrum {
-    fft::phase_band(&prepared.rotated(degrees))
+    fft::phase_band(|row| prepared.turn_rows(degrees, row))
 }
 
 /// Whether a capture shows skin that none of a finger's views shows, from its `matches` with them

@@ -343,16 +343,17 @@ impl Drop for Prepared {
 }
 
 impl Prepared {
-    /// The image rotated by `degrees` about the grid centre and tapered by a Hann window.
+    /// The image rotated by `degrees` about the grid centre and tapered by a Hann window, handed
+    /// to `row` a row at a time: `row(y, from, values)` says that row `y` holds `values` from
+    /// column `from` and 0 elsewhere. Rows that are 0 throughout are not handed over; `values`
+    /// is wiped once it has been handed over.
     ///
     /// Only the pixels whose source falls within a pixel of the ridge area's box are sampled
     /// (the rest are 0 either way): a small capture's rotation costs its own area, not the grid's.
-    pub fn rotated(&self, degrees: f32) -> Turned {
-        let mut out = vec![0f32; GRID * GRID];
-        let mut spans = vec![0..0; GRID];
+    pub fn turn_rows(&self, degrees: f32, row: &mut dyn FnMut(usize, usize, &[f32])) {
         let Bounds { min, max } = self.bounds;
         if min.0 >= max.0 || min.1 >= max.1 {
-            return Turned { pixels: out, spans };
+            return;
         }
         let (s, c) = degrees.to_radians().sin_cos();
         let mid = (GRID as f32 - 1.0) / 2.0;
@@ -361,8 +362,9 @@ impl Prepared {
         // it must lie in the box grown by one pixel (a bilinear sample reaches one pixel over).
         let (lo_x, hi_x) = (min.0 as f32 - 1.0, max.0 as f32);
         let (lo_y, hi_y) = (min.1 as f32 - 1.0, max.1 as f32);
-        // Each row's four print samples per pixel, reused row to row and wiped at the end.
-        let mut corners = vec![[0f32; 4]; GRID];
+        // Each row's samples and values, reused row to row and wiped at the end.
+        let mut samples = RowSamples::new();
+        let mut values = [0f32; GRID];
         for y in 0..GRID {
             let dy = y as f32 - mid;
             let (mut from, mut to) = (0f32, GRID as f32);
@@ -379,45 +381,45 @@ impl Prepared {
                 to = to.min(a.max(b).ceil() + 2.0);
             }
             let (from, to) = (from.max(0.0) as usize, to.clamp(0.0, GRID as f32) as usize);
-            let from = from.min(to);
-            spans[y] = from..to;
-            let row = &mut out[y * GRID + from..y * GRID + to];
-            turn_row(&self.pixels, (s, c), (from, dy), (&hann[from..to], hann[y]), &mut corners, row);
+            if from >= to {
+                continue;
+            }
+            let out = &mut values[..to - from];
+            turn_row(&self.pixels, (s, c), (from, dy), (&hann[from..to], hann[y]), &mut samples, out);
+            if out.iter().any(|v| *v != 0.0) {
+                row(y, from, out);
+            }
         }
-        corners.zeroize();
-        Turned { pixels: out, spans }
+        values.zeroize();
     }
 }
 
-/// A laid-out print turned by [`Prepared::rotated`]: `GRID`² pixels, row-major, and in each row the
-/// span of columns outside which it is 0. Wiped when dropped, like the print.
-pub struct Turned {
-    pixels: Vec<f32>,
-    spans: Vec<std::ops::Range<usize>>,
+/// Where each sample of a row lies and what surrounds it, kept from row to row (arrays of a
+/// whole grid row, so that the loops over them run in vector code).
+struct RowSamples {
+    /// Grid index of each sample's top-left neighbour; `u32::MAX` outside the grid.
+    at: [u32; GRID],
+    /// Each sample's weights: how far right of and below that neighbour it lies.
+    fx: [f32; GRID],
+    fy: [f32; GRID],
+    /// The four neighbours' values: top left, top right, bottom left, bottom right.
+    corners: [[f32; GRID]; 4],
 }
 
-impl Turned {
-    /// All `GRID`² pixels, row-major.
-    pub fn pixels(&self) -> &[f32] {
-        &self.pixels
-    }
-
-    /// Row `y`'s span of columns, outside which it is 0.
-    pub fn span(&self, y: usize) -> &[f32] {
-        &self.pixels[y * GRID..][self.spans[y].clone()]
+impl RowSamples {
+    fn new() -> RowSamples {
+        RowSamples { at: [0; GRID], fx: [0.0; GRID], fy: [0.0; GRID], corners: [[0.0; GRID]; 4] }
     }
 }
 
-impl Drop for Turned {
+impl Drop for RowSamples {
     fn drop(&mut self) {
-        // Only the spans hold anything but 0.
-        for (y, span) in self.spans.iter().enumerate() {
-            self.pixels[y * GRID..][span.clone()].zeroize();
-        }
+        // The corners are the print's own values.
+        self.corners.as_flattened_mut().zeroize();
     }
 }
 
-/// One row of [`Prepared::rotated`]: `out[i]` is the grid's bilinear sample at the source of
+/// One row of [`Prepared::turn_rows`]: `out[i]` is the grid's bilinear sample at the source of
 /// column `from + i` of the row `dy` below the centre (0 outside the grid), times its windows.
 ///
 /// In three passes, so that the first and the last run in vector code: where each sample lies and
@@ -428,14 +430,15 @@ fn turn_row(
     (s, c): (f32, f32),
     (from, dy): (usize, f32),
     (window, hy): (&[f32], f32),
-    corners: &mut [[f32; 4]],
+    samples: &mut RowSamples,
     out: &mut [f32],
 ) {
     const EDGE: f32 = (GRID - 1) as f32;
     let mid = EDGE / 2.0;
     let n = out.len();
-    let (mut at, mut fx, mut fy) = ([0u32; GRID], [0f32; GRID], [0f32; GRID]);
-    for (i, ((at, fx), fy)) in at[..n].iter_mut().zip(&mut fx[..n]).zip(&mut fy[..n]).enumerate() {
+    let RowSamples { at, fx, fy, corners: [top_left, top_right, bottom_left, bottom_right] } = samples;
+    let (at, fx, fy) = (&mut at[..n], &mut fx[..n], &mut fy[..n]);
+    for (i, ((at, fx), fy)) in at.iter_mut().zip(fx.iter_mut()).zip(fy.iter_mut()).enumerate() {
         let dx = (from + i) as f32 - mid;
         let (sx, sy) = (c * dx + s * dy + mid, -s * dx + c * dy + mid);
         let inside = sx >= 0.0 && sy >= 0.0 && sx < EDGE && sy < EDGE;
@@ -448,17 +451,23 @@ fn turn_row(
         *at = if inside { index } else { u32::MAX };
         (*fx, *fy) = (sx - x0, sy - y0);
     }
-    for (corner, at) in corners[..n].iter_mut().zip(&at[..n]) {
-        if *at != u32::MAX {
-            let k = *at as usize;
-            let (top, bottom) = (&pixels[k..k + 2], &pixels[k + GRID..k + GRID + 2]);
-            *corner = [top[0], top[1], bottom[0], bottom[1]];
-        }
+    let (a, b) = (&mut top_left[..n], &mut top_right[..n]);
+    let (d, e) = (&mut bottom_left[..n], &mut bottom_right[..n]);
+    for (i, at) in at.iter().enumerate() {
+        // Inside, the top-left neighbour is at most one row and one column short of the grid's
+        // last, so all four lie within the GRID + 2 values from it.
+        let k = if *at == u32::MAX { 0 } else { *at as usize };
+        let square = &pixels[k..k + GRID + 2];
+        (a[i], b[i], d[i], e[i]) = (square[0], square[1], square[GRID], square[GRID + 1]);
     }
-    for (i, v) in out.iter_mut().enumerate() {
-        let ([a, b, d, e], fx, fy) = (corners[i], fx[i], fy[i]);
+    let (window, out) = (&window[..n], &mut out[..n]);
+    for i in 0..n {
+        let ([a, b, d, e], fx, fy) = ([a[i], b[i], d[i], e[i]], fx[i], fy[i]);
         let value = (a * (1.0 - fx) + b * fx) * (1.0 - fy) + (d * (1.0 - fx) + e * fx) * fy;
-        *v = if at[i] != u32::MAX { value * window[i] * hy } else { 0.0 };
+        // 0 outside the grid, chosen by a mask rather than a branch, which keeps the loop in
+        // vector code.
+        let keep = if at[i] == u32::MAX { 0 } else { u32::MAX };
+        out[i] = f32::from_bits((value * window[i] * hy).to_bits() & keep);
     }
 }
 
@@ -503,7 +512,7 @@ mod tests {
         assert!(box_mean(&[], 0, 5, 2).is_empty() && box_mean(&[], 5, 0, 2).is_empty());
     }
 
-    /// The rotation, sampled at every pixel of the grid: what `rotated` must equal.
+    /// The rotation, sampled at every pixel of the grid: what `turn_rows` must hand over.
     fn rotated_everywhere(p: &Prepared, degrees: f32) -> Vec<f32> {
         let (s, c) = degrees.to_radians().sin_cos();
         let mid = (GRID as f32 - 1.0) / 2.0;
@@ -527,15 +536,16 @@ mod tests {
             let (w, h) = (image.width(), image.height());
             let p = prepare(image).unwrap();
             for degrees in [0.0, 6.0, -18.0, 45.0, 90.0, -90.0, 137.0, 180.0, -173.0] {
-                let turned = p.rotated(degrees);
-                assert_eq!(turned.pixels, rotated_everywhere(&p, degrees), "{w}x{h} turned {degrees}°");
-                for (y, span) in turned.spans.iter().enumerate() {
-                    let row = &turned.pixels[y * GRID..(y + 1) * GRID];
-                    assert!(
-                        row[..span.start].iter().chain(&row[span.end..]).all(|v| *v == 0.0),
-                        "row {y} outside its span"
-                    );
-                }
+                let mut turned = vec![0f32; GRID * GRID];
+                let mut rows = Vec::new();
+                p.turn_rows(degrees, &mut |y, from, values| {
+                    rows.push(y);
+                    turned[y * GRID + from..][..values.len()].copy_from_slice(values);
+                });
+                assert_eq!(turned, rotated_everywhere(&p, degrees), "{w}x{h} turned {degrees}°");
+                let nonzero: Vec<usize> =
+                    (0..GRID).filter(|y| turned[y * GRID..(y + 1) * GRID].iter().any(|v| *v != 0.0)).collect();
+                assert_eq!(rows, nonzero, "{w}x{h} turned {degrees}°: the rows handed over, once each, in order");
             }
         }
     }
