@@ -355,9 +355,13 @@ impl Prepared {
         if min.0 >= max.0 || min.1 >= max.1 {
             return;
         }
+        let hann = hann();
+        if degrees == 0.0 {
+            self.upright_rows(row);
+            return;
+        }
         let (s, c) = degrees.to_radians().sin_cos();
         let mid = (GRID as f32 - 1.0) / 2.0;
-        let hann = hann();
         // The source of (x, y) is (c·dx + s·dy + mid, −s·dx + c·dy + mid) with d = (x, y) − mid;
         // it must lie in the box grown by one pixel (a bilinear sample reaches one pixel over).
         let (lo_x, hi_x) = (min.0 as f32 - 1.0, max.0 as f32);
@@ -386,6 +390,27 @@ impl Prepared {
             }
             let out = &mut values[..to - from];
             turn_row(&self.pixels, (s, c), (from, dy), (&hann[from..to], hann[y]), &mut samples, out);
+            if out.iter().any(|v| *v != 0.0) {
+                row(y, from, out);
+            }
+        }
+        values.zeroize();
+    }
+
+    /// [`Prepared::turn_rows`] unturned: every sample falls on a pixel, so the rows are the box's
+    /// own, windowed. The grid's last row and column are 0, as a bilinear sample there has no
+    /// neighbour beyond.
+    fn upright_rows(&self, row: &mut dyn FnMut(usize, usize, &[f32])) {
+        let Bounds { min, max } = self.bounds;
+        let hann = hann();
+        let (from, to) = (min.0, max.0.min(GRID - 1));
+        let mut values = [0f32; GRID];
+        for y in min.1..max.1.min(GRID - 1) {
+            let out = &mut values[..to.saturating_sub(from)];
+            let source = &self.pixels[y * GRID..][from..to];
+            for ((v, p), w) in out.iter_mut().zip(source).zip(&hann[from..to]) {
+                *v = p * w * hann[y];
+            }
             if out.iter().any(|v| *v != 0.0) {
                 row(y, from, out);
             }
