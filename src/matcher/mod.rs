@@ -472,7 +472,7 @@ fn finest_rotation(
     Alignment::from_peak(peak, ANGLES[at.0], (at.1, at.2), centre_a, centre_b)
 }
 
-/// The phase band of a laid-out capture turned by `degrees` (the turned image is wiped on drop).
+/// The phase band of a laid-out capture turned by `degrees` (its rows go straight into the transform).
 fn turned_band(prepared: &Prepared, degrees: f32) -> Spectrum {
     fft::phase_band(|row| prepared.turn_rows(degrees, row))
 }

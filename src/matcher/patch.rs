@@ -37,11 +37,11 @@ pub struct Patch {
 }
 
 impl Patch {
-    fn new(mut bytes: [i8; BYTES]) -> Patch {
-        let samples = std::array::from_fn(|k| bytes.get(k).map_or(0, |b| i16::from(*b)));
-        let energy = bytes.iter().map(|s| *s as i32 * *s as i32).sum();
-        bytes.zeroize();
-        Patch { energy, samples }
+    /// A patch of `BYTES` samples (fewer are taken as 0s after them).
+    fn new(samples: impl IntoIterator<Item = i8>) -> Patch {
+        let mut held = [0i16; HELD];
+        held.iter_mut().zip(samples.into_iter().take(BYTES)).for_each(|(h, s)| *h = i16::from(s));
+        Patch { energy: held.iter().map(|s| i32::from(*s) * i32::from(*s)).sum(), samples: held }
     }
 
     /// The patch around `m` in an image `w` pixels wide (samples off the image are 0).
@@ -56,12 +56,9 @@ impl Patch {
         let mean = v.iter().sum::<f32>() / BYTES as f32;
         let largest = v.iter().map(|x| (x - mean).abs()).fold(0.0, f32::max);
         let scale = if largest > 1e-6 { 127.0 / largest } else { 0.0 };
-        let mut samples = [0i8; BYTES];
-        for (q, x) in samples.iter_mut().zip(&v) {
-            *q = ((x - mean) * scale).round().clamp(-127.0, 127.0) as i8;
-        }
+        let patch = Patch::new(v.iter().map(|x| ((x - mean) * scale).round().clamp(-127.0, 127.0) as i8));
         v.zeroize();
-        Patch::new(samples)
+        patch
     }
 
     /// Normalised correlation, -1..1 (0 when either patch is flat).
@@ -94,24 +91,14 @@ impl Patch {
         if b.len() != NIBBLE_BYTES {
             return None;
         }
-        let mut samples = [0i8; BYTES];
-        for (k, s) in samples.iter_mut().enumerate() {
-            // Back to the scale of 127 (-8, which is never written, is read as -7).
-            let q = (nibbles::signed(nibbles::nibble(b, k)) as f32).max(-NIBBLE_MAX);
-            *s = (q * 127.0 / NIBBLE_MAX).round() as i8;
-        }
-        Some(Patch::new(samples))
+        // Back to the scale of 127 (-8, which is never written, is read as -7).
+        let sample =
+            |k| ((nibbles::signed(nibbles::nibble(b, k)) as f32).max(-NIBBLE_MAX) * 127.0 / NIBBLE_MAX).round() as i8;
+        Some(Patch::new((0..BYTES).map(sample)))
     }
 
     pub fn from_bytes(b: &[u8]) -> Option<Patch> {
-        let mut samples = [0i8; BYTES];
-        if b.len() != BYTES {
-            return None;
-        }
-        for (s, v) in samples.iter_mut().zip(b) {
-            *s = *v as i8;
-        }
-        Some(Patch::new(samples))
+        (b.len() == BYTES).then(|| Patch::new(b.iter().map(|v| *v as i8)))
     }
 }
 

@@ -3,7 +3,8 @@
 use super::whole::{TWO_23, whole_below};
 use super::{EngineError, GRID};
 use crate::image::GrayImage;
-use zeroize::Zeroize;
+use std::ops::Range;
+use zeroize::{Zeroize, Zeroizing};
 
 /// The resolution everything is resampled to.
 pub const ENGINE_DPI: f32 = 500.0;
@@ -345,8 +346,7 @@ impl Drop for Prepared {
 impl Prepared {
     /// The image rotated by `degrees` about the grid centre and tapered by a Hann window, handed
     /// to `row` a row at a time: `row(y, from, values)` says that row `y` holds `values` from
-    /// column `from` and 0 elsewhere. Rows that are 0 throughout are not handed over; `values`
-    /// is wiped once it has been handed over.
+    /// column `from` and 0 elsewhere. Rows that are 0 throughout are not handed over.
     ///
     /// Only the pixels whose source falls within a pixel of the ridge area's box are sampled
     /// (the rest are 0 either way): a small capture's rotation costs its own area, not the grid's.
@@ -357,8 +357,17 @@ impl Prepared {
         }
         let hann = hann();
         if degrees == 0.0 {
-            self.upright_rows(row);
-            return;
+            // Every sample falls on a pixel: the rows are the box's own, windowed. The grid's last
+            // row and column are 0, as a bilinear sample there has no neighbour beyond.
+            let columns = min.0..max.0.min(GRID - 1);
+            let spans = (min.1..max.1.min(GRID - 1)).map(|y| (y, columns.clone()));
+            let window = |y: usize, span: Range<usize>, out: &mut [f32]| {
+                let source = &self.pixels[y * GRID..][span.clone()];
+                for ((v, p), w) in out.iter_mut().zip(source).zip(&hann[span]) {
+                    *v = p * w * hann[y];
+                }
+            };
+            return hand_over(spans, window, row);
         }
         let (s, c) = degrees.to_radians().sin_cos();
         let mid = (GRID as f32 - 1.0) / 2.0;
@@ -366,10 +375,7 @@ impl Prepared {
         // it must lie in the box grown by one pixel (a bilinear sample reaches one pixel over).
         let (lo_x, hi_x) = (min.0 as f32 - 1.0, max.0 as f32);
         let (lo_y, hi_y) = (min.1 as f32 - 1.0, max.1 as f32);
-        // Each row's samples and values, reused row to row and wiped at the end.
-        let mut samples = RowSamples::new();
-        let mut values = [0f32; GRID];
-        for y in 0..GRID {
+        let spans = (0..GRID).filter_map(|y| {
             let dy = y as f32 - mid;
             let (mut from, mut to) = (0f32, GRID as f32);
             for (at, slope, lo, hi) in [(s * dy + mid, c, lo_x, hi_x), (c * dy + mid, -s, lo_y, hi_y)] {
@@ -385,37 +391,32 @@ impl Prepared {
                 to = to.min(a.max(b).ceil() + 2.0);
             }
             let (from, to) = (from.max(0.0) as usize, to.clamp(0.0, GRID as f32) as usize);
-            if from >= to {
-                continue;
-            }
-            let out = &mut values[..to - from];
-            turn_row(&self.pixels, (s, c), (from, dy), (&hann[from..to], hann[y]), &mut samples, out);
-            if out.iter().any(|v| *v != 0.0) {
-                row(y, from, out);
-            }
-        }
-        values.zeroize();
+            (from < to).then_some((y, from..to))
+        });
+        // Each row's samples, reused row to row.
+        let mut samples = RowSamples::new();
+        let sample = |y: usize, span: Range<usize>, out: &mut [f32]| {
+            let (from, dy) = (span.start, y as f32 - mid);
+            turn_row(&self.pixels, (s, c), (from, dy), (&hann[span], hann[y]), &mut samples, out);
+        };
+        hand_over(spans, sample, row);
     }
+}
 
-    /// [`Prepared::turn_rows`] unturned: every sample falls on a pixel, so the rows are the box's
-    /// own, windowed. The grid's last row and column are 0, as a bilinear sample there has no
-    /// neighbour beyond.
-    fn upright_rows(&self, row: &mut dyn FnMut(usize, usize, &[f32])) {
-        let Bounds { min, max } = self.bounds;
-        let hann = hann();
-        let (from, to) = (min.0, max.0.min(GRID - 1));
-        let mut values = [0f32; GRID];
-        for y in min.1..max.1.min(GRID - 1) {
-            let out = &mut values[..to.saturating_sub(from)];
-            let source = &self.pixels[y * GRID..][from..to];
-            for ((v, p), w) in out.iter_mut().zip(source).zip(&hann[from..to]) {
-                *v = p * w * hann[y];
-            }
-            if out.iter().any(|v| *v != 0.0) {
-                row(y, from, out);
-            }
+/// Fills the values of each row `y` over its `span` of columns with `fill(y, span, values)` and
+/// hands over to `row` those not 0 throughout; the values are wiped at the end, on unwinding too.
+fn hand_over(
+    spans: impl Iterator<Item = (usize, Range<usize>)>,
+    mut fill: impl FnMut(usize, Range<usize>, &mut [f32]),
+    row: &mut dyn FnMut(usize, usize, &[f32]),
+) {
+    let mut values = Zeroizing::new([0f32; GRID]);
+    for (y, span) in spans {
+        let (from, out) = (span.start, &mut values[..span.len()]);
+        fill(y, span, out);
+        if out.iter().any(|v| *v != 0.0) {
+            row(y, from, out);
         }
-        values.zeroize();
     }
 }
 
