@@ -171,6 +171,16 @@ fn resample(img: &GrayImage) -> Result<(Vec<f32>, usize, usize), EngineError> {
         return Err(EngineError::Image(format!("{dpi} dpi: must be 300..=1000")));
     }
     let scale = ENGINE_DPI / dpi as f32;
+    if scale == 1.0 {
+        // Every sample falls on a pixel: what `resampled` gives, without its arithmetic.
+        return Ok((img.pixels().iter().map(|p| f32::from(*p)).collect(), w as usize, h as usize));
+    }
+    Ok(resampled(img, scale))
+}
+
+/// The capture resampled by `scale`, each pixel interpolated between its source's four nearest.
+fn resampled(img: &GrayImage, scale: f32) -> (Vec<f32>, usize, usize) {
+    let (w, h) = (img.width(), img.height());
     let (nw, nh) = (((w as f32 * scale).round() as usize).max(1), ((h as f32 * scale).round() as usize).max(1));
     let mut out = vec![0f32; nw * nh];
     for y in 0..nh {
@@ -186,7 +196,7 @@ fn resample(img: &GrayImage) -> Result<(Vec<f32>, usize, usize), EngineError> {
                 (p(x0, y0) * (1.0 - fx) + p(x1, y0) * fx) * (1.0 - fy) + (p(x0, y1) * (1.0 - fx) + p(x1, y1) * fx) * fy;
         }
     }
-    Ok((out, nw, nh))
+    (out, nw, nh)
 }
 
 /// The `w`×`h` image at (x, y), interpolated between its four nearest pixels; None where that
@@ -509,6 +519,15 @@ fn hann() -> &'static [f32; GRID] {
 mod tests {
     use super::*;
     use crate::matcher::tests::{ridges, synthetic};
+
+    #[test]
+    fn a_capture_at_the_engines_resolution_is_taken_as_it_is_and_equals_its_interpolation() {
+        let image = synthetic(5, 0, |_| {});
+        let (pixels, w, h) = resample(&image).unwrap();
+        assert_eq!((w, h), (image.width() as usize, image.height() as usize));
+        assert_eq!((pixels.clone(), w, h), resampled(&image, 1.0));
+        assert_eq!(pixels, image.pixels().iter().map(|p| *p as f32).collect::<Vec<_>>());
+    }
 
     #[test]
     fn box_means_are_the_means_of_the_clamped_windows_at_any_size() {
