@@ -295,7 +295,7 @@ pub struct ViewMatch {
 impl ViewMatch {
     /// Correlation and minutiae agreement in one number, 0..1 (1.0 for the same image).
     pub fn evidence(&self) -> f32 {
-        (self.peak + MINUTIAE_WEIGHT * self.minutiae.ratio()) / (1.0 + MINUTIAE_WEIGHT)
+        evidence(self.peak, self.minutiae.ratio())
     }
 
     /// Whether the probe lies where the view lay ([`Alignment::same_place`]); false for a view not
@@ -361,9 +361,14 @@ impl Look {
     /// What the view's evidence may be, as [`ViewMatch::evidence`] weighs it.
     fn estimate(&self) -> f32 {
         let peak = self.heights.iter().copied().fold(0.0, f32::max);
-        let minutiae = self.anchored.map_or(0.0, |a| a.ratio());
-        (peak + MINUTIAE_WEIGHT * minutiae) / (1.0 + MINUTIAE_WEIGHT)
+        evidence(peak, self.anchored.map_or(0.0, |a| a.ratio()))
     }
+}
+
+/// A view's evidence from its correlation peak and the share of minutiae that agree, weighed by
+/// `MINUTIAE_WEIGHT`.
+fn evidence(peak: f32, minutiae: f32) -> f32 {
+    (peak + MINUTIAE_WEIGHT * minutiae) / (1.0 + MINUTIAE_WEIGHT)
 }
 
 /// Where one view found the probe turned beyond the rotations clearly enough, the views that are
