@@ -209,16 +209,16 @@ pub struct LockoutConfig {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct MatcherConfig {
-    /// Score at or above which a capture matches a finger, `matcher::MIN_THRESHOLD` (0.16) to 1.
-    /// Default: the engine's operating point (`matcher::DEFAULT_THRESHOLD`, 0.17, derived from
-    /// synthetic and real impostor comparisons).
+    /// Score at or above which a capture matches a finger, `matcher::MIN_THRESHOLD` (0.185) to 1.
+    /// Default: the engine's operating point (`matcher::DEFAULT_THRESHOLD`, 0.185, derived from
+    /// synthetic and real impostor comparisons; it is the floor too, so it may only be raised).
     pub threshold: f32,
     /// Allows a threshold below `matcher::MIN_THRESHOLD` (never below 0), for a device maker who
     /// measured its own sensor's impostors. Logged as INSECURE at every open. Default false.
     pub insecure_low_threshold: bool,
     /// A match scoring at least this adds its capture to the finger's template when the capture
     /// shows skin no view of it shows (template update). From `threshold` to 1. Default 0.30, above
-    /// every impostor measured (synthetic comparisons at most 0.173, real ones at most 0.168).
+    /// every impostor measured (synthetic comparisons at most 0.185, real ones at most 0.179).
     pub update_score: f32,
     /// Views a template may grow to by updates; at or below `enroll.samples` no update happens.
     /// Default 20.

@@ -44,7 +44,7 @@ pub(super) struct View {
 
 impl View {
     pub fn marks(&self) -> Marks<'_> {
-        Marks { minutiae: &self.minutiae, patches: &self.patches }
+        Marks { minutiae: &self.minutiae, patches: &self.patches, nearby: &[] }
     }
 }
 

@@ -5,7 +5,7 @@
 //! alike surroundings set the pose instead ([`best_agreement`]).
 
 use super::minutiae::Minutia;
-use super::patch::Patch;
+use super::patch::{Nearby, Patch};
 use std::f32::consts::{PI, TAU};
 
 /// Two minutiae closer than this (pixels at 500 dpi) after the correlation pose may be the same
@@ -87,11 +87,23 @@ pub struct Marks<'a> {
     pub minutiae: &'a [Minutia],
     /// Empty, or one per minutia.
     pub patches: &'a [Patch],
+    /// Empty, or one per minutia: a probe's patches shifted by a sample (a template's views have none).
+    pub nearby: &'a [Nearby],
 }
 
 impl Marks<'_> {
     fn patch(&self, i: usize) -> Option<&Patch> {
         if self.patches.len() == self.minutiae.len() { self.patches.get(i) } else { None }
+    }
+
+    /// How alike minutia `i`'s surroundings are to `other`'s patch: the best of its own patch and
+    /// its shifts ([`Nearby`]), when it has them.
+    fn likeness(&self, i: usize, other: &Patch) -> Option<f32> {
+        let own = self.patch(i)?;
+        Some(match self.nearby.get(i) {
+            Some(nearby) if self.nearby.len() == self.minutiae.len() => nearby.best_similarity(own, other),
+            _ => own.similarity(other),
+        })
     }
 }
 
@@ -170,7 +182,7 @@ fn agreement_besides(
     found.retain(|pair| Some(*pair) != anchor);
     let pairs = found.len();
     let likeness =
-        found.iter().filter_map(|p| Some(probe.patch(p.probe)?.similarity(view_marks.patch(p.view)?).max(0.0))).sum();
+        found.iter().filter_map(|p| Some(probe.likeness(p.probe, view_marks.patch(p.view)?)?.max(0.0))).sum();
     let near = |m: &Placed, v: &Minutia| (m.x - v.x).powi(2) + (m.y - v.y).powi(2) <= OVERLAP_REACH * OVERLAP_REACH;
     let probe_common = moved.iter().filter(|m| view.iter().any(|v| near(m, v))).count();
     let view_common = view.iter().filter(|v| moved.iter().any(|m| near(m, v))).count();
@@ -379,7 +391,7 @@ mod tests {
     use crate::matcher::minutiae::Kind;
 
     fn bare(minutiae: &[Minutia]) -> Marks<'_> {
-        Marks { minutiae, patches: &[] }
+        Marks { minutiae, patches: &[], nearby: &[] }
     }
 
     fn at(x: f32, y: f32, direction: f32) -> Minutia {
@@ -433,8 +445,10 @@ mod tests {
             .map(|m| at(c * m.x - s * m.y + 30.0, s * m.x + c * m.y - 25.0, m.direction + 20f32.to_radians()))
             .collect();
         let patches: Vec<Patch> = (0..6).map(made_up_patch).collect();
-        let (probe_marks, view_marks) =
-            (Marks { minutiae: &probe, patches: &patches }, Marks { minutiae: &view, patches: &patches });
+        let (probe_marks, view_marks) = (
+            Marks { minutiae: &probe, patches: &patches, nearby: &[] },
+            Marks { minutiae: &view, patches: &patches, nearby: &[] },
+        );
         let wrong_peak = |x: f32, y: f32| (x + 60.0, y - 45.0);
         assert_eq!(agreement(probe_marks, view_marks, wrong_peak).pairs, 0, "nothing lines up under the wrong pose");
         // An alike pair lays the probe where it lies; the other 5 then pair (the anchor itself is
@@ -442,7 +456,10 @@ mod tests {
         assert_eq!(best_agreement(probe_marks, view_marks, wrong_peak).pairs, 5);
         // Minutiae whose surroundings differ set no pose: the wrong one stands.
         let unlike: Vec<Patch> = (100..106).map(made_up_patch).collect();
-        assert_eq!(best_agreement(Marks { minutiae: &probe, patches: &unlike }, view_marks, wrong_peak).pairs, 0);
+        assert_eq!(
+            best_agreement(Marks { minutiae: &probe, patches: &unlike, nearby: &[] }, view_marks, wrong_peak).pairs,
+            0
+        );
         assert_eq!(
             best_agreement(bare(&probe), bare(&view), wrong_peak).pairs,
             0,
@@ -496,14 +513,16 @@ mod tests {
         let view = vec![at(10.0, 10.0, 0.0), at(60.0, 15.0, 1.0), at(20.0, 70.0, 2.0), at(70.0, 80.0, 3.0)];
         let own: Vec<Patch> = (0..4).map(patch).collect();
         let others: Vec<Patch> = (10..14).map(patch).collect();
-        let same =
-            agreement(Marks { minutiae: &view, patches: &own }, Marks { minutiae: &view, patches: &own }, |x, y| {
-                (x, y)
-            });
-        let unlike =
-            agreement(Marks { minutiae: &view, patches: &others }, Marks { minutiae: &view, patches: &own }, |x, y| {
-                (x, y)
-            });
+        let same = agreement(
+            Marks { minutiae: &view, patches: &own, nearby: &[] },
+            Marks { minutiae: &view, patches: &own, nearby: &[] },
+            |x, y| (x, y),
+        );
+        let unlike = agreement(
+            Marks { minutiae: &view, patches: &others, nearby: &[] },
+            Marks { minutiae: &view, patches: &own, nearby: &[] },
+            |x, y| (x, y),
+        );
         assert_eq!((same.pairs, unlike.pairs), (4, 4), "the geometry pairs them all either way");
         assert!(same.likeness > 3.9, "{same:?}");
         assert!(unlike.likeness < 1.0, "chance pairs with other ridges around them: {unlike:?}");
