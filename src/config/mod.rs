@@ -211,7 +211,8 @@ pub struct LockoutConfig {
 pub struct MatcherConfig {
     /// Score at or above which a capture matches a finger, `matcher::MIN_THRESHOLD` (0.185) to 1.
     /// Default: the engine's operating point (`matcher::DEFAULT_THRESHOLD`, 0.185, derived from
-    /// synthetic and real impostor comparisons; it is the floor too, so it may only be raised).
+    /// synthetic and real impostor comparisons; it is the floor too, so without
+    /// `insecure_low_threshold` it may only be raised).
     pub threshold: f32,
     /// Allows a threshold below `matcher::MIN_THRESHOLD` (never below 0), for a device maker who
     /// measured its own sensor's impostors. Logged as INSECURE at every open. Default false.

@@ -197,7 +197,13 @@ pub fn extract_until(img: &GrayImage, stop: &dyn Fn() -> bool) -> Result<Feature
     let prepared = prepare::lay_out(&analysis.normalised);
     let minutiae = std::mem::take(&mut analysis.minutiae);
     let (w, h) = (analysis.normalised.w, analysis.normalised.h);
-    let (patches, nearby) = minutiae.iter().map(|m| Nearby::around(&analysis.enhanced, w, h, m)).unzip();
+    // Reserved whole, so that no partial copy of the patches is left behind by a reallocation.
+    let (mut patches, mut nearby) = (Vec::with_capacity(minutiae.len()), Vec::with_capacity(minutiae.len()));
+    for m in &minutiae {
+        let (own, shifted) = Nearby::around(&analysis.enhanced, w, h, m);
+        patches.push(own);
+        nearby.push(shifted);
+    }
     let rotations = ANGLES
         .iter()
         .map(|a| {

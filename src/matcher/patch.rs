@@ -21,9 +21,10 @@ pub const NIBBLE_BYTES: usize = BYTES.div_ceil(2);
 /// The largest magnitude of a 4-bit sample.
 const NIBBLE_MAX: f32 = 7.0;
 
-/// Patches [`Nearby`] holds: a probe's patch shifted by one sample (`SPACING`) along and across its
-/// minutia's direction, either way.
-const NEARBY: usize = 4;
+/// Where [`Nearby`]'s patches start on a grid one sample wider each way than a patch, as (column,
+/// row): one sample (`SPACING`) along the minutia's direction either way (columns run along it),
+/// then across it either way. The patch itself starts at (1, 1).
+const SHIFTS: [(usize, usize); 4] = [(2, 1), (0, 1), (1, 2), (1, 0)];
 
 /// Samples a patch holds in memory: `BYTES`, then zeros up to a whole number of `LANES`.
 const HELD: usize = BYTES.next_multiple_of(LANES);
@@ -48,7 +49,8 @@ impl Patch {
         Patch { energy: held.iter().map(|s| i32::from(*s) * i32::from(*s)).sum(), samples: held }
     }
 
-    /// The patch around `m` in an image `w` pixels wide (samples off the image are 0).
+    /// The patch around `m` in an image `w` pixels wide (samples off the image are 0): what a
+    /// template's view keeps for each minutia.
     pub fn around(image: &[f32], w: usize, h: usize, m: &Minutia) -> Patch {
         let mut grid = frame_grid(image, w, h, m, SIDE);
         let patch = Patch::of_grid(&grid, SIDE, (0, 0));
@@ -59,6 +61,7 @@ impl Patch {
     /// The `SIDE`² samples at `from` (column, row) of a `side`-wide grid, zero-mean and scaled
     /// so that the largest magnitude is 127.
     fn of_grid(grid: &[f32], side: usize, from: (usize, usize)) -> Patch {
+        debug_assert!(grid.len() == side * side && from.0 + SIDE <= side && from.1 + SIDE <= side);
         let mut v = [0f32; BYTES];
         for (row, out) in v.chunks_exact_mut(SIDE).enumerate() {
             let start = (from.1 + row) * side + from.0;
@@ -123,7 +126,7 @@ impl Patch {
 /// times the anchor search's patch comparisons. Patches turned by ±8° as well measured alike and
 /// cost more.
 pub struct Nearby {
-    patches: [Patch; NEARBY],
+    patches: [Patch; SHIFTS.len()],
 }
 
 impl Nearby {
@@ -133,9 +136,15 @@ impl Nearby {
         let wide = SIDE + 2;
         let mut grid = frame_grid(image, w, h, m, wide);
         let own = Patch::of_grid(&grid, wide, (1, 1));
-        let patches = [(2, 1), (0, 1), (1, 2), (1, 0)].map(|from| Patch::of_grid(&grid, wide, from));
+        let patches = SHIFTS.map(|from| Patch::of_grid(&grid, wide, from));
         grid.zeroize();
         (own, Nearby { patches })
+    }
+
+    /// Shifted patches given as they are (for tests of what uses them).
+    #[cfg(test)]
+    pub(super) fn of(patches: [Patch; SHIFTS.len()]) -> Nearby {
+        Nearby { patches }
     }
 
     /// The highest similarity of `own` (the patch in the minutia's own frame) and these to `other`.
@@ -217,6 +226,10 @@ mod tests {
         let (own, nearby) = Nearby::around(&image(0.0, true), 96, 96, &at(48.0 + 2.0 * c, 48.0 + 2.0 * s, 0.3));
         let (direct, best) = (own.similarity(&enrolled), nearby.best_similarity(&own, &enrolled));
         assert!(best > 0.99 && direct < 0.8, "own frame {direct}, best of the nearby {best}");
+        // ... or 2 px off across it.
+        let (own, nearby) = Nearby::around(&image(0.0, true), 96, 96, &at(48.0 - 2.0 * s, 48.0 + 2.0 * c, 0.3));
+        let (direct, best) = (own.similarity(&enrolled), nearby.best_similarity(&own, &enrolled));
+        assert!(best > 0.99 && direct < 0.8, "across: own frame {direct}, best of the nearby {best}");
         // Plain ridges without the ending stay unlike, however they are shifted.
         let (plain, plain_nearby) = Nearby::around(&image(0.0, false), 96, 96, &at(48.0, 48.0, 0.3));
         let plain_best = plain_nearby.best_similarity(&plain, &enrolled);

@@ -56,8 +56,9 @@ const OVERLAP_REACH: f32 = 28.0;
 pub struct Agreement {
     /// Minutiae with a partner in the other capture (each used once, closest pairs first).
     pub pairs: usize,
-    /// The pairs' patch similarities summed (negative ones as 0): a pair whose surrounding
-    /// ridges differ counts for little. 0 when either side has no patches (old templates).
+    /// The pairs' patch similarities summed (negative ones as 0; for each pair the best of the
+    /// probe's own patch and its shifts, see [`Marks::nearby`]): a pair whose surrounding ridges
+    /// differ counts for little. 0 when either side has no patches (old templates).
     pub likeness: f32,
     /// Minutiae of each capture in the area both show.
     pub probe_common: usize,
@@ -529,5 +530,25 @@ mod tests {
         assert!(same.ratio() > 3.0 * unlike.ratio());
         // Without patches (an older template) pairs count for nothing.
         assert_eq!(agreement(bare(&view), bare(&view), |x, y| (x, y)).ratio(), 0.0);
+    }
+
+    #[test]
+    fn a_pair_counts_by_the_best_of_the_probes_patch_and_its_shifts() {
+        let view = vec![at(10.0, 10.0, 0.0), at(60.0, 15.0, 1.0), at(20.0, 70.0, 2.0), at(70.0, 80.0, 3.0)];
+        let enrolled: Vec<Patch> = (0..4).map(patch).collect();
+        // The probe's patches in its minutiae's own frames are unlike the view's (a minutia found a
+        // sample off), but one shift of each is the view's.
+        let own: Vec<Patch> = (10..14).map(patch).collect();
+        let nearby: Vec<Nearby> =
+            (0..4).map(|k| Nearby::of([patch(20 + k), patch(30 + k), patch(k), patch(40 + k)])).collect();
+        let view_marks = Marks { minutiae: &view, patches: &enrolled, nearby: &[] };
+        let same_place = |x, y| (x, y);
+        let alone = agreement(Marks { minutiae: &view, patches: &own, nearby: &[] }, view_marks, same_place);
+        let shifted = agreement(Marks { minutiae: &view, patches: &own, nearby: &nearby }, view_marks, same_place);
+        assert!(alone.likeness < 1.0, "{alone:?}");
+        assert!(shifted.likeness > 3.9, "{shifted:?}");
+        // Shifts one short of the minutiae count are not taken for theirs.
+        let short = agreement(Marks { minutiae: &view, patches: &own, nearby: &nearby[..3] }, view_marks, same_place);
+        assert_eq!(short.likeness, alone.likeness);
     }
 }
