@@ -200,7 +200,7 @@ pub fn extract_until(img: &GrayImage, stop: &dyn Fn() -> bool) -> Result<Feature
     // Reserved whole, so that no partial copy of the patches is left behind by a reallocation.
     let (mut patches, mut nearby) = (Vec::with_capacity(minutiae.len()), Vec::with_capacity(minutiae.len()));
     for m in &minutiae {
-        let (own, shifted) = Nearby::around(&analysis.enhanced, w, h, m);
+        let (own, shifted) = Patch::with_shifts(&analysis.enhanced, w, h, m);
         patches.push(own);
         nearby.push(shifted);
     }

@@ -49,9 +49,23 @@ impl Patch {
         Patch { energy: held.iter().map(|s| i32::from(*s) * i32::from(*s)).sum(), samples: held }
     }
 
-    /// The patch around `m` in an image `w` pixels wide (samples off the image are 0): what a
-    /// template's view keeps for each minutia.
-    pub fn around(image: &[f32], w: usize, h: usize, m: &Minutia) -> Patch {
+    /// The patch around `m` in an image `w` pixels wide (samples off the image are 0), which a
+    /// template's view keeps for each minutia, and the same shifted by a sample each way, which
+    /// only a probe uses ([`Nearby`]).
+    pub fn with_shifts(image: &[f32], w: usize, h: usize, m: &Minutia) -> (Patch, Nearby) {
+        // One grid a sample wider each way holds the patch and its four shifts.
+        let wide = SIDE + 2;
+        let mut grid = frame_grid(image, w, h, m, wide);
+        let own = Patch::of_grid(&grid, wide, (1, 1));
+        let patches = SHIFTS.map(|from| Patch::of_grid(&grid, wide, from));
+        grid.zeroize();
+        (own, Nearby { patches })
+    }
+
+    /// The patch around `m` sampled on its own `SIDE`² grid: what [`Patch::with_shifts`] must
+    /// give as the patch itself (for tests).
+    #[cfg(test)]
+    fn around(image: &[f32], w: usize, h: usize, m: &Minutia) -> Patch {
         let mut grid = frame_grid(image, w, h, m, SIDE);
         let patch = Patch::of_grid(&grid, SIDE, (0, 0));
         grid.zeroize();
@@ -129,18 +143,8 @@ pub struct Nearby {
     patches: [Patch; SHIFTS.len()],
 }
 
+/// Cut by [`Patch::with_shifts`].
 impl Nearby {
-    /// The patch around `m` (as [`Patch::around`]) and its nearby ones.
-    pub fn around(image: &[f32], w: usize, h: usize, m: &Minutia) -> (Patch, Nearby) {
-        // One grid a sample wider each way holds the patch and its four shifts.
-        let wide = SIDE + 2;
-        let mut grid = frame_grid(image, w, h, m, wide);
-        let own = Patch::of_grid(&grid, wide, (1, 1));
-        let patches = SHIFTS.map(|from| Patch::of_grid(&grid, wide, from));
-        grid.zeroize();
-        (own, Nearby { patches })
-    }
-
     /// Shifted patches given as they are (for tests of what uses them).
     #[cfg(test)]
     pub(super) fn of(patches: [Patch; SHIFTS.len()]) -> Nearby {
@@ -223,19 +227,19 @@ mod tests {
         // The same minutia in another capture, found 2 px off along its direction (as its place
         // is known to a pixel or two).
         let (s, c) = 0.3f32.sin_cos();
-        let (own, nearby) = Nearby::around(&image(0.0, true), 96, 96, &at(48.0 + 2.0 * c, 48.0 + 2.0 * s, 0.3));
+        let (own, nearby) = Patch::with_shifts(&image(0.0, true), 96, 96, &at(48.0 + 2.0 * c, 48.0 + 2.0 * s, 0.3));
         let (direct, best) = (own.similarity(&enrolled), nearby.best_similarity(&own, &enrolled));
         assert!(best > 0.99 && direct < 0.8, "own frame {direct}, best of the nearby {best}");
         // ... or 2 px off across it.
-        let (own, nearby) = Nearby::around(&image(0.0, true), 96, 96, &at(48.0 - 2.0 * s, 48.0 + 2.0 * c, 0.3));
+        let (own, nearby) = Patch::with_shifts(&image(0.0, true), 96, 96, &at(48.0 - 2.0 * s, 48.0 + 2.0 * c, 0.3));
         let (direct, best) = (own.similarity(&enrolled), nearby.best_similarity(&own, &enrolled));
         assert!(best > 0.99 && direct < 0.8, "across: own frame {direct}, best of the nearby {best}");
         // Plain ridges without the ending stay unlike, however they are shifted.
-        let (plain, plain_nearby) = Nearby::around(&image(0.0, false), 96, 96, &at(48.0, 48.0, 0.3));
+        let (plain, plain_nearby) = Patch::with_shifts(&image(0.0, false), 96, 96, &at(48.0, 48.0, 0.3));
         let plain_best = plain_nearby.best_similarity(&plain, &enrolled);
         assert!(plain_best < 0.5, "plain ridges: {plain_best}");
-        // The patch in the minutia's own frame is the one `Patch::around` samples.
-        let (same, _) = Nearby::around(&image(0.0, true), 96, 96, &at(48.0, 48.0, 0.3));
+        // The patch in the minutia's own frame is the one its own 17×17 grid gives.
+        let (same, _) = Patch::with_shifts(&image(0.0, true), 96, 96, &at(48.0, 48.0, 0.3));
         assert!(same.bytes().eq(enrolled.bytes()));
     }
 }
