@@ -54,7 +54,8 @@ const TURN_AGREEMENT: f32 = 0.03;
 /// A view this sure of a turn ([`ViewMatch::evidence`]) has the finger's other views tried at
 /// it, and this many `TURN_STEP`s to either side. Two steps cost 0.6-1.5 ms more per
 /// identification against 5 fingers; they changed no decision on 800 real pairs and recognised 2
-/// more of 1,200 turned synthetic touches (BENCHMARKS.md, "The third round").
+/// more of 1,200 turned synthetic touches (BENCHMARKS.md, "The third round"). Set while the minutiae
+/// weighed 1.5 beside the peak (see `MINUTIAE_WEIGHT`); the figures measured since include it as it is.
 const CONSENSUS_EVIDENCE: f32 = 0.12;
 const CONSENSUS_STEPS: i32 = 1;
 /// Of a finger's views, how many are searched over every rotation of the probe: those a cheap look
@@ -70,8 +71,8 @@ const SEARCHED_VIEWS: usize = 3;
 const RANKING_ROTATIONS: [usize; 2] = [2, 4];
 /// Weight of the minutiae agreement beside the correlation peak in a view's evidence. 1.0 to 2.0
 /// measured alike on 300 synthetic fingers; at the threshold each weight's own synthetic impostors
-/// set, 1.0 rejects 1.2–3.4 points fewer real touches than 1.5 at every turn (BENCHMARKS.md, "Weighing
-/// the peak and the minutiae").
+/// set, 1.0 rejects 1.2–3.4 points fewer real touches than 1.5 at every turn at 160 px (1.5–7.2 at
+/// 192; BENCHMARKS.md, "Weighing the peak and the minutiae").
 const MINUTIAE_WEIGHT: f32 = 1.0;
 /// The score at which the HAL calls a capture a match, unless configuration says otherwise.
 ///
