@@ -28,26 +28,69 @@ pub enum Owner {
     MeOrRoot,
 }
 
+/// Why [`read_bounded`] gave no contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadError {
+    /// What was wrong, in words an operator can act on.
+    pub why: String,
+    /// The system failed or refused the read (an I/O error, a limit on descriptors or memory, a
+    /// permission, an interruption): the file itself may be intact, and a later read may succeed.
+    /// False when the file is not what the rules require (a link, not a regular file, another
+    /// owner, a loose mode, too large).
+    pub not_read: bool,
+}
+
+impl ReadError {
+    fn refused(why: String) -> ReadError {
+        ReadError { why, not_read: false }
+    }
+
+    fn not_read(why: String) -> ReadError {
+        ReadError { why, not_read: true }
+    }
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.why)
+    }
+}
+
+impl From<ReadError> for String {
+    fn from(e: ReadError) -> String {
+        e.why
+    }
+}
+
 /// Reads the regular file at `path` without following a symbolic link, without blocking on a
 /// FIFO or a device, and without reading more than `rules.max_len` + 1 bytes: the descriptor is
 /// opened `O_NOFOLLOW | O_NONBLOCK`, checked with `fstat` (type, owner, mode, size), then read.
-/// `Ok(None)` when nothing is there. Errors say what was wrong in words an operator can act on.
-pub fn read_bounded(path: &Path, rules: FileRules) -> Result<Option<Vec<u8>>, String> {
+/// `Ok(None)` when nothing is there.
+pub fn read_bounded(path: &Path, rules: FileRules) -> Result<Option<Vec<u8>>, ReadError> {
     use rustix::fs::{FileType, Mode, OFlags};
     let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
-    let fd = match rustix::fs::open(path, flags, Mode::empty()) {
+    let opened = rustix::fs::open(path, flags, Mode::empty());
+    #[cfg(test)]
+    let opened = faults::injected(path).map_or(opened, Err);
+    let fd = match opened {
         Ok(fd) => fd,
         Err(rustix::io::Errno::NOENT) => return Ok(None),
         Err(rustix::io::Errno::LOOP) => {
-            return Err(format!("{} is a symbolic link; it is not followed", path.display()));
+            return Err(ReadError::refused(format!("{} is a symbolic link; it is not followed", path.display())));
         }
-        Err(e) => return Err(format!("cannot open {}: {e}", path.display())),
+        // Not a file a reader could open at all (a socket, a path through a non-directory).
+        Err(e @ (rustix::io::Errno::NXIO | rustix::io::Errno::NOTDIR | rustix::io::Errno::NAMETOOLONG)) => {
+            return Err(ReadError::refused(format!("cannot open {}: {e}", path.display())));
+        }
+        Err(e) => return Err(ReadError::not_read(format!("cannot open {}: {e}", path.display()))),
     };
-    let st = rustix::fs::fstat(&fd).map_err(|e| format!("cannot stat {}: {e}", path.display()))?;
+    let st = rustix::fs::fstat(&fd).map_err(|e| ReadError::not_read(format!("cannot stat {}: {e}", path.display())))?;
     match FileType::from_raw_mode(st.st_mode) {
         FileType::RegularFile => {}
-        FileType::Symlink => return Err(format!("{} is a symbolic link; it is not followed", path.display())),
-        other => return Err(format!("{} is not a regular file ({other:?})", path.display())),
+        FileType::Symlink => {
+            return Err(ReadError::refused(format!("{} is a symbolic link; it is not followed", path.display())));
+        }
+        other => return Err(ReadError::refused(format!("{} is not a regular file ({other:?})", path.display()))),
     }
     let me = rustix::process::geteuid().as_raw();
     let owner_ok = match rules.owner {
@@ -56,28 +99,72 @@ pub fn read_bounded(path: &Path, rules: FileRules) -> Result<Option<Vec<u8>>, St
         Owner::MeOrRoot => st.st_uid == me || st.st_uid == 0,
     };
     if !owner_ok {
-        return Err(format!("{} belongs to uid {}, not to this process (uid {me})", path.display(), st.st_uid));
+        return Err(ReadError::refused(format!(
+            "{} belongs to uid {}, not to this process (uid {me})",
+            path.display(),
+            st.st_uid
+        )));
     }
     let mode = st.st_mode & 0o7777;
     if mode & rules.forbidden_mode != 0 {
-        return Err(format!("{} has mode {mode:04o}; it must be {}", path.display(), rules.mode_rule));
+        return Err(ReadError::refused(format!(
+            "{} has mode {mode:04o}; it must be {}",
+            path.display(),
+            rules.mode_rule
+        )));
     }
     let len = st.st_size as u64;
     if len > rules.max_len {
-        return Err(format!("{} is {len} bytes, larger than the {} allowed", path.display(), rules.max_len));
+        return Err(ReadError::refused(format!(
+            "{} is {len} bytes, larger than the {} allowed",
+            path.display(),
+            rules.max_len
+        )));
     }
     let mut data = Vec::with_capacity(len as usize);
     let file = File::from(fd);
     io::Read::read_to_end(&mut io::Read::take(&file, rules.max_len + 1), &mut data)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        .map_err(|e| ReadError::not_read(format!("cannot read {}: {e}", path.display())))?;
     if data.len() as u64 > rules.max_len {
-        return Err(format!(
+        return Err(ReadError::refused(format!(
             "{} grew larger than the {} bytes allowed while being read",
             path.display(),
             rules.max_len
-        ));
+        )));
     }
     Ok(Some(data))
+}
+
+/// Reads that fail on purpose, for tests of what a failed read leads to.
+#[cfg(test)]
+pub(crate) mod faults {
+    use std::cell::RefCell;
+    use std::path::Path;
+
+    thread_local! {
+        static FAILING: RefCell<Option<(String, rustix::io::Errno)>> = const { RefCell::new(None) };
+    }
+
+    /// While the guard lives, opening a file whose name ends with `suffix` fails with `errno` in
+    /// [`super::read_bounded`] on this thread.
+    pub fn fail_opens(suffix: &str, errno: rustix::io::Errno) -> Guard {
+        FAILING.with(|f| *f.borrow_mut() = Some((suffix.to_string(), errno)));
+        Guard
+    }
+
+    pub struct Guard;
+
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            FAILING.with(|f| *f.borrow_mut() = None);
+        }
+    }
+
+    pub(super) fn injected(path: &Path) -> Option<rustix::io::Errno> {
+        FAILING.with(|f| {
+            f.borrow().as_ref().filter(|(suffix, _)| path.to_string_lossy().ends_with(suffix.as_str())).map(|(_, e)| *e)
+        })
+    }
 }
 
 /// Checks that `dir` is a directory (not a link) owned by this process's user that nobody else
@@ -177,6 +264,27 @@ mod tests {
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
         remove_durable(&dir, "a").unwrap();
         remove_durable(&dir, "a").unwrap();
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_read_the_system_fails_is_told_apart_from_a_file_that_breaks_the_rules() {
+        let dir = std::env::temp_dir().join(format!("fphal-fsutil-read-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("a-directory")).unwrap();
+        fs::write(dir.join("large"), [0u8; 64]).unwrap();
+        fs::write(dir.join("fine"), b"ok").unwrap();
+        std::os::unix::fs::symlink(dir.join("fine"), dir.join("link")).unwrap();
+        let rules = FileRules { max_len: 16, owner: Owner::Me, forbidden_mode: 0o002, mode_rule: "not world-writable" };
+        let read = |name: &str| read_bounded(&dir.join(name), rules);
+        assert_eq!(read("fine").unwrap(), Some(b"ok".to_vec()));
+        assert_eq!(read("missing").unwrap(), None);
+        for name in ["a-directory", "large", "link"] {
+            assert!(!read(name).unwrap_err().not_read, "{name} breaks the rules; it was read");
+        }
+        let _failing = faults::fail_opens("fine", rustix::io::Errno::IO);
+        let e = read("fine").unwrap_err();
+        assert!(e.not_read && e.why.contains("cannot open"), "{e}");
         fs::remove_dir_all(&dir).unwrap();
     }
 

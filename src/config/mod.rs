@@ -355,6 +355,7 @@ impl Config {
             mode_rule: "not writable by every user",
         };
         let bytes = fsutil::read_bounded(path, rules)
+            .map_err(String::from)
             .and_then(|b| b.ok_or_else(|| format!("{} does not exist", path.display())))
             .map_err(|e| ConfigError(format!("cannot read configuration: {e}")))?;
         let text = String::from_utf8(bytes)

@@ -122,10 +122,12 @@ pub const QSEE_FAILED: MessageId = MessageId {
 
 pub const GROUP_REFUSED: MessageId = MessageId {
     id: "FPH-0210",
-    meaning: "a group's stored templates could not be read back intact, so they were refused and left untouched",
+    meaning: "a group's stored templates could not be read back intact, or not read at all, so they were refused and left untouched",
     fixes: &[
         "if /data was restored or the key directory replaced, re-enroll (the old templates belong to another device key)",
         "check the group directory for files changed by hand",
+        "if it says the manifest cannot be read now (an I/O error, a permission, too many open files), fix the \
+         storage or its SELinux access: nothing was rewritten, and the group is read again at the next set_active_group",
     ],
 };
 

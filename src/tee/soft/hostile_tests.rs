@@ -161,6 +161,33 @@ fn a_directory_where_the_state_goes_counts_the_trial_and_locks() {
 }
 
 #[test]
+fn a_manifest_the_system_fails_to_read_refuses_the_group_and_rebuilds_nothing() {
+    capture();
+    let fx = Fixture::new("hostile-eio");
+    let mut ta = enrolled(&fx);
+    assert_eq!(authenticate(&mut ta, 1, 4), AuthOutcome::NoMatch);
+    let id = authenticator_id(&mut ta);
+    let before = snapshot(&fx);
+    drop(ta);
+    {
+        let _failing = crate::fsutil::faults::fail_opens(".manifest", rustix::io::Errno::IO);
+        let mut ta = SoftTrustlet::new(SoftSettings { lockout_ms: 60_000, ..fx.settings() }).unwrap();
+        let answer = ta.dispatch(Request::SetActiveGroup { gid: 7, path: fx.group() });
+        assert!(matches!(answer, Response::Error(TaError::Internal(_))), "the group must be refused: {answer:?}");
+        assert_eq!(begin(&mut ta), Response::Error(TaError::NoActiveGroup), "no authentication without its group");
+    }
+    assert_logged(Level::Error, &[&fx.group(), "cannot be read now", "refused, nothing rewritten"]);
+    assert_eq!(snapshot(&fx).len(), before.len(), "no file was added or removed");
+    for (path, bytes) in &before {
+        assert_eq!(&fs::read(path).unwrap(), bytes, "{} was rewritten", path.display());
+    }
+    let mut ta = restarted(&fx);
+    assert_eq!(authenticator_id(&mut ta), id, "a read that failed once must not renew the authenticator id");
+    assert_eq!(fingers(&mut ta).len(), 1, "the finger is still there");
+    assert_eq!(authenticate(&mut ta, 1, 4), AuthOutcome::NoMatch, "the false trial before still counts, not locked");
+}
+
+#[test]
 fn the_longest_lockout_does_not_wrap_around() {
     let fx = Fixture::new("hostile-wrap");
     let mut ta = fx.trustlet(SoftSettings { lockout_ms: u64::MAX, ..fx.settings() });

@@ -83,10 +83,13 @@ pub enum GroupState {
     New,
     /// The manifest opens and is not older than its anchor.
     Current(Manifest),
-    /// The manifest is missing, does not open or is older than its anchor (`why` says which, in
+    /// The manifest is missing, fails its checks (a link, not a regular file, another owner), does
+    /// not open (tampered, or another group's) or is older than its anchor (`why` says which, in
     /// words for the log); `anchor` is what the key directory knows.
     Stale { why: String, anchor: Anchor },
-    /// The anchor itself cannot be read: nothing about the group can be trusted or rebuilt.
+    /// The anchor itself cannot be read, or the system failed the manifest's read (an I/O error,
+    /// a limit, a permission: not a file that fails its checks): nothing about the group can be
+    /// trusted, and nothing is rebuilt or rewritten, so that a later read may still find it whole.
     Unusable(String),
 }
 
@@ -228,7 +231,7 @@ impl GroupStore {
         )
     }
 
-    fn read_file(&self, name: &str) -> Result<Option<Vec<u8>>, String> {
+    fn read_file(&self, name: &str) -> Result<Option<Vec<u8>>, fsutil::ReadError> {
         fsutil::read_bounded(&self.dir.join(name), STORE_FILE)
     }
 
@@ -318,6 +321,10 @@ impl GroupStore {
         };
         let manifest = self.read_manifest();
         match (manifest, anchor) {
+            // A failed read is not a missing or forged manifest: rebuilding from the anchor would
+            // give the group a new authenticator id (invalidating every key bound to it) over a
+            // manifest that may be intact. The group is refused until a read succeeds.
+            (Err(e), _) if e.not_read => GroupState::Unusable(format!("its manifest cannot be read now ({e})")),
             (Ok(None), None) => GroupState::New,
             (Ok(Some(m)), None) => GroupState::Current(m),
             (Ok(Some(m)), Some(a)) if m.generation >= a.generation => GroupState::Current(m),
@@ -339,9 +346,15 @@ impl GroupStore {
         }
     }
 
-    fn read_manifest(&self) -> Result<Option<Manifest>, String> {
+    /// The group's manifest; an error with [`fsutil::ReadError::not_read`] when the system failed
+    /// the read, which says nothing about the file.
+    fn read_manifest(&self) -> Result<Option<Manifest>, fsutil::ReadError> {
         let Some(data) = self.read_file(&self.manifest_name())? else { return Ok(None) };
-        let p = self.open_sealed(Kind::Manifest, &data)?;
+        self.decode_manifest(&data).map(Some).map_err(|why| fsutil::ReadError { why, not_read: false })
+    }
+
+    fn decode_manifest(&self, data: &[u8]) -> Result<Manifest, String> {
+        let p = self.open_sealed(Kind::Manifest, data)?;
         let mut r = Fields(&p);
         let generation = r.u64()?;
         let authenticator_id = r.u64()?;
@@ -349,7 +362,7 @@ impl GroupStore {
         let lockout = LockoutState { boot_id, false_trials: r.u32()?, locked_until_ms: r.u64()? };
         let fingers = r.fids()?;
         r.end()?;
-        Ok(Some(Manifest { generation, authenticator_id, lockout, fingers }))
+        Ok(Manifest { generation, authenticator_id, lockout, fingers })
     }
 
     /// Writes the anchor of `m` (its generation already advanced by the caller), then `m`. The key
