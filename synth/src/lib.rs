@@ -317,6 +317,9 @@ pub struct Touch {
     pub noise: f32,
     /// Amplitude of the elastic skin distortion, in pixels.
     pub distortion: f32,
+    /// Scale of the skin along the sensor's rows axis (1: none): a sweep sensor's speed, skin
+    /// pressed flat or pulled along.
+    pub stretch: f32,
     /// Scars crossing the touch.
     pub cuts: u32,
     /// Share of the sensor the finger covers (1: all of it).
@@ -357,7 +360,23 @@ impl Touch {
             cuts: u32::from(rng.random_range(0..10u32) == 0),
             coverage: 1.0,
             dirt: None,
+            stretch: 1.0,
             seed,
+        }
+    }
+
+    /// This touch as people also touch: pressure from faint to flattened, dryness that breaks
+    /// ridges, more noise, stronger and one-sided distortion, drawn (from the touch's own seed) as
+    /// wide as the worst impressions of the real sets are. Placement and turn stay.
+    pub fn harsh(self) -> Touch {
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed ^ 0x6861_7273_68);
+        Touch {
+            pressure: rng.random_range(-0.9..0.9),
+            dryness: rng.random_range(0.0..0.7),
+            noise: rng.random_range(4.0..24.0),
+            distortion: rng.random_range(1.0..10.0),
+            stretch: rng.random_range(0.88..1.12),
+            ..self
         }
     }
 }
@@ -386,7 +405,7 @@ pub fn impression(master: &Master, touch: &Touch) -> Image {
         for u in 0..n {
             let (su, sv) = (u as f32 - half, v as f32 - half);
             // Sensor pixel → finger canvas: scale to 500 dpi, rotate, place, then skin stretch.
-            let (px, py) = (su * scale, sv * scale);
+            let (px, py) = (su * scale, sv * scale * touch.stretch);
             let (rx, ry) = (cr * px - sr * py, sr * px + cr * py);
             let (fx, fy) = (mx + rx, my + ry);
             let (fx, fy) = (fx + touch.distortion * warp_x.at(fx, fy), fy + touch.distortion * warp_y.at(fx, fy));
@@ -455,6 +474,22 @@ mod tests {
         // Only the turn differs: the rest of the touch is drawn as for an upright one.
         let (upright, any) = (Touch::nth(9, 3, 160, 500), Touch::nth_within(9, 3, 160, 500, 180.0));
         assert_eq!(Touch { rotation: upright.rotation, ..any }, upright);
+    }
+
+    #[test]
+    fn a_harsh_touch_lies_where_the_touch_lay_and_is_drawn_wider() {
+        let touches: Vec<(Touch, Touch)> =
+            (1..=200).map(|k| Touch::nth_within(9, k, 160, 500, 180.0)).map(|t| (t.clone(), t.harsh())).collect();
+        for (t, h) in &touches {
+            assert_eq!((t.dx, t.dy, t.rotation, t.seed), (h.dx, h.dy, h.rotation, h.seed));
+            assert_eq!(t.stretch, 1.0, "touches drawn as before are not stretched");
+        }
+        let share = |f: &dyn Fn(&Touch) -> bool| touches.iter().filter(|(_, h)| f(h)).count();
+        assert!(share(&|h| h.pressure.abs() > 0.5) > 40, "faint and flattened touches");
+        assert!(share(&|h| h.dryness > 0.4) > 40, "dry touches");
+        assert!(share(&|h| h.distortion > 6.0) > 40, "strong distortion");
+        assert!(share(&|h| (h.stretch - 1.0).abs() > 0.06) > 40, "stretched along one axis");
+        assert_eq!(touches[0].0.clone().harsh(), touches[0].1, "drawn from the touch's own seed");
     }
 
     #[test]

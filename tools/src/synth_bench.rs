@@ -10,6 +10,10 @@ use fphal_synth::{Master, Touch};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// With `harsh_probes`, the share of probes touched harshly ([`Touch::harsh`]); the others are
+/// drawn as enrollment touches are.
+pub const HARSH_SHARE: f32 = 0.4;
+
 /// Synthetic fingers `first_id`, `first_id` + 1, … touched on a `size`² sensor at 500 dpi.
 #[derive(Debug, Clone, Copy)]
 pub struct FingerRange {
@@ -19,6 +23,9 @@ pub struct FingerRange {
     /// How far probes are turned, degrees either way: enrollment touches are drawn within ±15°
     /// (a person enrolls holding the phone one way), probes within this (180: any way).
     pub probe_turn: f32,
+    /// A share of the probes ([`HARSH_SHARE`]) drawn as people also touch ([`Touch::harsh`]:
+    /// faint, flattened, dry, stretched); the rest as enrollment touches are drawn.
+    pub harsh_probes: bool,
 }
 
 impl FingerRange {
@@ -34,7 +41,10 @@ impl FingerRange {
 
     /// Where impression `k` of finger `id` lies when it is a probe.
     pub fn probe_touch(&self, id: u64, k: u32) -> Touch {
-        Touch::nth_within(id, k, self.size, 500, self.probe_turn)
+        let touch = Touch::nth_within(id, k, self.size, 500, self.probe_turn);
+        // Which probes are harsh is drawn from the touch's seed: the same ones in every run.
+        let draw = (touch.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40) as f32 / (1u64 << 24) as f32;
+        if self.harsh_probes && draw < HARSH_SHARE { touch.harsh() } else { touch }
     }
 
     /// Impression `k` of finger `id` as the sensor captures it.

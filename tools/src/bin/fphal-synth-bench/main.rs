@@ -2,7 +2,7 @@
 //!
 //!   fphal-synth-bench [threshold] [--fingers 1000] [--first-id 1] [--size 160] [--views 14]
 //!                     [--probes 2] [--attempts 150000] [--group 5] [--probe-turn 180] [--out DIR]
-//!                     [--views-csv FILE]
+//!                     [--views-csv FILE] [--harsh-probes]
 //!   fphal-synth-bench directions [--fingers 200]   how consistently minutiae are oriented
 //!   fphal-synth-bench coverage [--fingers 200]     how much of a later touch enrollment covers
 //!   fphal-synth-bench describe [--fingers 100]     ridge period and minutiae per touch
@@ -69,7 +69,13 @@ struct Fingers {
 
 impl Fingers {
     fn range(&self) -> FingerRange {
-        FingerRange { first_id: self.first_id, count: self.fingers, size: self.size, probe_turn: 15.0 }
+        FingerRange {
+            first_id: self.first_id,
+            count: self.fingers,
+            size: self.size,
+            probe_turn: 15.0,
+            harsh_probes: false,
+        }
     }
 
     fn threads(&self) -> usize {

@@ -55,6 +55,11 @@ pub struct Args {
     /// is held any way; 15: as enrollment touches are drawn).
     #[arg(long, default_value_t = 180.0, value_parser = turn_in_range)]
     probe_turn: f32,
+    /// Probes are drawn as people also touch: from faint to flattened, dry, noisier, more
+    /// distorted and stretched along one axis, as wide as the worst real impressions (enrollment
+    /// touches stay as they are drawn). For comparing synthetic scores with real ones.
+    #[arg(long)]
+    harsh_probes: bool,
 }
 
 fn turn_in_range(s: &str) -> Result<f32, String> {
@@ -71,7 +76,7 @@ fn turn_between(from: f32, to: f32) -> f32 {
 
 impl Args {
     fn range(&self) -> FingerRange {
-        FingerRange { probe_turn: self.probe_turn, ..self.set.range() }
+        FingerRange { probe_turn: self.probe_turn, harsh_probes: self.harsh_probes, ..self.set.range() }
     }
 }
 
@@ -150,13 +155,14 @@ pub fn run(args: &Args) -> Result<()> {
     let touches: f64 = fingers.iter().map(|f| f.touches_for_enrollment as f64).sum::<f64>() / fingers.len() as f64;
     impostor.reverse();
     println!(
-        "synthetic fingers: {}, sensor {}x{} px at 500 dpi, {} views per template, {} probes turned up to ±{}°",
+        "synthetic fingers: {}, sensor {}x{} px at 500 dpi, {} views per template, {} probes turned up to ±{}°{}",
         fingers.len(),
         args.set.size,
         args.set.size,
         args.views,
         genuine.len(),
-        args.probe_turn
+        args.probe_turn,
+        if args.harsh_probes { ", touched harshly (--harsh-probes)" } else { "" }
     );
     println!("enrollment touches needed on average: {touches:.2} for {} counted (quality check, new area)", args.views);
     println!("genuine scores: {}", percentiles(&genuine, &[0.01, 0.03, 0.05, 0.1, 0.5]));
