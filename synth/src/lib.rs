@@ -369,7 +369,7 @@ impl Touch {
     /// ridges, more noise, stronger and one-sided distortion, drawn (from the touch's own seed) as
     /// wide as the worst impressions of the real sets are. Placement and turn stay.
     pub fn harsh(self) -> Touch {
-        let mut rng = ChaCha8Rng::seed_from_u64(self.seed ^ 0x6861_7273_68);
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed ^ 0x0068_6172_7368);
         Touch {
             pressure: rng.random_range(-0.9..0.9),
             dryness: rng.random_range(0.0..0.7),
