@@ -41,7 +41,8 @@ pub struct ReadError {
 }
 
 impl ReadError {
-    fn refused(why: String) -> ReadError {
+    /// The file is not what the rules require.
+    pub fn breaks_rules(why: String) -> ReadError {
         ReadError { why, not_read: false }
     }
 
@@ -76,11 +77,11 @@ pub fn read_bounded(path: &Path, rules: FileRules) -> Result<Option<Vec<u8>>, Re
         Ok(fd) => fd,
         Err(rustix::io::Errno::NOENT) => return Ok(None),
         Err(rustix::io::Errno::LOOP) => {
-            return Err(ReadError::refused(format!("{} is a symbolic link; it is not followed", path.display())));
+            return Err(ReadError::breaks_rules(format!("{} is a symbolic link; it is not followed", path.display())));
         }
         // Not a file a reader could open at all (a socket, a path through a non-directory).
-        Err(e @ (rustix::io::Errno::NXIO | rustix::io::Errno::NOTDIR | rustix::io::Errno::NAMETOOLONG)) => {
-            return Err(ReadError::refused(format!("cannot open {}: {e}", path.display())));
+        Err(e @ (rustix::io::Errno::NXIO | rustix::io::Errno::NOTDIR)) => {
+            return Err(ReadError::breaks_rules(format!("cannot open {}: {e}", path.display())));
         }
         Err(e) => return Err(ReadError::not_read(format!("cannot open {}: {e}", path.display()))),
     };
@@ -88,9 +89,9 @@ pub fn read_bounded(path: &Path, rules: FileRules) -> Result<Option<Vec<u8>>, Re
     match FileType::from_raw_mode(st.st_mode) {
         FileType::RegularFile => {}
         FileType::Symlink => {
-            return Err(ReadError::refused(format!("{} is a symbolic link; it is not followed", path.display())));
+            return Err(ReadError::breaks_rules(format!("{} is a symbolic link; it is not followed", path.display())));
         }
-        other => return Err(ReadError::refused(format!("{} is not a regular file ({other:?})", path.display()))),
+        other => return Err(ReadError::breaks_rules(format!("{} is not a regular file ({other:?})", path.display()))),
     }
     let me = rustix::process::geteuid().as_raw();
     let owner_ok = match rules.owner {
@@ -99,7 +100,7 @@ pub fn read_bounded(path: &Path, rules: FileRules) -> Result<Option<Vec<u8>>, Re
         Owner::MeOrRoot => st.st_uid == me || st.st_uid == 0,
     };
     if !owner_ok {
-        return Err(ReadError::refused(format!(
+        return Err(ReadError::breaks_rules(format!(
             "{} belongs to uid {}, not to this process (uid {me})",
             path.display(),
             st.st_uid
@@ -107,7 +108,7 @@ pub fn read_bounded(path: &Path, rules: FileRules) -> Result<Option<Vec<u8>>, Re
     }
     let mode = st.st_mode & 0o7777;
     if mode & rules.forbidden_mode != 0 {
-        return Err(ReadError::refused(format!(
+        return Err(ReadError::breaks_rules(format!(
             "{} has mode {mode:04o}; it must be {}",
             path.display(),
             rules.mode_rule
@@ -115,7 +116,7 @@ pub fn read_bounded(path: &Path, rules: FileRules) -> Result<Option<Vec<u8>>, Re
     }
     let len = st.st_size as u64;
     if len > rules.max_len {
-        return Err(ReadError::refused(format!(
+        return Err(ReadError::breaks_rules(format!(
             "{} is {len} bytes, larger than the {} allowed",
             path.display(),
             rules.max_len
@@ -126,7 +127,7 @@ pub fn read_bounded(path: &Path, rules: FileRules) -> Result<Option<Vec<u8>>, Re
     io::Read::read_to_end(&mut io::Read::take(&file, rules.max_len + 1), &mut data)
         .map_err(|e| ReadError::not_read(format!("cannot read {}: {e}", path.display())))?;
     if data.len() as u64 > rules.max_len {
-        return Err(ReadError::refused(format!(
+        return Err(ReadError::breaks_rules(format!(
             "{} grew larger than the {} bytes allowed while being read",
             path.display(),
             rules.max_len
@@ -152,6 +153,7 @@ pub(crate) mod faults {
         Guard
     }
 
+    #[must_use = "the reads fail only while the guard lives"]
     pub struct Guard;
 
     impl Drop for Guard {
@@ -279,7 +281,8 @@ mod tests {
         let read = |name: &str| read_bounded(&dir.join(name), rules);
         assert_eq!(read("fine").unwrap(), Some(b"ok".to_vec()));
         assert_eq!(read("missing").unwrap(), None);
-        for name in ["a-directory", "large", "link"] {
+        let _socket = std::os::unix::net::UnixListener::bind(dir.join("a-socket")).unwrap();
+        for name in ["a-directory", "large", "link", "a-socket"] {
             assert!(!read(name).unwrap_err().not_read, "{name} breaks the rules; it was read");
         }
         let _failing = faults::fail_opens("fine", rustix::io::Errno::IO);

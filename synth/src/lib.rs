@@ -317,8 +317,9 @@ pub struct Touch {
     pub noise: f32,
     /// Amplitude of the elastic skin distortion, in pixels.
     pub distortion: f32,
-    /// Scale of the skin along the sensor's rows axis (1: none): a sweep sensor's speed, skin
-    /// pressed flat or pulled along.
+    /// How far apart on the finger two sensor rows lie, against 500 dpi (1: as far as the
+    /// resolution says): above 1 the print is compressed along the sensor's columns in the image,
+    /// below 1 drawn out, as a sweep sensor's speed or skin pressed flat or pulled along gives.
     pub stretch: f32,
     /// Scars crossing the touch.
     pub cuts: u32,
@@ -366,8 +367,9 @@ impl Touch {
     }
 
     /// This touch as people also touch: pressure from faint to flattened, dryness that breaks
-    /// ridges, more noise, stronger and one-sided distortion, drawn (from the touch's own seed) as
-    /// wide as the worst impressions of the real sets are. Placement and turn stay.
+    /// ridges, more noise, a stronger elastic distortion and a stretch along one axis, drawn (from
+    /// the touch's own seed) as wide as the worst impressions of the real sets are. Placement and
+    /// turn stay.
     pub fn harsh(self) -> Touch {
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed ^ 0x0068_6172_7368);
         Touch {
@@ -404,7 +406,8 @@ pub fn impression(master: &Master, touch: &Touch) -> Image {
     for v in 0..n {
         for u in 0..n {
             let (su, sv) = (u as f32 - half, v as f32 - half);
-            // Sensor pixel → finger canvas: scale to 500 dpi, rotate, place, then skin stretch.
+            // Sensor pixel → finger canvas: scale to 500 dpi (rows by the stretch too), rotate,
+            // place, then the elastic distortion.
             let (px, py) = (su * scale, sv * scale * touch.stretch);
             let (rx, ry) = (cr * px - sr * py, sr * px + cr * py);
             let (fx, fy) = (mx + rx, my + ry);

@@ -42,9 +42,18 @@ impl FingerRange {
     /// Where impression `k` of finger `id` lies when it is a probe.
     pub fn probe_touch(&self, id: u64, k: u32) -> Touch {
         let touch = Touch::nth_within(id, k, self.size, 500, self.probe_turn);
-        // Which probes are harsh is drawn from the touch's seed: the same ones in every run.
+        if self.is_harsh(&touch) { touch.harsh() } else { touch }
+    }
+
+    /// Whether impression `k` of finger `id` is, as a probe, touched harshly.
+    pub fn is_harsh_probe(&self, id: u64, k: u32) -> bool {
+        self.is_harsh(&Touch::nth_within(id, k, self.size, 500, self.probe_turn))
+    }
+
+    /// Which probes are harsh is drawn from the touch's seed: the same ones in every run.
+    fn is_harsh(&self, touch: &Touch) -> bool {
         let draw = (touch.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40) as f32 / (1u64 << 24) as f32;
-        if self.harsh_probes && draw < HARSH_SHARE { touch.harsh() } else { touch }
+        self.harsh_probes && draw < HARSH_SHARE
     }
 
     /// Impression `k` of finger `id` as the sensor captures it.
@@ -154,7 +163,7 @@ pub fn percentiles(sorted: &[f32], ps: &[f64]) -> String {
 }
 
 /// Where a point of touch `a`'s image (pixels at 500 dpi) lies in touch `b`'s image, by the
-/// generator's placements (skin stretch aside).
+/// generator's placements (the elastic distortion aside).
 pub fn carry(a: &Touch, b: &Touch, x: f32, y: f32) -> (f32, f32) {
     let half = a.size as f32 / 2.0;
     let (fx, fy) = to_finger(a, x - half, y - half);
@@ -163,9 +172,11 @@ pub fn carry(a: &Touch, b: &Touch, x: f32, y: f32) -> (f32, f32) {
 }
 
 /// A point of touch `t`'s sensor, relative to the sensor's centre, on the finger canvas (500-dpi
-/// pixels from the finger's centre).
+/// pixels from the finger's centre): stretched along the rows axis, turned, placed, as
+/// `fphal_synth::impression` samples the finger.
 fn to_finger(t: &Touch, u: f32, v: f32) -> (f32, f32) {
     let (s, c) = t.rotation.to_radians().sin_cos();
+    let v = v * t.stretch;
     (t.dx + c * u - s * v, t.dy + s * u + c * v)
 }
 
@@ -173,7 +184,7 @@ fn to_finger(t: &Touch, u: f32, v: f32) -> (f32, f32) {
 fn to_sensor(t: &Touch, x: f32, y: f32) -> (f32, f32) {
     let (s, c) = t.rotation.to_radians().sin_cos();
     let (x, y) = (x - t.dx, y - t.dy);
-    (c * x + s * y, -s * x + c * y)
+    (c * x + s * y, (-s * x + c * y) / t.stretch)
 }
 
 /// The sensor's square under touch `t`, as a test of finger-canvas points (500-dpi pixels).

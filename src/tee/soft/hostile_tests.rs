@@ -184,7 +184,31 @@ fn a_manifest_the_system_fails_to_read_refuses_the_group_and_rebuilds_nothing() 
     let mut ta = restarted(&fx);
     assert_eq!(authenticator_id(&mut ta), id, "a read that failed once must not renew the authenticator id");
     assert_eq!(fingers(&mut ta).len(), 1, "the finger is still there");
-    assert_eq!(authenticate(&mut ta, 1, 4), AuthOutcome::NoMatch, "the false trial before still counts, not locked");
+    for _ in 0..3 {
+        assert_eq!(authenticate(&mut ta, 1, 4), AuthOutcome::NoMatch, "not locked out by the failed read");
+    }
+    assert_eq!(authenticate(&mut ta, 1, 4), AuthOutcome::LockedOut, "the false trial before the failed read counts");
+}
+
+#[test]
+fn a_failed_read_of_a_group_with_no_anchor_is_refused_not_adopted_anew() {
+    capture();
+    let fx = Fixture::new("hostile-eio-unanchored");
+    drop(enrolled(&fx));
+    // A group an older version left has no anchor: a manifest that does not read would be adopted
+    // as a new group's, over the one that may still be whole.
+    fs::remove_dir_all(fx.root.join("keys/anchors")).unwrap();
+    let before = snapshot(&fx);
+    {
+        let _failing = crate::fsutil::faults::fail_opens(".manifest", rustix::io::Errno::IO);
+        let mut ta = SoftTrustlet::new(fx.settings()).unwrap();
+        let answer = ta.dispatch(Request::SetActiveGroup { gid: 7, path: fx.group() });
+        assert!(matches!(answer, Response::Error(TaError::Internal(_))), "the group must be refused: {answer:?}");
+    }
+    for (path, bytes) in &before {
+        assert_eq!(&fs::read(path).unwrap(), bytes, "{} was rewritten", path.display());
+    }
+    assert_eq!(fingers(&mut fx.trustlet(fx.settings())).len(), 1, "the finger is still there");
 }
 
 #[test]

@@ -337,10 +337,10 @@ impl GroupStore {
                 anchor: a,
             },
             (Ok(None), Some(a)) => GroupState::Stale { why: "its manifest is missing".into(), anchor: a },
-            (Err(e), Some(a)) => GroupState::Stale { why: format!("its manifest is unreadable: {e}"), anchor: a },
+            (Err(e), Some(a)) => GroupState::Stale { why: format!("its manifest is refused: {e}"), anchor: a },
             (Err(e), None) => {
                 // Nothing was anchored yet: a group of an older version, whose files are adopted.
-                log::warn!("{}: group {} has no anchor and an unreadable manifest ({e})", self.dir.display(), self.gid);
+                log::warn!("{}: group {} has no anchor and a refused manifest ({e})", self.dir.display(), self.gid);
                 GroupState::New
             }
         }
@@ -350,7 +350,7 @@ impl GroupStore {
     /// the read, which says nothing about the file.
     fn read_manifest(&self) -> Result<Option<Manifest>, fsutil::ReadError> {
         let Some(data) = self.read_file(&self.manifest_name())? else { return Ok(None) };
-        self.decode_manifest(&data).map(Some).map_err(|why| fsutil::ReadError { why, not_read: false })
+        self.decode_manifest(&data).map(Some).map_err(fsutil::ReadError::breaks_rules)
     }
 
     fn decode_manifest(&self, data: &[u8]) -> Result<Manifest, String> {

@@ -55,9 +55,10 @@ pub struct Args {
     /// is held any way; 15: as enrollment touches are drawn).
     #[arg(long, default_value_t = 180.0, value_parser = turn_in_range)]
     probe_turn: f32,
-    /// Probes are drawn as people also touch: from faint to flattened, dry, noisier, more
-    /// distorted and stretched along one axis, as wide as the worst real impressions (enrollment
-    /// touches stay as they are drawn). For comparing synthetic scores with real ones.
+    /// A share of the probe touches (40%, `HARSH_SHARE`) is drawn as people also touch: from
+    /// faint to flattened, dry, noisier, more distorted and stretched along one axis, as wide as
+    /// the worst real impressions (a touch the capture check refuses is drawn again, as for every
+    /// probe; enrollment touches stay as they are drawn). For comparing synthetic scores with real ones.
     #[arg(long)]
     harsh_probes: bool,
 }
@@ -162,9 +163,22 @@ pub fn run(args: &Args) -> Result<()> {
         args.views,
         genuine.len(),
         args.probe_turn,
-        if args.harsh_probes { ", touched harshly (--harsh-probes)" } else { "" }
+        if args.harsh_probes { ", some touched harshly (--harsh-probes)" } else { "" }
     );
     println!("enrollment touches needed on average: {touches:.2} for {} counted (quality check, new area)", args.views);
+    if args.harsh_probes {
+        let harsh = fingers
+            .iter()
+            .enumerate()
+            .flat_map(|(i, f)| f.probe_touches.iter().map(move |k| (i, *k)))
+            .filter(|(i, k)| range.is_harsh_probe(range.id(*i), *k))
+            .count();
+        println!(
+            "probes touched harshly: {harsh} of the {} scored ({:.0}% of the touches drawn; those the capture check refuses are drawn again)",
+            genuine.len(),
+            synth_bench::HARSH_SHARE * 100.0
+        );
+    }
     println!("genuine scores: {}", percentiles(&genuine, &[0.01, 0.03, 0.05, 0.1, 0.5]));
     println!(
         "impostor attempts (best of {} other fingers, drawn from {} compared per probe: {} comparisons): {}; {}",
