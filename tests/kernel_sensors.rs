@@ -387,6 +387,25 @@ fn a_slow_frame_is_waited_for_without_spinning() {
     rig.enrolled();
 }
 
+/// A touch whose frame never comes is lost with "try again" (ACQUIRED_INSUFFICIENT) once the
+/// worker gives the frame up, and the operation goes on: the next touch, after a lift, enrolls.
+#[test]
+fn a_touch_whose_frame_never_comes_tells_the_person_to_try_again() {
+    let (rig, irq, frames) = sysfs_rig("lost-frame", "");
+    rig.enroll();
+    rig.sync();
+    irq.touch(None);
+    let seen = rig.until(|m| matches!(m, Message::Acquired(_)));
+    assert_eq!(seen, vec![Message::Acquired(Acquired::Insufficient)], "one try-again, nothing else");
+    rig.sync();
+    rig.take();
+    irq.lift();
+    std::thread::sleep(Duration::from_millis(200));
+    frames.push_frame(frame(3, 1));
+    irq.touch(None);
+    rig.enrolled();
+}
+
 /// A rig of `kind` on a fake kernel with every node, and the node whose interrupt it watches.
 fn any_kind(name: &str, kind: &str) -> (Rig, Arc<FakeDevice>, Arc<FakeDevice>) {
     let kernel = FakeKernel::new(name);

@@ -373,6 +373,10 @@ impl Worker {
             SensorEvent::FingerDetected if enrolling => Request::EnrollTouch,
             SensorEvent::FingerDetected => Request::AuthenticateTouch,
             SensorEvent::FingerUp { .. } => return,
+            // Nothing reaches the trustlet, and the touch counts for nothing: "try again".
+            SensorEvent::TouchLost => {
+                return self.shared.emit(&Message::Acquired(crate::codes::Acquired::Insufficient));
+            }
         };
         // A stop requested before this touch belongs to an earlier one.
         if let Some(i) = &self.shared.interrupt {

@@ -31,6 +31,9 @@ pub enum SensorEvent {
     FingerDetected,
     /// The finger left; `held_ms` is how long it stayed since its image was taken.
     FingerUp { held_ms: u32 },
+    /// A finger touched, but its image never arrived whole (late, short or malformed frame): the
+    /// touch is lost, and the person should be told to try again.
+    TouchLost,
 }
 
 /// The sensor's driver failed (it went away, or answered with an error): the running operation

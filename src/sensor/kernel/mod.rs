@@ -294,7 +294,7 @@ impl KernelSensor {
             Err(frame::FrameError::Gone(e)) => Err(self.fault("read a frame", e)),
             Err(frame::FrameError::Bad(why)) => {
                 self.drop_touch(&why);
-                Ok(None)
+                Ok(Some(SensorEvent::TouchLost))
             }
         }
     }
@@ -397,6 +397,7 @@ impl Sensor for KernelSensor {
             if Instant::now() >= p.deadline {
                 let why = p.late();
                 self.drop_touch(&why);
+                return Ok(Some(SensorEvent::TouchLost));
             }
             return Ok(None);
         }
