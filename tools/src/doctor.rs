@@ -482,6 +482,15 @@ pub fn touch(
         return failed(NAME, format!("cannot arm the sensor: {e}"), "check the driver's power and reset nodes");
     }
     let _ = writeln!(prompt, "touch the fingerprint sensor (waiting {} s)...", timeout.as_secs());
+    // The interrupt came, but the frame node gave no whole frame: not a dead interrupt line.
+    let lost = |sensor: &mut Box<dyn fphal::sensor::Sensor>| {
+        let _ = sensor.arm(false);
+        failed(
+            NAME,
+            "the interrupt fired, but no whole frame came from the frame node in time (the log says \"frame dropped\" and why)",
+            "check sensor.frame_device, frame_width, frame_height and frame_dpi against the driver's frame node",
+        )
+    };
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -500,14 +509,17 @@ pub fn touch(
                     let _ = sensor.arm(false);
                     return ok(NAME, "the interrupt fired with the line high (a finger)");
                 }
+                Ok(Some(SensorEvent::TouchLost)) => return lost(&mut sensor),
                 Ok(_) => {}
                 Err(e) => {
                     return failed(NAME, format!("the driver failed: {e}"), "look in dmesg for the driver's errors");
                 }
             }
         }
-        if let Err(e) = sensor.settled() {
-            return failed(NAME, format!("the driver failed: {e}"), "look in dmesg for the driver's errors");
+        match sensor.settled() {
+            Ok(Some(SensorEvent::TouchLost)) => return lost(&mut sensor),
+            Ok(_) => {}
+            Err(e) => return failed(NAME, format!("the driver failed: {e}"), "look in dmesg for the driver's errors"),
         }
     }
     let _ = sensor.arm(false);
@@ -516,4 +528,32 @@ pub fn touch(
         format!("no touch came within {} s", timeout.as_secs()),
         "if the sensor was touched, its interrupt does not reach this node: check the irq GPIO in the device tree and dmesg",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fphal::sensor::kernel::double::{FakeKernel, Model};
+    use std::time::Duration;
+
+    #[test]
+    fn a_touch_whose_frame_never_comes_is_named_and_not_taken_for_a_dead_interrupt() {
+        let kernel = FakeKernel::new("doctor-lost-frame");
+        let (_, irq) = kernel.fpc1020_sysfs("soc:fp_fpc1020");
+        let _frames = kernel.device(std::path::Path::new("/dev/fp_frames"), Model::Frames);
+        let config = Config::from_toml(
+            "[sensor]\nkind = \"fpc1020-sysfs\"\nframe_width = 160\nframe_height = 160\nframe_dpi = 500\n\
+             frame_device = \"/dev/fp_frames\"\n",
+        )
+        .unwrap();
+        let toucher = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            irq.touch(None);
+        });
+        let step = touch(&config, kernel, Duration::from_secs(20), &mut Vec::new());
+        toucher.join().unwrap();
+        assert_eq!(step.status, Status::Failed, "{step:?}");
+        assert!(step.detail.contains("no whole frame"), "{}", step.detail);
+        assert!(step.fix.unwrap().contains("frame_device"));
+    }
 }
