@@ -460,6 +460,9 @@ fn store_round_trip(t: &Target, config: &Config) -> Step {
     }
 }
 
+/// The name of the step that waits for a touch.
+const TOUCH_STEP: &str = "touch";
+
 /// Opens the configured kernel sensor through `backend`, arms it, asks for a touch (on `prompt`)
 /// and waits up to `timeout` for its interrupt: the driver, its node and the line all work.
 pub fn touch(
@@ -468,9 +471,8 @@ pub fn touch(
     timeout: std::time::Duration,
     prompt: &mut dyn std::io::Write,
 ) -> Step {
-    use fphal::sensor::SensorEvent;
     use std::time::Instant;
-    const NAME: &str = "touch";
+    const NAME: &str = TOUCH_STEP;
     if config.sensor.kind == "virtual" {
         return skipped(NAME, "the virtual sensor has no interrupt");
     }
@@ -482,44 +484,20 @@ pub fn touch(
         return failed(NAME, format!("cannot arm the sensor: {e}"), "check the driver's power and reset nodes");
     }
     let _ = writeln!(prompt, "touch the fingerprint sensor (waiting {} s)...", timeout.as_secs());
-    // The interrupt came, but the frame node gave no whole frame: not a dead interrupt line.
-    let lost = |sensor: &mut Box<dyn fphal::sensor::Sensor>| {
-        let _ = sensor.arm(false);
-        failed(
-            NAME,
-            "the interrupt fired, but no whole frame came from the frame node in time (the log says \"frame dropped\" and why)",
-            "check sensor.frame_device, frame_width, frame_height and frame_dpi against the driver's frame node",
-        )
-    };
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
         let left = deadline.saturating_duration_since(Instant::now());
         let wait = sensor.due_in().map_or(left, |d| d.min(left));
         let ready = fphal::sys::wait(&sensor.watches(), Some(wait));
         for r in &ready {
-            match sensor.service(r, true) {
-                Ok(Some(SensorEvent::FingerDown { image, .. })) => {
-                    let _ = sensor.arm(false);
-                    return ok(
-                        NAME,
-                        format!("the interrupt fired and a {}x{} frame was read", image.width(), image.height()),
-                    );
-                }
-                Ok(Some(SensorEvent::FingerDetected)) => {
-                    let _ = sensor.arm(false);
-                    return ok(NAME, "the interrupt fired with the line high (a finger)");
-                }
-                Ok(Some(SensorEvent::TouchLost)) => return lost(&mut sensor),
-                Ok(_) => {}
-                Err(e) => {
-                    return failed(NAME, format!("the driver failed: {e}"), "look in dmesg for the driver's errors");
-                }
+            let event = sensor.service(r, true);
+            if let Some(step) = touch_verdict(&mut sensor, event) {
+                return step;
             }
         }
-        match sensor.settled() {
-            Ok(Some(SensorEvent::TouchLost)) => return lost(&mut sensor),
-            Ok(_) => {}
-            Err(e) => return failed(NAME, format!("the driver failed: {e}"), "look in dmesg for the driver's errors"),
+        let event = sensor.settled();
+        if let Some(step) = touch_verdict(&mut sensor, event) {
+            return step;
         }
     }
     let _ = sensor.arm(false);
@@ -528,6 +506,34 @@ pub fn touch(
         format!("no touch came within {} s", timeout.as_secs()),
         "if the sensor was touched, its interrupt does not reach this node: check the irq GPIO in the device tree and dmesg",
     )
+}
+
+/// What one sensor event says of the touch step, `None` while there is nothing to say yet; the
+/// sensor is disarmed once a touch came, whatever became of its frame.
+fn touch_verdict(
+    sensor: &mut Box<dyn fphal::sensor::Sensor>,
+    event: Result<Option<fphal::sensor::SensorEvent>, fphal::sensor::SensorFault>,
+) -> Option<Step> {
+    use fphal::sensor::SensorEvent;
+    const NAME: &str = TOUCH_STEP;
+    let step = match event {
+        Err(e) => {
+            return Some(failed(NAME, format!("the driver failed: {e}"), "look in dmesg for the driver's errors"));
+        }
+        Ok(Some(SensorEvent::FingerDown { image, .. })) => {
+            ok(NAME, format!("the interrupt fired and a {}x{} frame was read", image.width(), image.height()))
+        }
+        Ok(Some(SensorEvent::FingerDetected)) => ok(NAME, "the interrupt fired with the line high (a finger)"),
+        // The interrupt came, but the frame node gave no whole frame: not a dead interrupt line.
+        Ok(Some(SensorEvent::TouchLost)) => failed(
+            NAME,
+            "the interrupt fired, but no whole frame came from the frame node in time (the log says \"frame dropped\" and why)",
+            "check sensor.frame_device, frame_width, frame_height and frame_dpi against the driver's frame node",
+        ),
+        Ok(Some(SensorEvent::FingerUp { .. }) | None) => return None,
+    };
+    let _ = sensor.arm(false);
+    Some(step)
 }
 
 #[cfg(test)]
