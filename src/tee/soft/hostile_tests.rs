@@ -80,6 +80,11 @@ fn restarted(fx: &Fixture) -> SoftTrustlet {
     fx.trustlet(SoftSettings { lockout_ms: 60_000, ..fx.settings() })
 }
 
+/// [`restarted`] before its `set_active_group`, which the caller sends and checks.
+fn restarted_unchecked(fx: &Fixture) -> SoftTrustlet {
+    SoftTrustlet::new(SoftSettings { lockout_ms: 60_000, ..fx.settings() }).unwrap()
+}
+
 #[test]
 fn deleting_the_state_does_not_clear_a_running_lockout() {
     capture();
@@ -169,18 +174,10 @@ fn a_manifest_the_system_fails_to_read_refuses_the_group_and_rebuilds_nothing() 
     let id = authenticator_id(&mut ta);
     let before = snapshot(&fx);
     drop(ta);
-    {
-        let _failing = crate::fsutil::faults::fail_opens(".manifest", rustix::io::Errno::IO);
-        let mut ta = SoftTrustlet::new(SoftSettings { lockout_ms: 60_000, ..fx.settings() }).unwrap();
-        let answer = ta.dispatch(Request::SetActiveGroup { gid: 7, path: fx.group() });
-        assert!(matches!(answer, Response::Error(TaError::Internal(_))), "the group must be refused: {answer:?}");
-        assert_eq!(begin(&mut ta), Response::Error(TaError::NoActiveGroup), "no authentication without its group");
-    }
+    let mut refused = opened_while_the_manifest_fails_to_read(&fx);
+    assert_eq!(begin(&mut refused), Response::Error(TaError::NoActiveGroup), "no authentication without its group");
     assert_logged(Level::Error, &[&fx.group(), "cannot be read now", "refused, nothing rewritten"]);
-    assert_eq!(snapshot(&fx).len(), before.len(), "no file was added or removed");
-    for (path, bytes) in &before {
-        assert_eq!(&fs::read(path).unwrap(), bytes, "{} was rewritten", path.display());
-    }
+    assert_unchanged(&fx, &before);
     let mut ta = restarted(&fx);
     assert_eq!(authenticator_id(&mut ta), id, "a read that failed once must not renew the authenticator id");
     assert_eq!(fingers(&mut ta).len(), 1, "the finger is still there");
@@ -199,16 +196,27 @@ fn a_failed_read_of_a_group_with_no_anchor_is_refused_not_adopted_anew() {
     // as a new group's, over the one that may still be whole.
     fs::remove_dir_all(fx.root.join("keys/anchors")).unwrap();
     let before = snapshot(&fx);
-    {
-        let _failing = crate::fsutil::faults::fail_opens(".manifest", rustix::io::Errno::IO);
-        let mut ta = SoftTrustlet::new(fx.settings()).unwrap();
-        let answer = ta.dispatch(Request::SetActiveGroup { gid: 7, path: fx.group() });
-        assert!(matches!(answer, Response::Error(TaError::Internal(_))), "the group must be refused: {answer:?}");
-    }
-    for (path, bytes) in &before {
+    opened_while_the_manifest_fails_to_read(&fx);
+    assert_unchanged(&fx, &before);
+    assert_eq!(fingers(&mut restarted(&fx)).len(), 1, "the finger is still there");
+}
+
+/// A trustlet started while every read of the group's manifest fails with an I/O error: its
+/// `set_active_group` must refuse the group.
+fn opened_while_the_manifest_fails_to_read(fx: &Fixture) -> SoftTrustlet {
+    let _failing = crate::fsutil::faults::fail_opens(".manifest", rustix::io::Errno::IO);
+    let mut ta = restarted_unchecked(fx);
+    let answer = ta.dispatch(Request::SetActiveGroup { gid: 7, path: fx.group() });
+    assert!(matches!(answer, Response::Error(TaError::Internal(_))), "the group must be refused: {answer:?}");
+    ta
+}
+
+/// Panics unless the group directory holds exactly the files of `before`, byte for byte.
+fn assert_unchanged(fx: &Fixture, before: &[(PathBuf, Vec<u8>)]) {
+    assert_eq!(snapshot(fx).len(), before.len(), "no file was added or removed");
+    for (path, bytes) in before {
         assert_eq!(&fs::read(path).unwrap(), bytes, "{} was rewritten", path.display());
     }
-    assert_eq!(fingers(&mut fx.trustlet(fx.settings())).len(), 1, "the finger is still there");
 }
 
 #[test]
