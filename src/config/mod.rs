@@ -209,8 +209,8 @@ pub struct LockoutConfig {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct MatcherConfig {
-    /// Score at or above which a capture matches a finger, `matcher::MIN_THRESHOLD` (0.17) to 1.
-    /// Default: the engine's operating point (`matcher::DEFAULT_THRESHOLD`, 0.17, derived from
+    /// Score at or above which a capture matches a finger, `matcher::MIN_THRESHOLD` (0.175) to 1.
+    /// Default: the engine's operating point (`matcher::DEFAULT_THRESHOLD`, 0.175, derived from
     /// synthetic and real impostor comparisons; it is the floor too, so without
     /// `insecure_low_threshold` it may only be raised).
     pub threshold: f32,
@@ -219,7 +219,7 @@ pub struct MatcherConfig {
     pub insecure_low_threshold: bool,
     /// A match scoring at least this adds its capture to the finger's template when the capture
     /// shows skin no view of it shows (template update). From `threshold` to 1. Default 0.30, above
-    /// every impostor measured (synthetic comparisons at most 0.175, real ones at most 0.164).
+    /// every impostor measured (synthetic comparisons at most 0.173, real ones at most 0.166).
     pub update_score: f32,
     /// Views a template may grow to by updates; at or below `enroll.samples` no update happens.
     /// Default 20.

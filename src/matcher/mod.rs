@@ -72,8 +72,11 @@ const RANKING_ROTATIONS: [usize; 2] = [2, 4];
 /// Weight of the minutiae agreement beside the correlation peak in a view's evidence. 1.0 to 2.0
 /// measured alike on 300 synthetic fingers; at the threshold each weight's own synthetic impostors
 /// set, 1.0 rejects 1.2–3.4 points fewer real touches than 1.5 at every turn at 160 px (1.5–7.2 at
-/// 192; BENCHMARKS.md, "Weighing the peak and the minutiae").
-const MINUTIAE_WEIGHT: f32 = 1.0;
+/// 192; BENCHMARKS.md, "Weighing the peak and the minutiae"). Since the view's minutiae are also
+/// sought in the probe's ridges ([`verify::confirmed`]), 0.7 separates the real genuine and impostor
+/// scores best of 0.35, 0.5, 0.7, 1.0 and 1.5 (BENCHMARKS.md, "Minutiae sought in the probe's
+/// ridges"); without the seeking, 0.7 gained little over 1.0.
+const MINUTIAE_WEIGHT: f32 = 0.7;
 /// The score at which the HAL calls a capture a match, unless configuration says otherwise.
 ///
 /// The lowest multiple of 0.005 that keeps FAR ≤ 1/50,000 on the synthetic sets below and that no
@@ -81,19 +84,18 @@ const MINUTIAE_WEIGHT: f32 = 1.0;
 /// `fphal-synth-bench --fingers 1000 --views 14 --attempts 150000` (14 views, the default
 /// enrollment; probes turned anywhere in the full circle), 150,000 impostor identification attempts
 /// (best of 5 other fingers, from 200,000 comparisons) each on fingers 1–1000 and 1001–2000
-/// (`--first-id 1001`): at most 3 accepted from 0.165 and 0.16 up; with templates grown to
-/// `matcher.update_max_views` (20 views, `--views 20`), from 0.17 up (4 accepted at 0.165). At 0.17:
-/// 2, 0 and 0 accepted, FRR 0.65%, 0.35% and 0.30%. Real (`scripts/operating.sh`): every crop of the
-/// FVC sets at every turn against every other finger's template, 84,240 comparisons at 160 px and as
-/// many at 192 px; the highest is 0.164 (a loop turned 90° against a whorl of another set), the next
-/// 0.150.
-pub const DEFAULT_THRESHOLD: f32 = 0.17;
+/// (`--first-id 1001`): at most 3 accepted from 0.175 and 0.155 up (4 accepted at 0.17 on fingers
+/// 1–1000); with templates grown to `matcher.update_max_views` (20 views, `--views 20`), from 0.175
+/// up (4 accepted at 0.17). At 0.175: 0, 0 and 0 accepted, FRR 0.60%, 0.45% and 0.30%. Real
+/// (`scripts/operating.sh`): every crop of the FVC sets at every turn against every other finger's
+/// template, 84,240 comparisons at 160 px and as many at 192 px, all below it (BENCHMARKS.md).
+pub const DEFAULT_THRESHOLD: f32 = 0.175;
 /// The lowest threshold a configuration may set without `matcher.insecure_low_threshold`: the
 /// lowest multiple of 0.005 at which the synthetic sets above keep the FAR within CDD 7.3.10's
-/// 1/50,000, grown templates included (fingers 1–1000 with 20-view templates accept 4 of 150,000
-/// attempts at 0.165, none at 0.17). It is [`DEFAULT_THRESHOLD`] itself: a configuration may only
+/// 1/50,000, grown templates included (fingers 1–1000 accept 4 of 150,000 attempts at 0.17 with 14
+/// views and with 20, none at 0.175). It is [`DEFAULT_THRESHOLD`] itself: a configuration may only
 /// raise the threshold. Re-derive it with [`DEFAULT_THRESHOLD`].
-pub const MIN_THRESHOLD: f32 = 0.17;
+pub const MIN_THRESHOLD: f32 = 0.175;
 /// Scores lie in 0..=1 (1 for the same image); a threshold outside that range means nothing.
 pub const SCORE_RANGE: std::ops::RangeInclusive<f32> = 0.0..=1.0;
 const BAND_SIDE: usize = 2 * BAND + 1;
@@ -137,11 +139,16 @@ pub struct Features {
     /// The patches shifted by a sample each way, one set per minutia (see [`Nearby`]).
     nearby: Vec<Nearby>,
     clarity: f32,
+    /// The enhanced image, where an enrolled view's minutiae that extraction did not find are
+    /// sought ([`verify::confirmed`]), and its size.
+    ridges: Vec<f32>,
+    ridges_size: (usize, usize),
 }
 
 impl Drop for Features {
     fn drop(&mut self) {
         minutiae::wipe(&mut self.minutiae);
+        self.ridges.zeroize();
     }
 }
 
@@ -215,7 +222,19 @@ pub fn extract_until(img: &GrayImage, stop: &dyn Fn() -> bool) -> Result<Feature
         })
         .collect::<Result<_, EngineError>>()?;
     let centre = prepared.centre;
-    Ok(Features { rotations, prepared, turned: Mutex::new(Vec::new()), centre, minutiae, patches, nearby, clarity })
+    let ridges = std::mem::take(&mut analysis.enhanced);
+    Ok(Features {
+        rotations,
+        prepared,
+        turned: Mutex::new(Vec::new()),
+        centre,
+        minutiae,
+        patches,
+        nearby,
+        clarity,
+        ridges,
+        ridges_size: (w, h),
+    })
 }
 
 impl Features {
@@ -230,7 +249,13 @@ impl Features {
     }
 
     fn marks(&self) -> verify::Marks<'_> {
-        verify::Marks { minutiae: &self.minutiae, patches: &self.patches, nearby: &self.nearby }
+        let (w, h) = self.ridges_size;
+        verify::Marks {
+            minutiae: &self.minutiae,
+            patches: &self.patches,
+            nearby: &self.nearby,
+            ridges: Some(verify::Ridges { image: &self.ridges, w, h }),
+        }
     }
 
     /// The correlation of this capture turned by `turn` (radians, to the nearest `TURN_STEP`)
@@ -270,8 +295,10 @@ impl Features {
 
 /// Similarity of a capture to a finger: higher is more alike; 1.0 for the same image.
 ///
-/// Each view's evidence is the mean of its correlation peak and the share of paired minutiae, each
-/// pair weighted by how alike the ridges around its two minutiae are (see [`patch`]);
+/// Each view's evidence is the weighted mean of its correlation peak and the share of its minutiae
+/// that agree (`MINUTIAE_WEIGHT`): paired, each pair weighted by how alike the ridges around its two
+/// minutiae are (see [`patch`]), or, missed by the probe's extraction, found in its ridges
+/// ([`verify::confirmed`]);
 /// the finger's score is the mean of its two best views (one view if it has only one). A second
 /// view that agrees is what a real touch of an enrolled finger has and a chance peak lacks.
 pub fn score(probe: &Features, template: &Template) -> f32 {
@@ -326,6 +353,9 @@ impl ViewMatch {
 /// further than the correlation's rotations reach is found view by view through its minutiae
 /// ([`verify::best_agreement`]); where one view found the turn clearly, the views that did not are
 /// tried at that turn too (a finger's views lie within a few tens of degrees of each other).
+/// Wherever poses are weighed against each other for a view, their agreements are first
+/// [`verify::confirmed`]: the view's minutiae that the probe's extraction missed are sought in its
+/// ridges (not in the cheap look, and not for every anchored pose, which lifted impostors as much).
 pub fn view_matches(probe: &Features, template: &Template) -> Vec<ViewMatch> {
     let matches = view_matches_searching(probe, template, SEARCHED_VIEWS);
     fft::wipe_scratch();
@@ -398,18 +428,27 @@ fn try_the_clearest_turn(probe: &Features, template: &Template, matches: &mut [V
         let turns: Vec<f32> = (-CONSENSUS_STEPS..=CONSENSUS_STEPS)
             .map(|k| ((degrees + k as f32 * TURN_STEP + 180.0).rem_euclid(360.0) - 180.0).to_radians())
             .collect();
-        for turned in probe.turned_poses(&turns, &view.band, view.centre) {
-            let there = verify::agreement(probe.marks(), view.marks(), |x, y| turned.map(x, y));
-            let tried = ViewMatch {
-                peak: turned.score.max(0.0),
-                minutiae: verify::Agreement { turn: Some(turned.degrees.to_radians()), ..there },
-                pose: Some(turned),
-            };
-            if tried.evidence() > m.evidence() {
-                *m = tried;
+        // The turns are judged on the minutiae the probe shows, and the best of them is confirmed.
+        let tried = probe.turned_poses(&turns, &view.band, view.centre).into_iter().map(|turned| ViewMatch {
+            peak: turned.score.max(0.0),
+            minutiae: verify::agreement(probe.marks(), view.marks(), |x, y| turned.map(x, y))
+                .at_turn(turned.degrees.to_radians()),
+            pose: Some(turned),
+        });
+        if let Some(best) = tried.max_by(|a, b| a.evidence().total_cmp(&b.evidence())) {
+            let best = ViewMatch { minutiae: verify::confirmed(probe.marks(), view.marks(), &best.minutiae), ..best };
+            if best.evidence() > m.evidence() {
+                *m = best;
             }
         }
     }
+}
+
+/// How the minutiae agree under a correlation's `pose`, the view's unpaired ones sought in the
+/// probe's ridges.
+fn confirmed_at(probe: &Features, view: &template::View, pose: Alignment) -> verify::Agreement {
+    let found = verify::agreement(probe.marks(), view.marks(), |x, y| pose.map(x, y));
+    verify::confirmed(probe.marks(), view.marks(), &found)
 }
 
 /// Whether a pose lies beyond the rotations the correlation tries.
@@ -430,7 +469,13 @@ fn view_match(probe: &Features, view: &template::View, look: Look) -> ViewMatch 
     }
     let pose = finest_rotation(&probe.rotations, &heights, probe.centre, &view.band, view.centre);
     let correlated = verify::agreement(probe.marks(), view.marks(), |x, y| pose.map(x, y));
-    turned_further(probe, view, Some(pose), verify::better_of(correlated, look.anchored))
+    let confirmed = |found: &verify::Agreement| verify::confirmed(probe.marks(), view.marks(), found);
+    turned_further(
+        probe,
+        view,
+        Some(pose),
+        verify::better_of(confirmed(&correlated), look.anchored.as_ref().map(confirmed)),
+    )
 }
 
 /// A view's match from its pose (if correlated) and the best agreement of minutiae found so far:
@@ -440,14 +485,15 @@ fn turned_further(
     probe: &Features,
     view: &template::View,
     pose: Option<Alignment>,
-    mut minutiae: verify::Agreement,
+    minutiae: verify::Agreement,
 ) -> ViewMatch {
+    let mut minutiae = verify::confirmed(probe.marks(), view.marks(), &minutiae);
     let pose = match minutiae.turn {
         Some(turn) if is_turned(turn.to_degrees()) && minutiae.ratio() >= TURN_AGREEMENT => {
             let turned = probe.turned_pose(turn, &view.band, view.centre);
-            let there = verify::agreement(probe.marks(), view.marks(), |x, y| turned.map(x, y));
+            let there = confirmed_at(probe, view, turned);
             if there.ratio() > minutiae.ratio() {
-                minutiae = verify::Agreement { turn: Some(turn), ..there };
+                minutiae = there.at_turn(turn);
             }
             Some(turned)
         }

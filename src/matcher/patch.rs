@@ -7,7 +7,7 @@
 
 use super::minutiae::Minutia;
 use super::nibbles;
-use super::prepare::sample;
+use super::prepare::{bilinear, sample};
 use zeroize::Zeroize;
 
 /// Samples along each side of a patch ...
@@ -60,6 +60,40 @@ impl Patch {
         let patches = SHIFTS.map(|from| Patch::of_grid(&grid, wide, from));
         grid.zeroize();
         (own, Nearby { patches })
+    }
+
+    /// How alike the ridges of `image` about `m` (in its own frame) are to this patch: the highest
+    /// normalised correlation of this patch with the image sampled there and a sample off each way
+    /// (as [`Nearby::best_similarity`] takes for a probe's own minutiae), computed on the samples
+    /// themselves: a view's minutia sought in a probe's ridges ([`super::verify::confirmed`]) needs
+    /// no patch of its own.
+    pub fn best_likeness_in(&self, image: &[f32], w: usize, h: usize, m: &Minutia) -> f32 {
+        const WIDE: usize = SIDE + 2;
+        let mut grid = [0f32; WIDE * WIDE];
+        fill_frame_grid(&mut grid, image, w, h, m, WIDE);
+        let own: [f32; BYTES] = std::array::from_fn(|k| f32::from(self.samples[k]));
+        let mut best = f32::MIN;
+        for (column, row) in std::iter::once((1, 1)).chain(SHIFTS) {
+            let (mut product, mut sum, mut squares) = (0f32, 0f32, 0f32);
+            for (r, own_row) in own.chunks_exact(SIDE).enumerate() {
+                let start = (row + r) * WIDE + column;
+                for (a, g) in own_row.iter().zip(&grid[start..start + SIDE]) {
+                    product += a * g;
+                    sum += g;
+                    squares += g * g;
+                }
+            }
+            let spread = squares - sum * sum / BYTES as f32;
+            let likeness = if self.energy == 0 || spread <= 1e-12 {
+                0.0
+            } else {
+                // The patch's samples sum to about 0, so the grid's mean need not come off the product.
+                product / (self.energy as f32 * spread).sqrt()
+            };
+            best = best.max(likeness);
+        }
+        grid.zeroize();
+        best
     }
 
     /// The patch around `m` sampled on its own `SIDE`² grid: what [`Patch::with_shifts`] must
@@ -160,14 +194,35 @@ impl Nearby {
 /// `side`² samples `SPACING` apart about `m`, in its own frame (its direction along +x, rows
 /// across it; samples off the image are 0).
 fn frame_grid(image: &[f32], w: usize, h: usize, m: &Minutia, side: usize) -> Vec<f32> {
+    let mut grid = vec![0f32; side * side];
+    fill_frame_grid(&mut grid, image, w, h, m, side);
+    grid
+}
+
+/// [`frame_grid`] into `grid` (`side`² long).
+fn fill_frame_grid(grid: &mut [f32], image: &[f32], w: usize, h: usize, m: &Minutia, side: usize) {
     let (s, c) = m.direction.sin_cos();
     let half = (side - 1) as f32 / 2.0 * SPACING;
-    (0..side * side)
-        .map(|k| {
-            let (u, q) = ((k % side) as f32 * SPACING - half, (k / side) as f32 * SPACING - half);
-            sample(image, w, h, m.x + c * u - s * q, m.y + s * u + c * q).unwrap_or(0.0)
-        })
-        .collect()
+    // A grid wholly inside the image (as most are) is sampled without a check per sample (half a
+    // pixel to spare: the steps below add up rounding).
+    let inside = |x: f32, y: f32| x >= 0.5 && y >= 0.5 && x < (w - 1) as f32 - 0.5 && y < (h - 1) as f32 - 0.5;
+    let corners = [(-half, -half), (half, -half), (-half, half), (half, half)];
+    if corners.iter().all(|(u, q)| inside(m.x + c * u - s * q, m.y + s * u + c * q)) {
+        for (row, out) in grid.chunks_exact_mut(side).enumerate() {
+            let q = row as f32 * SPACING - half;
+            let (mut x, mut y) = (m.x - c * half - s * q, m.y - s * half + c * q);
+            for g in out {
+                *g = bilinear(image, w, x, y);
+                x += c * SPACING;
+                y += s * SPACING;
+            }
+        }
+        return;
+    }
+    for (k, g) in grid.iter_mut().enumerate() {
+        let (u, q) = ((k % side) as f32 * SPACING - half, (k / side) as f32 * SPACING - half);
+        *g = sample(image, w, h, m.x + c * u - s * q, m.y + s * u + c * q).unwrap_or(0.0);
+    }
 }
 
 /// Patches are biometric data: wiped when dropped.
@@ -238,6 +293,18 @@ mod tests {
         let (plain, plain_nearby) = Patch::with_shifts(&image(0.0, false), 96, 96, &at(48.0, 48.0, 0.3));
         let plain_best = plain_nearby.best_similarity(&plain, &enrolled);
         assert!(plain_best < 0.5, "plain ridges: {plain_best}");
+        // Sought in the image without a patch of its own, it is found as alike (computed on the
+        // samples, not on quantised patches), and plain ridges stay unlike.
+        let found = enrolled.best_likeness_in(&image(0.0, true), 96, 96, &at(48.0 - 2.0 * s, 48.0 + 2.0 * c, 0.3));
+        assert!((found - best).abs() < 0.01, "sought {found}, best of the nearby patches {best}");
+        let plain_found = enrolled.best_likeness_in(&image(0.0, false), 96, 96, &at(48.0, 48.0, 0.3));
+        assert!((plain_found - plain_best).abs() < 0.01, "plain ridges: sought {plain_found}, patches {plain_best}");
+        // Near the image's edge (samples off it are 0) the two agree as well.
+        let edge = at(6.0, 40.0, 0.3);
+        let (own, nearby) = Patch::with_shifts(&image(0.0, true), 96, 96, &edge);
+        let by_patches = nearby.best_similarity(&own, &enrolled);
+        let sought = enrolled.best_likeness_in(&image(0.0, true), 96, 96, &edge);
+        assert!((sought - by_patches).abs() < 0.02, "at the edge: sought {sought}, patches {by_patches}");
         // The patch in the minutia's own frame is the one its own 17×17 grid gives.
         let (same, _) = Patch::with_shifts(&image(0.0, true), 96, 96, &at(48.0, 48.0, 0.3));
         assert!(same.bytes().eq(enrolled.bytes()));

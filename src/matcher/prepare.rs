@@ -210,7 +210,7 @@ pub(super) fn sample(image: &[f32], w: usize, h: usize, x: f32, y: f32) -> Optio
 
 /// The bilinear sample at (x, y), which must lie in [0, w - 1) × [0, h - 1).
 #[inline(always)]
-fn bilinear(image: &[f32], w: usize, x: f32, y: f32) -> f32 {
+pub(super) fn bilinear(image: &[f32], w: usize, x: f32, y: f32) -> f32 {
     let (x0, y0) = (x as usize, y as usize);
     let (fx, fy) = (x - x0 as f32, y - y0 as f32);
     let top = &image[y0 * w + x0..y0 * w + x0 + 2];

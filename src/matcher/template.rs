@@ -44,7 +44,7 @@ pub(super) struct View {
 
 impl View {
     pub fn marks(&self) -> Marks<'_> {
-        Marks { minutiae: &self.minutiae, patches: &self.patches, nearby: &[] }
+        Marks { minutiae: &self.minutiae, patches: &self.patches, nearby: &[], ridges: None }
     }
 }
 

@@ -51,6 +51,15 @@ const DIRECTION_STEP: f32 = 6.0;
 /// A minutia lies in the common area of two captures if the other has one within this distance.
 const OVERLAP_REACH: f32 = 28.0;
 
+/// A view minutia of the common area that no probe minutia paired is sought in the probe's own
+/// ridges ([`confirmed`]): the patch there, under the pose, counts for the share by how far its
+/// likeness rises above this, rescaled to 0..1. A weak touch's extraction misses minutiae its
+/// ridges still show (under a 2% rescale only 70% of a weak touch's minutiae are found again);
+/// plain ridges beside another finger's minutia reach a likeness of about 0.5 at the best of the
+/// shifts, so only what rises above that counts. 0.5, 0.6, 0.65, 0.7 and 0.8 measured; see
+/// BENCHMARKS.md, "Minutiae sought in the probe's ridges".
+const SOUGHT_LIKENESS: f32 = 0.65;
+
 /// How the minutiae of two captures agree under a pose.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Agreement {
@@ -67,6 +76,53 @@ pub struct Agreement {
     /// correlation's: an anchored pose's, or a turned correlation's; `None` for the upright
     /// correlation's pose.
     pub turn: Option<f32>,
+    /// Whether the view's unpaired minutiae of the common area were sought in the probe's ridges
+    /// ([`confirmed`]): then `likeness` includes what was found of them, and the share is of the
+    /// view's minutiae alone.
+    pub sought: bool,
+    /// The pose itself, kept so that [`confirmed`] can lay the probe there again.
+    pose: Affine,
+    /// The pair that set the pose, if an anchor did (it is not counted again).
+    anchor: Option<Pair>,
+}
+
+/// A pose as a map of the plane: (x, y) goes to (a x + b y + c, d x + e y + f).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+struct Affine([f32; 6]);
+
+impl Affine {
+    /// The map `pose` is (every pose here turns and shifts: three points say which).
+    fn of(pose: &impl Fn(f32, f32) -> (f32, f32)) -> Affine {
+        let ((c, f), (ax, ay), (bx, by)) = (pose(0.0, 0.0), pose(1.0, 0.0), pose(0.0, 1.0));
+        Affine([ax - c, bx - c, c, ay - f, by - f, f])
+    }
+
+    fn map(&self, x: f32, y: f32) -> (f32, f32) {
+        let [a, b, c, d, e, f] = self.0;
+        (a * x + b * y + c, d * x + e * y + f)
+    }
+
+    /// Whether this is a pose at all: [`Agreement::default`]'s map flattens the plane to a point.
+    fn is_pose(&self) -> bool {
+        let [a, b, _, d, e, _] = self.0;
+        (a * e - b * d).abs() > 1e-3
+    }
+
+    /// The point that maps to (x, y); `None` for a map that is not a pose.
+    fn source(&self, x: f32, y: f32) -> Option<(f32, f32)> {
+        let [a, b, c, d, e, f] = self.0;
+        if !self.is_pose() {
+            return None;
+        }
+        let (x, y) = (x - c, y - f);
+        let det = a * e - b * d;
+        Some(((e * x - b * y) / det, (a * y - d * x) / det))
+    }
+
+    /// How far the map turns a direction (radians).
+    fn turn(&self) -> f32 {
+        self.0[3].atan2(self.0[0])
+    }
 }
 
 /// Below this many minutiae in the common area, the ratio is taken over this many: a handful of
@@ -75,10 +131,20 @@ const FEWEST_COMMON: usize = 10;
 
 impl Agreement {
     /// 0..1: the share of the common area's minutiae that paired with alike surroundings
-    /// (pairs weighted by patch similarity, over the geometric mean of both sides' counts).
+    /// (pairs weighted by patch similarity, over the geometric mean of both sides' counts). Once
+    /// the view's minutiae were sought in the probe's ridges ([`Agreement::sought`]), the share is
+    /// of the view's minutiae alone: each of them was then paired or looked for, and a weak touch's
+    /// own count is swollen by minutiae its extraction made up (21 per real crop against 14 for good
+    /// touches).
     pub fn ratio(&self) -> f32 {
-        let (a, b) = (self.probe_common.max(FEWEST_COMMON), self.view_common.max(FEWEST_COMMON));
-        (self.likeness / ((a * b) as f32).sqrt()).min(1.0)
+        let view = self.view_common.max(FEWEST_COMMON);
+        let probe = if self.sought { view } else { self.probe_common.max(FEWEST_COMMON) };
+        (self.likeness / ((probe * view) as f32).sqrt()).min(1.0)
+    }
+
+    /// This agreement, found at a pose turned by `turn` (radians).
+    pub fn at_turn(self, turn: f32) -> Agreement {
+        Agreement { turn: Some(turn), ..self }
     }
 }
 
@@ -90,6 +156,17 @@ pub struct Marks<'a> {
     pub patches: &'a [Patch],
     /// Empty, or one per minutia: a probe's patches shifted by a sample (a template's views have none).
     pub nearby: &'a [Nearby],
+    /// A probe's enhanced image, where the view's unpaired minutiae are sought ([`confirmed`]; a
+    /// template's views keep none).
+    pub ridges: Option<Ridges<'a>>,
+}
+
+/// An enhanced ridge image (see [`super::enhance`]) and its size.
+#[derive(Clone, Copy)]
+pub struct Ridges<'a> {
+    pub image: &'a [f32],
+    pub w: usize,
+    pub h: usize,
 }
 
 impl Marks<'_> {
@@ -145,26 +222,45 @@ pub fn agreement(probe: Marks, view_marks: Marks, pose: impl Fn(f32, f32) -> (f3
 /// [`agreement`], leaving out the pair `anchor` that set the pose: it
 /// was chosen for its likeness, not found by the pose, and counting it lifts every comparison
 /// (the median real impostor score rose from 0.044 to 0.070 with it counted).
-#[inline(never)] // One copy serves every pose (inlined at each caller it cost the library kilobytes).
 fn agreement_besides(
     probe: Marks,
     view_marks: Marks,
     pose: impl Fn(f32, f32) -> (f32, f32),
     anchor: Option<Pair>,
 ) -> Agreement {
+    paired_at(probe, view_marks, Affine::of(&pose), anchor, None)
+}
+
+/// The agreement `found` under its own pose, with the view's unpaired minutiae of the common area
+/// sought in the probe's ridges: where the probe's extraction missed a minutia its ridges still
+/// show, the patch under the pose is alike, and it counts (see `SOUGHT_LIKENESS`). `found` as it
+/// is when already sought, when it has no pose (no anchor was found), or when the probe keeps no
+/// ridges.
+pub fn confirmed(probe: Marks, view: Marks, found: &Agreement) -> Agreement {
+    match probe.ridges {
+        Some(ridges) if !found.sought && found.pose.is_pose() => {
+            Agreement { turn: found.turn, ..paired_at(probe, view, found.pose, found.anchor, Some(ridges)) }
+        }
+        _ => *found,
+    }
+}
+
+/// [`agreement_besides`] under `pose`, seeking the view's unpaired minutiae in `ridges` if given.
+fn paired_at(probe: Marks, view_marks: Marks, pose: Affine, anchor: Option<Pair>, ridges: Option<Ridges>) -> Agreement {
     let view = view_marks.minutiae;
     let mut moved: Vec<Placed> = probe
         .minutiae
         .iter()
         .map(|m| {
-            let (x, y) = pose(m.x, m.y);
-            let (ax, ay) = pose(m.x + DIRECTION_STEP * m.direction.cos(), m.y + DIRECTION_STEP * m.direction.sin());
+            let (x, y) = pose.map(m.x, m.y);
+            let (ax, ay) = pose.map(m.x + DIRECTION_STEP * m.direction.cos(), m.y + DIRECTION_STEP * m.direction.sin());
             Placed { x, y, direction: (ay - y).atan2(ax - x) }
         })
         .collect();
     let mut found = pair_up(&moved, view, LOOSE_DISTANCE);
+    let mut offsets: Vec<Offset> = Vec::new();
     if found.len() >= 2 {
-        let offsets: Vec<Offset> = found
+        offsets = found
             .iter()
             .map(|p| {
                 let (m, v) = (moved[p.probe], &view[p.view]);
@@ -182,12 +278,42 @@ fn agreement_besides(
     }
     found.retain(|pair| Some(*pair) != anchor);
     let pairs = found.len();
-    let likeness =
+    let mut likeness: f32 =
         found.iter().filter_map(|p| Some(probe.likeness(p.probe, view_marks.patch(p.view)?)?.max(0.0))).sum();
     let near = |m: &Placed, v: &Minutia| (m.x - v.x).powi(2) + (m.y - v.y).powi(2) <= OVERLAP_REACH * OVERLAP_REACH;
     let probe_common = moved.iter().filter(|m| view.iter().any(|v| near(m, v))).count();
     let view_common = view.iter().filter(|v| moved.iter().any(|m| near(m, v))).count();
-    Agreement { pairs, likeness, probe_common, view_common, turn: None }
+    if let Some(ridges) = ridges {
+        let unpaired = (0..view.len()).filter(|j| !found.iter().any(|p| p.view == *j));
+        for j in unpaired.filter(|j| moved.iter().any(|m| near(m, &view[*j]))) {
+            if let Some(patch) = view_marks.patch(j) {
+                likeness += sought(&view[j], patch, &offsets, pose, ridges);
+            }
+        }
+    }
+    Agreement { pairs, likeness, probe_common, view_common, turn: None, sought: ridges.is_some(), pose, anchor }
+}
+
+/// What view minutia `v` (with `patch` around it) counts for when sought in the probe's `ridges`:
+/// the probe's patch where `pose`, corrected as the loose pairs' `offsets` say about `v`, lays it
+/// (the best of that patch and its shifts by a sample), by how far its likeness rises above
+/// `SOUGHT_LIKENESS`, 0..1.
+fn sought(v: &Minutia, patch: &Patch, offsets: &[Offset], pose: Affine, ridges: Ridges) -> f32 {
+    // The correction that moved probe minutiae near `v` onto the view, undone.
+    let near: Vec<&Offset> =
+        offsets.iter().filter(|o| (o.x + o.dx - v.x).hypot(o.y + o.dy - v.y) <= LOCAL_REACH).collect();
+    let (dx, dy) = match (near.len() >= LOCAL_PAIRS, offsets.len() >= 2) {
+        (true, _) => median_offset(&near),
+        (false, true) => median_offset(&offsets.iter().collect::<Vec<_>>()),
+        (false, false) => (0.0, 0.0),
+    };
+    let Some((x, y)) = pose.source(v.x - dx, v.y - dy) else { return 0.0 };
+    if x < 0.0 || y < 0.0 || x >= ridges.w as f32 || y >= ridges.h as f32 {
+        return 0.0; // off the probe's image: nothing to find
+    }
+    let there = Minutia { x, y, direction: (v.direction - pose.turn()).rem_euclid(TAU), ..*v };
+    let likeness = patch.best_likeness_in(ridges.image, ridges.w, ridges.h, &there);
+    ((likeness - SOUGHT_LIKENESS) / (1.0 - SOUGHT_LIKENESS)).max(0.0)
 }
 
 /// The agreement under `pose`, or under a pose that lays one probe minutia on a view minutia
@@ -392,7 +518,7 @@ mod tests {
     use crate::matcher::minutiae::Kind;
 
     fn bare(minutiae: &[Minutia]) -> Marks<'_> {
-        Marks { minutiae, patches: &[], nearby: &[] }
+        Marks { minutiae, patches: &[], nearby: &[], ridges: None }
     }
 
     fn at(x: f32, y: f32, direction: f32) -> Minutia {
@@ -447,8 +573,8 @@ mod tests {
             .collect();
         let patches: Vec<Patch> = (0..6).map(made_up_patch).collect();
         let (probe_marks, view_marks) = (
-            Marks { minutiae: &probe, patches: &patches, nearby: &[] },
-            Marks { minutiae: &view, patches: &patches, nearby: &[] },
+            Marks { minutiae: &probe, patches: &patches, nearby: &[], ridges: None },
+            Marks { minutiae: &view, patches: &patches, nearby: &[], ridges: None },
         );
         let wrong_peak = |x: f32, y: f32| (x + 60.0, y - 45.0);
         assert_eq!(agreement(probe_marks, view_marks, wrong_peak).pairs, 0, "nothing lines up under the wrong pose");
@@ -458,7 +584,12 @@ mod tests {
         // Minutiae whose surroundings differ set no pose: the wrong one stands.
         let unlike: Vec<Patch> = (100..106).map(made_up_patch).collect();
         assert_eq!(
-            best_agreement(Marks { minutiae: &probe, patches: &unlike, nearby: &[] }, view_marks, wrong_peak).pairs,
+            best_agreement(
+                Marks { minutiae: &probe, patches: &unlike, nearby: &[], ridges: None },
+                view_marks,
+                wrong_peak
+            )
+            .pairs,
             0
         );
         assert_eq!(
@@ -515,13 +646,13 @@ mod tests {
         let own: Vec<Patch> = (0..4).map(patch).collect();
         let others: Vec<Patch> = (10..14).map(patch).collect();
         let same = agreement(
-            Marks { minutiae: &view, patches: &own, nearby: &[] },
-            Marks { minutiae: &view, patches: &own, nearby: &[] },
+            Marks { minutiae: &view, patches: &own, nearby: &[], ridges: None },
+            Marks { minutiae: &view, patches: &own, nearby: &[], ridges: None },
             |x, y| (x, y),
         );
         let unlike = agreement(
-            Marks { minutiae: &view, patches: &others, nearby: &[] },
-            Marks { minutiae: &view, patches: &own, nearby: &[] },
+            Marks { minutiae: &view, patches: &others, nearby: &[], ridges: None },
+            Marks { minutiae: &view, patches: &own, nearby: &[], ridges: None },
             |x, y| (x, y),
         );
         assert_eq!((same.pairs, unlike.pairs), (4, 4), "the geometry pairs them all either way");
@@ -541,14 +672,66 @@ mod tests {
         let own: Vec<Patch> = (10..14).map(patch).collect();
         let nearby: Vec<Nearby> =
             (0..4).map(|k| Nearby::of([patch(20 + k), patch(30 + k), patch(k), patch(40 + k)])).collect();
-        let view_marks = Marks { minutiae: &view, patches: &enrolled, nearby: &[] };
+        let view_marks = Marks { minutiae: &view, patches: &enrolled, nearby: &[], ridges: None };
         let same_place = |x, y| (x, y);
-        let alone = agreement(Marks { minutiae: &view, patches: &own, nearby: &[] }, view_marks, same_place);
-        let shifted = agreement(Marks { minutiae: &view, patches: &own, nearby: &nearby }, view_marks, same_place);
+        let alone =
+            agreement(Marks { minutiae: &view, patches: &own, nearby: &[], ridges: None }, view_marks, same_place);
+        let shifted =
+            agreement(Marks { minutiae: &view, patches: &own, nearby: &nearby, ridges: None }, view_marks, same_place);
         assert!(alone.likeness < 1.0, "{alone:?}");
         assert!(shifted.likeness > 3.9, "{shifted:?}");
         // Shifts one short of the minutiae count are not taken for theirs.
-        let short = agreement(Marks { minutiae: &view, patches: &own, nearby: &nearby[..3] }, view_marks, same_place);
+        let short = agreement(
+            Marks { minutiae: &view, patches: &own, nearby: &nearby[..3], ridges: None },
+            view_marks,
+            same_place,
+        );
         assert_eq!(short.likeness, alone.likeness);
+    }
+
+    /// A 96-px ridge image, ridges 9 px apart, with a ridge ending at (48, 48) when `ending`.
+    fn ridge_image(ending: bool) -> Vec<f32> {
+        (0..96 * 96)
+            .map(|i| {
+                let (x, y) = ((i % 96) as f32 - 48.0, (i / 96) as f32 - 48.0);
+                let phase = (1.2f32.cos() * x + 1.2f32.sin() * y) * TAU / 9.0 + if ending { y.atan2(x) } else { 0.0 };
+                phase.sin()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_minutia_the_probe_did_not_find_counts_where_its_ridges_show_it_and_not_where_they_do_not() {
+        let image: &'static [f32] = ridge_image(true).leak();
+        // The view found the ending at (48, 48) and another minutia 20 px off; the probe, the same
+        // skin under the same pose, found only the other one.
+        let view = vec![at(48.0, 48.0, 1.2 + PI / 2.0), at(62.0, 62.0, 0.4)];
+        let patches: Vec<Patch> = view.iter().map(|m| Patch::with_shifts(image, 96, 96, m).0).collect();
+        let view_marks = Marks { minutiae: &view, patches: &patches, nearby: &[], ridges: None };
+        let probe = vec![at(62.0, 62.0, 0.4)];
+        let probe_patches = vec![Patch::with_shifts(image, 96, 96, &probe[0]).0];
+        let with = |image: &'static [f32]| Marks {
+            minutiae: &probe,
+            patches: &probe_patches,
+            nearby: &[],
+            ridges: Some(Ridges { image, w: 96, h: 96 }),
+        };
+        let same_place = |x, y| (x, y);
+        let found = agreement(with(image), view_marks, same_place);
+        assert_eq!((found.pairs, found.view_common, found.sought), (1, 2, false), "{found:?}");
+        let sought = confirmed(with(image), view_marks, &found);
+        assert!(sought.sought);
+        assert!(sought.likeness > found.likeness + 0.9, "the ending is in the probe's ridges: {sought:?}");
+        // The share is then of the view's minutiae (at least `FEWEST_COMMON`): both counted.
+        assert!((sought.ratio() - sought.likeness / FEWEST_COMMON as f32).abs() < 1e-6);
+        assert_eq!(confirmed(with(image), view_marks, &sought), sought, "sought once");
+        // Plain ridges where the view has its ending: nothing found.
+        let plain: &'static [f32] = ridge_image(false).leak();
+        let not_there = confirmed(with(plain), view_marks, &agreement(with(plain), view_marks, same_place));
+        let unsought = agreement(with(plain), view_marks, same_place);
+        assert!(not_there.likeness - unsought.likeness < 0.05, "plain ridges: {not_there:?}");
+        // A probe that keeps no ridges (a template's view) is not sought in.
+        let bare_probe = Marks { ridges: None, ..with(image) };
+        assert!(!confirmed(bare_probe, view_marks, &found).sought);
     }
 }
