@@ -323,7 +323,8 @@ pub struct ViewMatch {
     /// How their minutiae agree: under that peak's pose, or under one that lays a probe minutia
     /// on a view minutia with alike surroundings, whichever pairs the larger share (see
     /// [`verify::best_agreement`]); under a turned correlation's pose when one was taken; for a
-    /// view not correlated, the anchored poses' alone ([`verify::anchored_agreement`]).
+    /// view not correlated, the anchored poses' alone ([`verify::anchored_agreement`]). The view's
+    /// minutiae that the probe's extraction missed are sought in its ridges ([`verify::confirmed`]).
     pub minutiae: verify::Agreement,
     /// That pose: how the probe lies on the view; `None` when the view was not correlated (it was
     /// not among the views a cheap look ranks highest, see [`view_matches`], and its minutiae did not
@@ -353,9 +354,12 @@ impl ViewMatch {
 /// further than the correlation's rotations reach is found view by view through its minutiae
 /// ([`verify::best_agreement`]); where one view found the turn clearly, the views that did not are
 /// tried at that turn too (a finger's views lie within a few tens of degrees of each other).
-/// Wherever poses are weighed against each other for a view, their agreements are first
-/// [`verify::confirmed`]: the view's minutiae that the probe's extraction missed are sought in its
-/// ridges (not in the cheap look, and not for every anchored pose, which lifted impostors as much).
+/// The agreement each view ends with is [`verify::confirmed`]: the view's minutiae that the probe's
+/// extraction missed are sought in its ridges. So are both poses a searched view weighs (the
+/// correlated and the anchored one) and a turned correlation's; the turns tried at another view's
+/// turn are weighed on the minutiae the probe shows and the best is confirmed; the cheap look and
+/// the choice among anchored poses use the minutiae the probe shows (seeking for every anchored
+/// pose lifted impostors as much as genuine touches).
 pub fn view_matches(probe: &Features, template: &Template) -> Vec<ViewMatch> {
     let matches = view_matches_searching(probe, template, SEARCHED_VIEWS);
     fft::wipe_scratch();

@@ -67,11 +67,15 @@ impl Patch {
     /// (as [`Nearby::best_similarity`] takes for a probe's own minutiae), computed on the samples
     /// themselves: a view's minutia sought in a probe's ridges ([`super::verify::confirmed`]) needs
     /// no patch of its own.
+    /// 0 for an image too small to sample (or shorter than `w` × `h`).
     pub fn best_likeness_in(&self, image: &[f32], w: usize, h: usize, m: &Minutia) -> f32 {
         const WIDE: usize = SIDE + 2;
+        if w < 2 || h < 2 || image.len() < w * h {
+            return 0.0;
+        }
         let mut grid = [0f32; WIDE * WIDE];
         fill_frame_grid(&mut grid, image, w, h, m, WIDE);
-        let own: [f32; BYTES] = std::array::from_fn(|k| f32::from(self.samples[k]));
+        let mut own: [f32; BYTES] = std::array::from_fn(|k| f32::from(self.samples[k]));
         let mut best = f32::MIN;
         for (column, row) in std::iter::once((1, 1)).chain(SHIFTS) {
             let (mut product, mut sum, mut squares) = (0f32, 0f32, 0f32);
@@ -93,7 +97,9 @@ impl Patch {
             best = best.max(likeness);
         }
         grid.zeroize();
-        best
+        own.zeroize();
+        // The patch's samples sum to about 0, not exactly: keep within a correlation's range.
+        best.min(1.0)
     }
 
     /// The patch around `m` sampled on its own `SIDE`² grid: what [`Patch::with_shifts`] must

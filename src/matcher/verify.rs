@@ -67,7 +67,8 @@ pub struct Agreement {
     pub pairs: usize,
     /// The pairs' patch similarities summed (negative ones as 0; for each pair the best of the
     /// probe's own patch and its shifts, see [`Marks::nearby`]): a pair whose surrounding ridges
-    /// differ counts for little. 0 when either side has no patches (old templates).
+    /// differ counts for little. 0 when either side has no patches (old templates). Once
+    /// [`Agreement::sought`], it also holds what was found of the view's unpaired minutiae.
     pub likeness: f32,
     /// Minutiae of each capture in the area both show.
     pub probe_common: usize,
@@ -284,7 +285,10 @@ fn paired_at(probe: Marks, view_marks: Marks, pose: Affine, anchor: Option<Pair>
     let probe_common = moved.iter().filter(|m| view.iter().any(|v| near(m, v))).count();
     let view_common = view.iter().filter(|v| moved.iter().any(|m| near(m, v))).count();
     if let Some(ridges) = ridges {
-        let unpaired = (0..view.len()).filter(|j| !found.iter().any(|p| p.view == *j));
+        // The anchor's own minutia is neither paired nor sought: the pose lays it on its partner
+        // by construction, and it was chosen for its likeness.
+        let unpaired =
+            (0..view.len()).filter(|j| !found.iter().any(|p| p.view == *j) && anchor.is_none_or(|a| a.view != *j));
         for j in unpaired.filter(|j| moved.iter().any(|m| near(m, &view[*j]))) {
             if let Some(patch) = view_marks.patch(j) {
                 likeness += sought(&view[j], patch, &offsets, pose, ridges);
@@ -733,5 +737,21 @@ mod tests {
         // A probe that keeps no ridges (a template's view) is not sought in.
         let bare_probe = Marks { ridges: None, ..with(image) };
         assert!(!confirmed(bare_probe, view_marks, &found).sought);
+    }
+
+    #[test]
+    fn the_minutia_an_anchor_laid_is_not_sought_again() {
+        let image: &'static [f32] = ridge_image(true).leak();
+        // One minutia, the same on both sides: the anchor that lays it on its partner sets the pose.
+        let view = vec![at(48.0, 48.0, 1.2 + PI / 2.0)];
+        let patches: Vec<Patch> = view.iter().map(|m| Patch::with_shifts(image, 96, 96, m).0).collect();
+        let view_marks = Marks { minutiae: &view, patches: &patches, nearby: &[], ridges: None };
+        let probe_marks =
+            Marks { minutiae: &view, patches: &patches, nearby: &[], ridges: Some(Ridges { image, w: 96, h: 96 }) };
+        let anchored = anchored_agreement(probe_marks, view_marks).expect("an alike pair sets a pose");
+        assert_eq!((anchored.pairs, anchored.view_common), (0, 1), "{anchored:?}");
+        let sought = confirmed(probe_marks, view_marks, &anchored);
+        assert!(sought.sought);
+        assert_eq!(sought.likeness, 0.0, "the anchor's own minutia was chosen, not found: {sought:?}");
     }
 }
