@@ -216,6 +216,8 @@ fn median_offset(offsets: &[&Offset]) -> (f32, f32) {
 }
 
 /// Carries the minutiae of `probe` by `pose` into the view's coordinates and pairs them up.
+/// `pose` must turn and shift (as every correlation and anchor pose does): it is kept as the affine
+/// map three points give, for [`confirmed`] to lay the probe there again.
 pub fn agreement(probe: Marks, view_marks: Marks, pose: impl Fn(f32, f32) -> (f32, f32)) -> Agreement {
     agreement_besides(probe, view_marks, pose, None)
 }
