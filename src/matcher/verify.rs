@@ -87,6 +87,10 @@ pub struct Agreement {
     anchor: Option<Pair>,
 }
 
+/// A map whose determinant is this close to 0 is no pose (every pose here turns and shifts: its
+/// determinant is 1).
+const MIN_DET: f32 = 1e-3;
+
 /// A pose as a map of the plane: (x, y) goes to (a x + b y + c, d x + e y + f).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 struct Affine([f32; 6]);
@@ -103,20 +107,25 @@ impl Affine {
         (a * x + b * y + c, d * x + e * y + f)
     }
 
+    /// How the map scales areas; near 0 for a map that flattens the plane.
+    fn det(&self) -> f32 {
+        let [a, b, _, d, e, _] = self.0;
+        a * e - b * d
+    }
+
     /// Whether this is a pose at all: [`Agreement::default`]'s map flattens the plane to a point.
     fn is_pose(&self) -> bool {
-        let [a, b, _, d, e, _] = self.0;
-        (a * e - b * d).abs() > 1e-3
+        self.det().abs() > MIN_DET
     }
 
     /// The point that maps to (x, y); `None` for a map that is not a pose.
     fn source(&self, x: f32, y: f32) -> Option<(f32, f32)> {
         let [a, b, c, d, e, f] = self.0;
-        if !self.is_pose() {
+        let det = self.det();
+        if det.abs() <= MIN_DET {
             return None;
         }
         let (x, y) = (x - c, y - f);
-        let det = a * e - b * d;
         Some(((e * x - b * y) / det, (a * y - d * x) / det))
     }
 
@@ -297,7 +306,25 @@ fn paired_at(probe: Marks, view_marks: Marks, pose: Affine, anchor: Option<Pair>
             }
         }
     }
+    wipe_positions(&mut moved, &mut offsets);
     Agreement { pairs, likeness, probe_common, view_common, turn: None, sought: ridges.is_some(), pose, anchor }
+}
+
+/// Overwrites where the probe's minutiae were laid and how far they moved (they trace the print,
+/// as the minutiae do, see [`super::minutiae::wipe`]).
+fn wipe_positions(moved: &mut [Placed], offsets: &mut [Offset]) {
+    use zeroize::Zeroize;
+    for m in moved {
+        m.x.zeroize();
+        m.y.zeroize();
+        m.direction.zeroize();
+    }
+    for o in offsets {
+        o.x.zeroize();
+        o.y.zeroize();
+        o.dx.zeroize();
+        o.dy.zeroize();
+    }
 }
 
 /// What view minutia `v` (with `patch` around it) counts for when sought in the probe's `ridges`:
