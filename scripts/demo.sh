@@ -4,5 +4,5 @@
 # and a summary. Exit status 0 only when no contract rule was broken.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet -p fphal -p fphal-tools
+cargo build --release --quiet -p fphal -p fphal-tools --lib --bin fphal-host
 exec target/release/fphal-host "$PWD/target/release/libfphal.so" --demo

@@ -29,18 +29,19 @@ cargo fmt --all --check
 echo "== cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "== cargo test"
-# The QSEECom double first: tests/qsee_bridge.rs and c-tests/fp_qsee.c load it as fphal would
-# load libQSEEComAPI.so.
-cargo build --quiet -p fphal-qsee-double
+# One debug build for everything that follows: the tests, target/debug/libfphal.so for the C tests
+# and torture, and the QSEECom double, which tests/qsee_bridge.rs and c-tests/fp_qsee.c load as
+# fphal would load libQSEEComAPI.so. (A build of another set of packages resolves the
+# dependencies' features differently and compiles them again.)
+cargo build --quiet --workspace --lib --bins --tests
 cargo test --workspace --quiet
 echo "== C contract tests"
-cargo build --quiet
 c-tests/run.sh target/debug/libfphal.so
 echo "== ABI torture, short (scripts/torture.sh 5)"
-scripts/torture.sh 5 1
-echo "== soak, short (scripts/soak.sh 1000)"
-scripts/soak.sh 1000 1
+scripts/torture.sh 5 1 target/debug/libfphal.so
 echo "== demo"
+# The demo's release build (libfphal.so and fphal-host) is also the library the soak and the
+# installed package use.
 out=$(scripts/demo.sh 2>&1) || { echo "$out"; echo "demo failed"; exit 1; }
 # The callbacks in order, one token each: TYPE/detail-word (fid 0 vs other fids, remaining counts).
 seq=$(grep -E '^ *[0-9.]+ ms ' <<<"$out" | grep -v ' -> ' \
@@ -55,6 +56,8 @@ if ! grep -qE "$expected" <<<"$seq"; then
 fi
 grep -qF "contract violations      none" <<<"$out" || { echo "$out"; echo "demo: contract violations"; exit 1; }
 echo "demo: callback sequence as expected"
+echo "== soak, short (scripts/soak.sh 1000)"
+scripts/soak.sh 1000 1 target/release/libfphal.so
 echo "== the installed package: a C++ CMake project (find_package) and a pkg-config build link it and run"
 prefix=$(mktemp -d)
 trap 'rm -rf "$prefix"' EXIT

@@ -3,15 +3,20 @@
 # invalid, close/open while they run, calls from inside notify, cancel storms and touches on the
 # virtual sensor, for SECONDS (default 60) under AddressSanitizer + UBSan with leak detection on,
 # then for a fifth of that (at least 5 s) under valgrind memcheck with full leak checking. A
-# watchdog in the program fails a run that deadlocks. Prints each run's call count.
+# watchdog in the program fails a run that deadlocks. Prints each run's call count. Builds and
+# tortures the debug library unless LIB names one.
 #
-#   scripts/torture.sh [SECONDS] [SEED]
+#   scripts/torture.sh [SECONDS] [SEED] [LIB]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 seed=${2:-$RANDOM}
-cargo build --quiet
-lib=$PWD/target/debug/libfphal.so
+lib=${3:-}
+if [ -z "$lib" ]; then
+    cargo build --quiet
+    lib=$PWD/target/debug/libfphal.so
+fi
+lib=$(realpath "$lib")
 mkdir -p c-tests/build
 flags=(-std=c11 -Wall -Wextra -Wpedantic -Werror -g -Iinclude)
 gcc "${flags[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer c-tests/fp_torture.c c-tests/harness.c \
