@@ -19,8 +19,7 @@ use fphal_synth::{MASTER_H, MASTER_W, Master};
 use fphal_tools::load_capture;
 use fphal_tools::touch::SyntheticTouch;
 use image::{Rgb, RgbImage};
-use imageproc::drawing::{draw_hollow_circle_mut, draw_hollow_rect_mut, draw_line_segment_mut};
-use imageproc::rect::Rect;
+use line_drawing::{Bresenham, BresenhamCircle};
 use std::path::PathBuf;
 
 /// Every picture is drawn at this many output pixels per 500-dpi pixel.
@@ -106,6 +105,37 @@ fn z(v: f32) -> f32 {
     v * ZOOM + ZOOM / 2.0
 }
 
+/// Colours those of `points` that lie on `img` (a shape may reach past its edge).
+fn draw_points(img: &mut RgbImage, points: impl Iterator<Item = (i32, i32)>, colour: Rgb<u8>) {
+    for (x, y) in points {
+        if let (Ok(x), Ok(y)) = (u32::try_from(x), u32::try_from(y))
+            && x < img.width()
+            && y < img.height()
+        {
+            img.put_pixel(x, y, colour);
+        }
+    }
+}
+
+/// A straight line between two points of `img`, in pixels.
+fn draw_line(img: &mut RgbImage, from: (f32, f32), to: (f32, f32), colour: Rgb<u8>) {
+    let at = |p: (f32, f32)| (p.0.round() as i32, p.1.round() as i32);
+    draw_points(img, Bresenham::new(at(from), at(to)), colour);
+}
+
+/// The outline of a square of half-side `half` around `centre`.
+fn draw_square(img: &mut RgbImage, (cx, cy): (f32, f32), half: f32, colour: Rgb<u8>) {
+    let (left, right, top, bottom) = (cx - half, cx + half, cy - half, cy + half);
+    for (from, to) in [
+        ((left, top), (right, top)),
+        ((right, top), (right, bottom)),
+        ((right, bottom), (left, bottom)),
+        ((left, bottom), (left, top)),
+    ] {
+        draw_line(img, from, to, colour);
+    }
+}
+
 /// The normalised capture with mask, orientation field and minutiae drawn over it.
 fn draw_analysis(a: &RidgeAnalysis) -> RgbImage {
     let n = &a.normalised;
@@ -125,7 +155,7 @@ fn draw_analysis(a: &RidgeAnalysis) -> RgbImage {
             }
             let (s, c) = a.flow.theta[i].sin_cos();
             let r = 4.5;
-            draw_line_segment_mut(
+            draw_line(
                 &mut img,
                 (z(x as f32 - r * c), z(y as f32 - r * s)),
                 (z(x as f32 + r * c), z(y as f32 + r * s)),
@@ -139,16 +169,12 @@ fn draw_analysis(a: &RidgeAnalysis) -> RgbImage {
         let tip = (cx + 14.0 * c, cy + 14.0 * s);
         match m.kind {
             Kind::Ending => {
-                draw_hollow_circle_mut(&mut img, (cx as i32, cy as i32), 6, Rgb([230, 40, 40]));
-                draw_line_segment_mut(&mut img, (cx, cy), tip, Rgb([230, 40, 40]));
+                draw_points(&mut img, BresenhamCircle::new(cx as i32, cy as i32, 6), Rgb([230, 40, 40]));
+                draw_line(&mut img, (cx, cy), tip, Rgb([230, 40, 40]));
             }
             Kind::Bifurcation => {
-                draw_hollow_rect_mut(
-                    &mut img,
-                    Rect::at(cx as i32 - 5, cy as i32 - 5).of_size(11, 11),
-                    Rgb([40, 210, 230]),
-                );
-                draw_line_segment_mut(&mut img, (cx, cy), tip, Rgb([40, 210, 230]));
+                draw_square(&mut img, (cx, cy), 5.0, Rgb([40, 210, 230]));
+                draw_line(&mut img, (cx, cy), tip, Rgb([40, 210, 230]));
             }
         }
     }
@@ -175,7 +201,7 @@ fn pair(a: &GrayImage, b: &GrayImage, out: &PathBuf) -> Result<()> {
             .find(|o| (o.x - x).hypot(o.y - y) < 10.0 && matcher::verify::angle_between(o.direction, turned) < 0.7);
         if let Some(o) = hit {
             paired += 1;
-            draw_line_segment_mut(&mut img, (z(m.x), z(m.y)), (offset + z(o.x), z(o.y)), Rgb([250, 220, 0]));
+            draw_line(&mut img, (z(m.x), z(m.y)), (offset + z(o.x), z(o.y)), Rgb([250, 220, 0]));
         }
     }
     println!(
