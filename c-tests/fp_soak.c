@@ -72,9 +72,10 @@ int main(int argc, char **argv) {
     CHECK(touches >= 10);
     setenv("FPHAL_LOG", "error", 1);
     /* The configuration of setup_config, with no settle time (its [sensor] table is written here). */
-    static char dir[64] = "/tmp/fphal-soak-XXXXXX";
+    static char dir[256];
+    CHECK((size_t)snprintf(dir, sizeof dir, "%s/fphal-soak-XXXXXX", temp_root()) < sizeof dir);
     CHECK(mkdtemp(dir) != NULL);
-    char path[128];
+    char path[320];
     snprintf(path, sizeof path, "%s/fphal.toml", dir);
     FILE *cf = fopen(path, "w");
     CHECK(cf != NULL);

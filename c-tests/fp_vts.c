@@ -61,7 +61,8 @@ int main(int argc, char **argv) {
     unsetenv("FPHAL_CONFIG");
     unsetenv("XDG_RUNTIME_DIR");
     unsetenv("XDG_STATE_HOME");
-    char home[] = "/tmp/fphal-vts-home-XXXXXX";
+    char home[256];
+    CHECK((size_t)snprintf(home, sizeof home, "%s/fphal-vts-home-XXXXXX", temp_root()) < sizeof home);
     CHECK(mkdtemp(home) != NULL);
     setenv("HOME", home, 1);
     snprintf(tmp_dir, sizeof tmp_dir, "%s/fpdata/", home);

@@ -232,8 +232,13 @@ void make_finger(uint8_t *px, int w, int h, int finger, float dx, float dy, floa
 
 static char test_dir[256];
 
+const char *temp_root(void) {
+    const char *dir = getenv("TMPDIR");
+    return dir != NULL && dir[0] != '\0' ? dir : "/tmp";
+}
+
 const char *setup_config(const char *extra_toml) {
-    snprintf(test_dir, sizeof test_dir, "/tmp/fphal-ctest-XXXXXX");
+    CHECK((size_t)snprintf(test_dir, sizeof test_dir, "%s/fphal-ctest-XXXXXX", temp_root()) < sizeof test_dir);
     CHECK(mkdtemp(test_dir) != NULL);
     char path[512];
     snprintf(path, sizeof path, "%s/fphal.toml", test_dir);

@@ -56,6 +56,9 @@ void make_finger(uint8_t *px, int w, int h, int finger, float dx, float dy, floa
 
 /* Test configuration in a fresh temporary directory; sets FPHAL_CONFIG. Returns the directory. */
 const char *setup_config(const char *extra_toml);
+/* Where the tests make their temporary directories: $TMPDIR when set (the test scripts point it at
+ * a directory they remove afterwards), else /tmp. */
+const char *temp_root(void);
 /* Reads the auth-token key the trustlet created. */
 void read_auth_key(const char *dir, uint8_t key[32]);
 /* A fresh group directory under the test directory. */

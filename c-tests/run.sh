@@ -9,6 +9,11 @@ LIB=$(realpath "${1:-target/debug/libfphal.so}")
 DOUBLE=$(realpath "${2:-$(dirname "$LIB")/libfphal_qsee_double.so}")
 OUT=c-tests/build
 mkdir -p "$OUT"
+# The tests' temporary directories (configuration, keys, templates, sockets) go under one that is
+# removed afterwards (harness.c's temp_root).
+TMPDIR=$(mktemp -d)
+export TMPDIR
+trap 'rm -rf "$TMPDIR"' EXIT
 CFLAGS=(-std=c11 -Wall -Wextra -Wpedantic -Werror -g -Iinclude)
 
 echo "== layout: LP64"

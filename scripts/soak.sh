@@ -7,15 +7,22 @@
 #
 #   scripts/soak.sh [TOUCHES] [SEED] [LIB]
 set -euo pipefail
+lib=""
+if [ -n "${3:-}" ]; then
+    lib=$(realpath -e "$3") # from where the command was given
+fi
 cd "$(dirname "$0")/.."
 touches=${1:-100000}
 seed=${2:-1}
-lib=${3:-}
 if [ -z "$lib" ]; then
     cargo build --release --quiet
     lib=$PWD/target/release/libfphal.so
 fi
+# Its temporary directory goes under one that is removed afterwards (harness.c's temp_root).
+TMPDIR=$(mktemp -d)
+export TMPDIR
+trap 'rm -rf "$TMPDIR"' EXIT
 mkdir -p c-tests/build
 gcc -std=c11 -Wall -Wextra -Wpedantic -Werror -O2 -g -Iinclude c-tests/fp_soak.c c-tests/harness.c \
     -o c-tests/build/fp_soak -ldl -lpthread -lm
-c-tests/build/fp_soak "$(realpath "$lib")" "$touches" "$seed"
+c-tests/build/fp_soak "$lib" "$touches" "$seed"

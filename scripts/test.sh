@@ -6,12 +6,17 @@
 # sessions. Installs what it needs. The Android and ARM builds are scripts/cross.sh, not part of it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Every temporary file and directory of the suite (the tests' stores, keys and sockets among them)
+# goes under one directory, removed at the end.
+suite_tmp=$(mktemp -d)
+export TMPDIR=$suite_tmp
+trap 'rm -rf "$suite_tmp"' EXIT
 
 need_apt=()
-echo 'int main(void){return 0;}' > /tmp/fphal-m32-probe.c
+echo 'int main(void){return 0;}' > "$TMPDIR/m32-probe.c"
 # gcc-<version>-multilib rather than the gcc-multilib meta package, which conflicts with the ARM cross
 # compilers that scripts/cross.sh installs.
-gcc -m32 /tmp/fphal-m32-probe.c -o /tmp/fphal-m32-probe 2>/dev/null || need_apt+=("gcc-$(gcc -dumpversion | cut -d. -f1)-multilib")
+gcc -m32 "$TMPDIR/m32-probe.c" -o "$TMPDIR/m32-probe" 2>/dev/null || need_apt+=("gcc-$(gcc -dumpversion | cut -d. -f1)-multilib")
 command -v valgrind >/dev/null || need_apt+=(valgrind)
 command -v cmake >/dev/null || need_apt+=(cmake)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
@@ -60,7 +65,6 @@ echo "== soak, short (scripts/soak.sh 1000)"
 scripts/soak.sh 1000 1 target/release/libfphal.so
 echo "== the installed package: a C++ CMake project (find_package) and a pkg-config build link it and run"
 prefix=$(mktemp -d)
-trap 'rm -rf "$prefix"' EXIT
 scripts/install.sh "$prefix" target/release/libfphal.so >/dev/null
 cmake -S c-tests/consumer -B "$prefix/consumer" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$prefix/consumer" >/dev/null
@@ -70,7 +74,6 @@ g++ -std=c++17 -Wall -Wextra -Werror c-tests/consumer/consumer.cpp \
     $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs fphal) -o "$prefix/pkgconfig_consumer"
 LD_LIBRARY_PATH="$prefix/lib" "$prefix/pkgconfig_consumer"
 rm -rf "$prefix"
-trap - EXIT
 echo "== fphal-host names each violation of a contract-breaking module"
 mkdir -p c-tests/build
 gcc -std=c11 -Wall -Wextra -Werror -shared -fPIC -Iinclude c-tests/bad_module.c -o c-tests/build/fingerprint.bad.so

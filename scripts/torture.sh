@@ -8,15 +8,21 @@
 #
 #   scripts/torture.sh [SECONDS] [SEED] [LIB]
 set -euo pipefail
+lib=""
+if [ -n "${3:-}" ]; then
+    lib=$(realpath -e "$3") # from where the command was given
+fi
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 seed=${2:-$RANDOM}
-lib=${3:-}
 if [ -z "$lib" ]; then
     cargo build --quiet
     lib=$PWD/target/debug/libfphal.so
 fi
-lib=$(realpath "$lib")
+# Its temporary directories go under one that is removed afterwards (harness.c's temp_root).
+TMPDIR=$(mktemp -d)
+export TMPDIR
+trap 'rm -rf "$TMPDIR"' EXIT
 mkdir -p c-tests/build
 flags=(-std=c11 -Wall -Wextra -Wpedantic -Werror -g -Iinclude)
 gcc "${flags[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer c-tests/fp_torture.c c-tests/harness.c \

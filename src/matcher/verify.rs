@@ -122,7 +122,7 @@ impl Affine {
     fn source(&self, x: f32, y: f32) -> Option<(f32, f32)> {
         let [a, b, c, d, e, f] = self.0;
         let det = self.det();
-        if det.abs() <= MIN_DET {
+        if det.is_nan() || det.abs() <= MIN_DET {
             return None;
         }
         let (x, y) = (x - c, y - f);
@@ -508,9 +508,12 @@ fn anchors(probe: Marks, view: Marks) -> Vec<Anchor> {
 }
 
 fn median(values: impl Iterator<Item = f32>) -> f32 {
+    use zeroize::Zeroize;
     let mut v: Vec<f32> = values.collect();
     v.sort_by(f32::total_cmp);
-    v[v.len() / 2]
+    let middle = v[v.len() / 2];
+    v.zeroize(); // offsets of the probe's minutiae (see `wipe_positions`)
+    middle
 }
 
 /// Pairs of (moved probe minutia, view minutia) within `distance` and `PAIR_ANGLE`, each

@@ -117,10 +117,14 @@ fn draw_points(img: &mut RgbImage, points: impl Iterator<Item = (i32, i32)>, col
     }
 }
 
+/// The pixel a point of the picture falls in.
+fn pixel((x, y): (f32, f32)) -> (i32, i32) {
+    (x.round() as i32, y.round() as i32)
+}
+
 /// A straight line between two points of `img`, in pixels.
 fn draw_line(img: &mut RgbImage, from: (f32, f32), to: (f32, f32), colour: Rgb<u8>) {
-    let at = |p: (f32, f32)| (p.0.round() as i32, p.1.round() as i32);
-    draw_points(img, Bresenham::new(at(from), at(to)), colour);
+    draw_points(img, Bresenham::new(pixel(from), pixel(to)), colour);
 }
 
 /// The outline of a square of half-side `half` around `centre`.
@@ -169,7 +173,8 @@ fn draw_analysis(a: &RidgeAnalysis) -> RgbImage {
         let tip = (cx + 14.0 * c, cy + 14.0 * s);
         match m.kind {
             Kind::Ending => {
-                draw_points(&mut img, BresenhamCircle::new(cx as i32, cy as i32, 6), Rgb([230, 40, 40]));
+                let (x, y) = pixel((cx, cy));
+                draw_points(&mut img, BresenhamCircle::new(x, y, 6), Rgb([230, 40, 40]));
                 draw_line(&mut img, (cx, cy), tip, Rgb([230, 40, 40]));
             }
             Kind::Bifurcation => {
