@@ -61,7 +61,7 @@ int main(int argc, char **argv) {
     unsetenv("FPHAL_CONFIG");
     unsetenv("XDG_RUNTIME_DIR");
     unsetenv("XDG_STATE_HOME");
-    char home[256];
+    char home[200]; /* room for "/fpdata/" after it in tmp_dir */
     CHECK((size_t)snprintf(home, sizeof home, "%s/fphal-vts-home-XXXXXX", temp_root()) < sizeof home);
     CHECK(mkdtemp(home) != NULL);
     setenv("HOME", home, 1);
