@@ -120,11 +120,10 @@ impl Affine {
 
     /// The point that maps to (x, y); `None` for a map that is not a pose.
     fn source(&self, x: f32, y: f32) -> Option<(f32, f32)> {
-        let [a, b, c, d, e, f] = self.0;
-        let det = self.det();
-        if det.is_nan() || det.abs() <= MIN_DET {
-            return None;
+        if !self.is_pose() {
+            return None; // NaN entries are no pose either
         }
+        let ([a, b, c, d, e, f], det) = (self.0, self.det());
         let (x, y) = (x - c, y - f);
         Some(((e * x - b * y) / det, (a * y - d * x) / det))
     }
@@ -224,6 +223,12 @@ fn median_offset(offsets: &[&Offset]) -> (f32, f32) {
     (median(offsets.iter().map(|o| o.dx)), median(offsets.iter().map(|o| o.dy)))
 }
 
+/// How far skin at a point is corrected: the median shift of the loose pairs `near` it when there
+/// are `LOCAL_PAIRS` of them, else `overall` (that of every pair).
+fn local_offset(near: &[&Offset], overall: (f32, f32)) -> (f32, f32) {
+    if near.len() >= LOCAL_PAIRS { median_offset(near) } else { overall }
+}
+
 /// Carries the minutiae of `probe` by `pose` into the view's coordinates and pairs them up.
 /// `pose` must turn and shift (as every correlation and anchor pose does): it is kept as the affine
 /// map three points give, for [`confirmed`] to lay the probe there again.
@@ -271,6 +276,8 @@ fn paired_at(probe: Marks, view_marks: Marks, pose: Affine, anchor: Option<Pair>
         .collect();
     let mut found = pair_up(&moved, view, LOOSE_DISTANCE);
     let mut offsets: Vec<Offset> = Vec::new();
+    // No correction without at least two loose pairs.
+    let mut overall = (0.0, 0.0);
     if found.len() >= 2 {
         offsets = found
             .iter()
@@ -279,10 +286,10 @@ fn paired_at(probe: Marks, view_marks: Marks, pose: Affine, anchor: Option<Pair>
                 Offset { x: m.x, y: m.y, dx: v.x - m.x, dy: v.y - m.y }
             })
             .collect();
-        let overall = median_offset(&offsets.iter().collect::<Vec<_>>());
+        overall = median_offset(&offsets.iter().collect::<Vec<_>>());
         for m in &mut moved {
             let near: Vec<&Offset> = offsets.iter().filter(|o| (o.x - m.x).hypot(o.y - m.y) <= LOCAL_REACH).collect();
-            let (dx, dy) = if near.len() >= LOCAL_PAIRS { median_offset(&near) } else { overall };
+            let (dx, dy) = local_offset(&near, overall);
             m.x += dx;
             m.y += dy;
         }
@@ -302,7 +309,7 @@ fn paired_at(probe: Marks, view_marks: Marks, pose: Affine, anchor: Option<Pair>
             (0..view.len()).filter(|j| !found.iter().any(|p| p.view == *j) && anchor.is_none_or(|a| a.view != *j));
         for j in unpaired.filter(|j| moved.iter().any(|m| near(m, &view[*j]))) {
             if let Some(patch) = view_marks.patch(j) {
-                likeness += sought(&view[j], patch, &offsets, pose, ridges);
+                likeness += sought(&view[j], patch, &offsets, overall, pose, ridges);
             }
         }
     }
@@ -328,18 +335,14 @@ fn wipe_positions(moved: &mut [Placed], offsets: &mut [Offset]) {
 }
 
 /// What view minutia `v` (with `patch` around it) counts for when sought in the probe's `ridges`:
-/// the probe's patch where `pose`, corrected as the loose pairs' `offsets` say about `v`, lays it
-/// (the best of that patch and its shifts by a sample), by how far its likeness rises above
-/// `SOUGHT_LIKENESS`, 0..1.
-fn sought(v: &Minutia, patch: &Patch, offsets: &[Offset], pose: Affine, ridges: Ridges) -> f32 {
+/// the probe's patch where `pose`, corrected as the loose pairs' `offsets` (`overall` for them all)
+/// say about `v`, lays it (the best of that patch and its shifts by a sample), by how far its
+/// likeness rises above `SOUGHT_LIKENESS`, 0..1.
+fn sought(v: &Minutia, patch: &Patch, offsets: &[Offset], overall: (f32, f32), pose: Affine, ridges: Ridges) -> f32 {
     // The correction that moved probe minutiae near `v` onto the view, undone.
     let near: Vec<&Offset> =
         offsets.iter().filter(|o| (o.x + o.dx - v.x).hypot(o.y + o.dy - v.y) <= LOCAL_REACH).collect();
-    let (dx, dy) = match (near.len() >= LOCAL_PAIRS, offsets.len() >= 2) {
-        (true, _) => median_offset(&near),
-        (false, true) => median_offset(&offsets.iter().collect::<Vec<_>>()),
-        (false, false) => (0.0, 0.0),
-    };
+    let (dx, dy) = local_offset(&near, overall);
     let Some((x, y)) = pose.source(v.x - dx, v.y - dy) else { return 0.0 };
     if x < 0.0 || y < 0.0 || x >= ridges.w as f32 || y >= ridges.h as f32 {
         return 0.0; // off the probe's image: nothing to find
