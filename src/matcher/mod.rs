@@ -21,6 +21,7 @@ use crate::image::GrayImage;
 use fft::Spectrum;
 use patch::{Nearby, Patch};
 use prepare::Prepared;
+use std::f32::consts::TAU;
 use std::fmt;
 use std::sync::Mutex;
 use zeroize::Zeroize;
@@ -58,6 +59,11 @@ const TURN_AGREEMENT: f32 = 0.03;
 /// weighed 1.5 beside the peak (see `MINUTIAE_WEIGHT`); the figures measured since include it as it is.
 const CONSENSUS_EVIDENCE: f32 = 0.12;
 const CONSENSUS_STEPS: i32 = 1;
+/// Where the alike minutiae pairs of all a finger's views vote for a turn beyond the rotations
+/// ([`verify::turn_votes`]), this many views, those that vote for it most, are correlated there.
+/// 3 and 5 measured alike on the real pairs (BENCHMARKS.md, "The finger's turn by vote"); each view
+/// more costs a correlation.
+const VOTED_VIEWS: usize = 3;
 /// Of a finger's views, how many are searched over every rotation of the probe: those a cheap look
 /// ranks highest ([`Look`]). The others keep what their minutiae say, and a probe turned beyond
 /// the rotations is still correlated where its minutiae lay it. The finger's score takes its best
@@ -86,7 +92,8 @@ const MINUTIAE_WEIGHT: f32 = 0.7;
 /// (best of 5 other fingers, from 200,000 comparisons) each on fingers 1–1000 and 1001–2000
 /// (`--first-id 1001`): at most 3 accepted from 0.175 and 0.155 up (4 accepted at 0.17 on fingers
 /// 1–1000); with templates grown to `matcher.update_max_views` (20 views, `--views 20`), from 0.175
-/// up (4 accepted at 0.17). At 0.175: 0, 0 and 0 accepted, FRR 0.65%, 0.45% and 0.30%. Real
+/// up (4 accepted at 0.17). At 0.175: 0, 0 and 0 accepted, FRR 0.60%, 0.35% and 0.30% (run again
+/// with the finger's turn by vote, `try_the_voted_turn`: the same thresholds). Real
 /// (`scripts/operating.sh`): every crop of the FVC sets at every turn against every other finger's
 /// template, 84,240 comparisons at 160 px and as many at 192 px, all below it (BENCHMARKS.md).
 pub const DEFAULT_THRESHOLD: f32 = 0.175;
@@ -353,7 +360,9 @@ impl ViewMatch {
 /// view searched, and a few weak genuine touches too, see BENCHMARKS.md, "The third round"). A finger turned
 /// further than the correlation's rotations reach is found view by view through its minutiae
 /// ([`verify::best_agreement`]); where one view found the turn clearly, the views that did not are
-/// tried at that turn too (a finger's views lie within a few tens of degrees of each other).
+/// tried at that turn too (a finger's views lie within a few tens of degrees of each other), and
+/// where the alike minutiae pairs of all the views vote for a turn beyond the rotations, the views
+/// that vote for it most are tried there (`try_the_voted_turn`).
 /// The agreement each view ends with is [`verify::confirmed`]: the view's minutiae that the probe's
 /// extraction missed are sought in its ridges. So are both poses a searched view weighs (the
 /// correlated and the anchored one) and a turned correlation's; the turns tried at another view's
@@ -386,6 +395,7 @@ fn view_matches_searching(probe: &Features, template: &Template, searched: usize
         })
         .collect();
     try_the_clearest_turn(probe, template, &mut matches);
+    try_the_voted_turn(probe, template, &mut matches);
     matches
 }
 
@@ -446,6 +456,65 @@ fn try_the_clearest_turn(probe: &Features, template: &Template, matches: &mut [V
             }
         }
     }
+}
+
+/// Where the finger's views vote for a turn beyond the rotations ([`verify::turn_votes`], summed
+/// over its views), the probe is turned there and correlated with the `VOTED_VIEWS` views that vote
+/// for it most; a view keeps that pose where its evidence is higher. A weak touch turned far often
+/// has no view whose own alike pairs support an anchor, or one at a chance turn: then no view is
+/// correlated at the true turn, and the consensus above has nothing to spread.
+fn try_the_voted_turn(probe: &Features, template: &Template, matches: &mut [ViewMatch]) {
+    let votes: Vec<[f32; verify::TURN_BINS]> = template
+        .views
+        .iter()
+        .map(|view| {
+            let mut votes = [0.0; verify::TURN_BINS];
+            verify::turn_votes(probe.marks(), view.marks(), &mut votes);
+            votes
+        })
+        .collect();
+    let Some((bin, degrees)) = voted_turn(&votes) else { return };
+    if !is_turned(degrees) {
+        return; // the correlation's own rotations reach it
+    }
+    let turned = turned_band(&probe.prepared, degrees);
+    for i in verify::best_first(votes.iter().map(|v| smoothed(v, bin)), VOTED_VIEWS) {
+        let view = &template.views[i];
+        let (peak, x, y) = fft::correlation_peaks(&[&turned], &view.band)[0];
+        let pose = Alignment::from_peak(peak, degrees, (x, y), probe.centre, view.centre);
+        let found = verify::agreement(probe.marks(), view.marks(), |x, y| pose.map(x, y)).at_turn(degrees.to_radians());
+        let there = ViewMatch {
+            peak: peak.max(0.0),
+            minutiae: verify::confirmed(probe.marks(), view.marks(), &found),
+            pose: Some(pose),
+        };
+        if there.evidence() > matches[i].evidence() {
+            matches[i] = there;
+        }
+    }
+}
+
+/// A view's votes in `bin` and its two neighbours (1 : 2 : 1): a turn between two bins counts
+/// whole.
+fn smoothed(votes: &[f32], bin: usize) -> f32 {
+    let n = votes.len();
+    votes[(bin + n - 1) % n] + 2.0 * votes[bin] + votes[(bin + 1) % n]
+}
+
+/// The bin the views' votes summed stand highest at (smoothed), and the turn there (degrees,
+/// -180..180) refined to the votes' mean turn over that bin and two to either side (a bin is 3°);
+/// `None` without votes.
+fn voted_turn(votes: &[[f32; verify::TURN_BINS]]) -> Option<(usize, f32)> {
+    let n = verify::TURN_BINS;
+    let total: Vec<f32> = (0..n).map(|b| votes.iter().map(|v| v[b]).sum()).collect();
+    let best = verify::best_first((0..n).map(|b| smoothed(&total, b)), 1)[0];
+    let (mut sin, mut cos) = (0.0f32, 0.0f32);
+    for k in -2i32..=2 {
+        let b = (best as i32 + k).rem_euclid(n as i32) as usize;
+        let (s, c) = (b as f32 * TAU / n as f32).sin_cos();
+        (sin, cos) = (sin + total[b] * s, cos + total[b] * c);
+    }
+    (sin != 0.0 || cos != 0.0).then(|| (best, sin.atan2(cos).to_degrees()))
 }
 
 /// How the minutiae agree under a correlation's `pose`, the view's unpaired ones sought in the

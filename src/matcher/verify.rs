@@ -386,6 +386,33 @@ pub fn anchored_agreement(probe: Marks, view: Marks) -> Option<Agreement> {
     best
 }
 
+/// Bins of the turn votes ([`turn_votes`]): a turn of k · 3° falls into bin k.
+pub const TURN_BINS: usize = 120;
+
+/// Adds to `votes` the turn of every pair of the clearest minutiae (`ANCHOR_MINUTIAE` a side)
+/// whose patches are at least `ANCHOR_LIKENESS` alike, by how far their likeness rises above
+/// it (0..1). A patch is sampled in its minutia's own frame, so a pair's turn is the turn between
+/// the captures when the two are one minutia. Each of a weak touch's views may have too few such
+/// pairs for an anchor its own alike pairs support, but summed over a finger's views, whose
+/// turns lie within a few tens of degrees of each other, the true turn stands out where chance
+/// pairs scatter. Nothing without patches on both sides.
+pub fn turn_votes(probe: Marks, view: Marks, votes: &mut [f32; TURN_BINS]) {
+    if probe.patches.len() != probe.minutiae.len() || view.patches.len() != view.minutiae.len() {
+        return;
+    }
+    let view_clearest = clearest(view.minutiae);
+    for i in clearest(probe.minutiae) {
+        for &j in &view_clearest {
+            let likeness = probe.patches[i].similarity(&view.patches[j]);
+            if likeness >= ANCHOR_LIKENESS {
+                let turn = (view.minutiae[j].direction - probe.minutiae[i].direction).rem_euclid(TAU);
+                let bin = (turn / TAU * TURN_BINS as f32).round() as usize % TURN_BINS;
+                votes[bin] += (likeness - ANCHOR_LIKENESS) / (1.0 - ANCHOR_LIKENESS);
+            }
+        }
+    }
+}
+
 /// A pose that lays one probe minutia on a view minutia.
 #[derive(Debug, Clone, Copy)]
 struct Anchor {
@@ -788,5 +815,35 @@ mod tests {
         let sought = confirmed(probe_marks, view_marks, &anchored);
         assert!(sought.sought);
         assert_eq!(sought.likeness, 0.0, "the anchor's own minutia was chosen, not found: {sought:?}");
+    }
+
+    #[test]
+    fn alike_pairs_vote_for_the_turn_between_the_captures_and_unlike_ones_cast_no_vote() {
+        let view = vec![
+            at(20.0, 15.0, 0.3),
+            at(70.0, 25.0, 1.9),
+            at(35.0, 80.0, 4.0),
+            at(90.0, 95.0, 2.6),
+            at(60.0, 55.0, 5.5),
+            at(15.0, 120.0, 1.1),
+        ];
+        // The probe is the view turned by 100° and moved: the view lies 260° from it.
+        let (s, c) = 100f32.to_radians().sin_cos();
+        let probe: Vec<Minutia> = view
+            .iter()
+            .map(|m| at(c * m.x - s * m.y + 140.0, s * m.x + c * m.y + 10.0, m.direction + 100f32.to_radians()))
+            .collect();
+        let patches: Vec<Patch> = (0..6).map(made_up_patch).collect();
+        let marks = |minutiae, patches| Marks { minutiae, patches, nearby: &[], ridges: None };
+        let mut votes = [0.0; TURN_BINS];
+        turn_votes(marks(&probe, &patches), marks(&view, &patches), &mut votes);
+        let best = best_first(votes.iter().copied(), 1)[0];
+        assert_eq!(best, (260.0f32 / 3.0).round() as usize, "votes stand highest at {}°", best * 3);
+        assert!(votes[best] > 5.9, "each of the 6 alike pairs votes for it in full: {}", votes[best]);
+        let unlike: Vec<Patch> = (100..106).map(made_up_patch).collect();
+        let mut none = [0.0; TURN_BINS];
+        turn_votes(marks(&probe, &unlike), marks(&view, &patches), &mut none);
+        turn_votes(bare(&probe), bare(&view), &mut none);
+        assert_eq!(none.iter().sum::<f32>(), 0.0, "unlike surroundings or no patches: no votes");
     }
 }
