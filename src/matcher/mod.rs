@@ -479,17 +479,16 @@ fn try_the_voted_turn(probe: &Features, template: &Template, matches: &mut [View
     }
     let turned = turned_band(&probe.prepared, degrees);
     for i in verify::best_first(votes.iter().map(|v| smoothed(v, bin)), VOTED_VIEWS) {
-        let view = &template.views[i];
-        let (peak, x, y) = fft::correlation_peaks(&[&turned], &view.band)[0];
+        let (Some(view), Some(m)) = (template.views.get(i), matches.get_mut(i)) else { continue };
+        let Some(&(peak, x, y)) = fft::correlation_peaks(&[&turned], &view.band).first() else { continue };
         let pose = Alignment::from_peak(peak, degrees, (x, y), probe.centre, view.centre);
-        let found = verify::agreement(probe.marks(), view.marks(), |x, y| pose.map(x, y)).at_turn(degrees.to_radians());
         let there = ViewMatch {
             peak: peak.max(0.0),
-            minutiae: verify::confirmed(probe.marks(), view.marks(), &found),
+            minutiae: confirmed_at(probe, view, pose).at_turn(degrees.to_radians()),
             pose: Some(pose),
         };
-        if there.evidence() > matches[i].evidence() {
-            matches[i] = there;
+        if there.evidence() > m.evidence() {
+            *m = there;
         }
     }
 }

@@ -418,9 +418,9 @@ fn fingers_enrolled_upright_are_recognised_turned_90_and_180_degrees_and_no_othe
 }
 
 /// A finger turned far whose views found no pose of their own (as a weak touch's anchors often find
-/// none) is laid at the turn its views' alike minutiae vote for, near where the whole search lays it
-/// (the views themselves were touched up to 15° either way, so the turn that most of them vote for
-/// need not be the best view's own), and is recognised there.
+/// none) is laid at the turn its views' alike minutiae vote for, near the turn it was given (each
+/// touch was drawn up to 15° either way, so the turn that most views vote for lies within 30° of
+/// it), and is recognised there.
 #[test]
 fn a_turned_touch_whose_views_found_no_pose_is_laid_at_the_turn_they_vote_for() {
     let templates = upright_templates();
@@ -429,13 +429,12 @@ fn a_turned_touch_whose_views_found_no_pose_is_laid_at_the_turn_they_vote_for() 
         let clearest = |matches: &[ViewMatch]| -> ViewMatch {
             *matches.iter().max_by(|a, b| a.evidence().total_cmp(&b.evidence())).unwrap()
         };
-        let searched = clearest(&view_matches(&probe, template)).pose.unwrap().degrees;
         let none = ViewMatch { peak: 0.0, minutiae: verify::Agreement::default(), pose: None };
         let mut matches = vec![none; template.views.len()];
         try_the_voted_turn(&probe, template, &mut matches);
         let voted = clearest(&matches).pose.expect("a view correlated at the voted turn").degrees;
-        let apart = (voted - searched + 540.0).rem_euclid(360.0) - 180.0;
-        assert!(apart.abs() <= 30.0, "finger {f}: laid at {voted}° by the vote, at {searched}° by the whole search");
+        let apart = (voted - 120.0 + 540.0).rem_euclid(360.0) - 180.0;
+        assert!(apart.abs() <= 30.0, "finger {f}: laid at {voted}° by the vote, turned by 120°");
         assert!(score_of(&matches) >= DEFAULT_THRESHOLD, "finger {f}: {} at the voted turn", score_of(&matches));
     }
 }
