@@ -621,22 +621,32 @@ mod tests {
         Patch::from_bytes(&bytes).expect("one patch of bytes")
     }
 
-    #[test]
-    fn minutiae_with_alike_surroundings_find_the_pose_a_wrong_peak_missed() {
-        let view = vec![
+    /// Six minutiae scattered over a view, pointing every way.
+    fn six_minutiae() -> Vec<Minutia> {
+        vec![
             at(20.0, 15.0, 0.3),
             at(70.0, 25.0, 1.9),
             at(35.0, 80.0, 4.0),
             at(90.0, 95.0, 2.6),
             at(60.0, 55.0, 5.5),
             at(15.0, 120.0, 1.1),
-        ];
-        // The probe is the view turned by 20° about the origin and moved by (30, -25).
-        let (s, c) = 20f32.to_radians().sin_cos();
-        let probe: Vec<Minutia> = view
+        ]
+    }
+
+    /// `minutiae` turned by `degrees` about the origin, then moved by `shift`.
+    fn turned(minutiae: &[Minutia], degrees: f32, shift: (f32, f32)) -> Vec<Minutia> {
+        let (s, c) = degrees.to_radians().sin_cos();
+        minutiae
             .iter()
-            .map(|m| at(c * m.x - s * m.y + 30.0, s * m.x + c * m.y - 25.0, m.direction + 20f32.to_radians()))
-            .collect();
+            .map(|m| at(c * m.x - s * m.y + shift.0, s * m.x + c * m.y + shift.1, m.direction + degrees.to_radians()))
+            .collect()
+    }
+
+    #[test]
+    fn minutiae_with_alike_surroundings_find_the_pose_a_wrong_peak_missed() {
+        let view = six_minutiae();
+        // The probe is the view turned by 20° about the origin and moved by (30, -25).
+        let probe = turned(&view, 20.0, (30.0, -25.0));
         let patches: Vec<Patch> = (0..6).map(made_up_patch).collect();
         let (probe_marks, view_marks) = (
             Marks { minutiae: &probe, patches: &patches, nearby: &[], ridges: None },
@@ -819,20 +829,9 @@ mod tests {
 
     #[test]
     fn alike_pairs_vote_for_the_turn_between_the_captures_and_unlike_ones_cast_no_vote() {
-        let view = vec![
-            at(20.0, 15.0, 0.3),
-            at(70.0, 25.0, 1.9),
-            at(35.0, 80.0, 4.0),
-            at(90.0, 95.0, 2.6),
-            at(60.0, 55.0, 5.5),
-            at(15.0, 120.0, 1.1),
-        ];
+        let view = six_minutiae();
         // The probe is the view turned by 100° and moved: the view lies 260° from it.
-        let (s, c) = 100f32.to_radians().sin_cos();
-        let probe: Vec<Minutia> = view
-            .iter()
-            .map(|m| at(c * m.x - s * m.y + 140.0, s * m.x + c * m.y + 10.0, m.direction + 100f32.to_radians()))
-            .collect();
+        let probe = turned(&view, 100.0, (140.0, 10.0));
         let patches: Vec<Patch> = (0..6).map(made_up_patch).collect();
         let marks = |minutiae, patches| Marks { minutiae, patches, nearby: &[], ridges: None };
         let mut votes = [0.0; TURN_BINS];
