@@ -493,8 +493,8 @@ fn try_the_voted_turn(probe: &Features, template: &Template, matches: &mut [View
     }
 }
 
-/// A view's votes in `bin` and its two neighbours (1 : 2 : 1): a turn between two bins counts
-/// whole.
+/// The votes in `bin` and its two neighbours (1 : 2 : 1), of one view or summed over several: a
+/// turn between two bins counts whole.
 fn smoothed(votes: &[f32], bin: usize) -> f32 {
     let n = votes.len();
     votes[(bin + n - 1) % n] + 2.0 * votes[bin] + votes[(bin + 1) % n]
