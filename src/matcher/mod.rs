@@ -380,6 +380,7 @@ pub fn view_matches(probe: &Features, template: &Template) -> Vec<ViewMatch> {
 fn view_matches_searching(probe: &Features, template: &Template, searched: usize) -> Vec<ViewMatch> {
     let ranking: Vec<&Spectrum> = RANKING_ROTATIONS.iter().map(|r| &probe.rotations[*r]).collect();
     let looks: Vec<Look> = template.views.iter().map(|view| Look::at(probe, view, &ranking)).collect();
+    let votes: Vec<[f32; verify::TURN_BINS]> = looks.iter().map(|look| look.votes).collect();
     let searched = verify::best_first(looks.iter().map(Look::estimate), searched);
     let mut matches: Vec<ViewMatch> = template
         .views
@@ -395,7 +396,7 @@ fn view_matches_searching(probe: &Features, template: &Template, searched: usize
         })
         .collect();
     try_the_clearest_turn(probe, template, &mut matches);
-    try_the_voted_turn(probe, template, &mut matches);
+    try_the_voted_turn(probe, template, &votes, &mut matches);
     matches
 }
 
@@ -404,14 +405,15 @@ fn view_matches_searching(probe: &Features, template: &Template, searched: usize
 struct Look {
     heights: Vec<f32>,
     anchored: Option<verify::Agreement>,
+    /// The turns the alike minutiae pairs vote for ([`verify::anchored_agreement_voting`]).
+    votes: [f32; verify::TURN_BINS],
 }
 
 impl Look {
     fn at(probe: &Features, view: &template::View, ranking: &[&Spectrum]) -> Look {
-        Look {
-            heights: fft::coarse_peaks(ranking, &view.band),
-            anchored: verify::anchored_agreement(probe.marks(), view.marks()),
-        }
+        let mut votes = [0.0; verify::TURN_BINS];
+        let anchored = verify::anchored_agreement_voting(probe.marks(), view.marks(), &mut votes);
+        Look { heights: fft::coarse_peaks(ranking, &view.band), anchored, votes }
     }
 
     /// What the view's evidence may be, as [`ViewMatch::evidence`] weighs it.
@@ -458,22 +460,19 @@ fn try_the_clearest_turn(probe: &Features, template: &Template, matches: &mut [V
     }
 }
 
-/// Where the finger's views vote for a turn beyond the rotations ([`verify::turn_votes`], summed
-/// over its views), the probe is turned there and correlated with the `VOTED_VIEWS` views that vote
-/// for it most; a view keeps that pose where its evidence is higher. A weak touch turned far often
-/// has no view whose own alike pairs support an anchor, or one at a chance turn: then no view is
-/// correlated at the true turn, and the consensus above has nothing to spread.
-fn try_the_voted_turn(probe: &Features, template: &Template, matches: &mut [ViewMatch]) {
-    let votes: Vec<[f32; verify::TURN_BINS]> = template
-        .views
-        .iter()
-        .map(|view| {
-            let mut votes = [0.0; verify::TURN_BINS];
-            verify::turn_votes(probe.marks(), view.marks(), &mut votes);
-            votes
-        })
-        .collect();
-    let Some((bin, degrees)) = voted_turn(&votes) else { return };
+/// Where the finger's views vote for a turn beyond the rotations (`votes`, one per view, as
+/// [`verify::turn_votes`] counts them; summed over the views), the probe is turned there and
+/// correlated with the `VOTED_VIEWS` views that vote for it most; a view keeps that pose where its
+/// evidence is higher. A weak touch turned far often has no view whose own alike pairs support an
+/// anchor, or one at a chance turn: then no view is correlated at the true turn, and the consensus
+/// above has nothing to spread.
+fn try_the_voted_turn(
+    probe: &Features,
+    template: &Template,
+    votes: &[[f32; verify::TURN_BINS]],
+    matches: &mut [ViewMatch],
+) {
+    let Some((bin, degrees)) = voted_turn(votes) else { return };
     if !is_turned(degrees) {
         return; // the correlation's own rotations reach it
     }

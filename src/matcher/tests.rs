@@ -431,7 +431,16 @@ fn a_turned_touch_whose_views_found_no_pose_is_laid_at_the_turn_they_vote_for() 
         };
         let none = ViewMatch { peak: 0.0, minutiae: verify::Agreement::default(), pose: None };
         let mut matches = vec![none; template.views.len()];
-        try_the_voted_turn(&probe, template, &mut matches);
+        let votes: Vec<[f32; verify::TURN_BINS]> = template
+            .views
+            .iter()
+            .map(|view| {
+                let mut votes = [0.0; verify::TURN_BINS];
+                verify::turn_votes(probe.marks(), view.marks(), &mut votes);
+                votes
+            })
+            .collect();
+        try_the_voted_turn(&probe, template, &votes, &mut matches);
         let voted = clearest(&matches).pose.expect("a view correlated at the voted turn").degrees;
         let apart = (voted - 120.0 + 540.0).rem_euclid(360.0) - 180.0;
         assert!(apart.abs() <= 30.0, "finger {f}: laid at {voted}° by the vote, turned by 120°");

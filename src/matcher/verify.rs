@@ -376,8 +376,14 @@ pub fn better_of(correlated: Agreement, anchored: Option<Agreement>) -> Agreemen
 /// surroundings (see [`best_agreement`]), with its turn; `None` when no pair is alike enough to
 /// set a pose (or either side has no patches).
 pub fn anchored_agreement(probe: Marks, view: Marks) -> Option<Agreement> {
+    anchored_agreement_voting(probe, view, &mut [0.0; TURN_BINS])
+}
+
+/// [`anchored_agreement`], adding to `votes` the turns its alike pairs of the clearest minutiae
+/// vote for ([`turn_votes`]): the search compares those patches anyway.
+pub fn anchored_agreement_voting(probe: Marks, view: Marks, votes: &mut [f32; TURN_BINS]) -> Option<Agreement> {
     let mut best: Option<Agreement> = None;
-    for anchor in anchors(probe, view) {
+    for anchor in anchors(probe, view, votes) {
         let laid = agreement_besides(probe, view, |x, y| anchor.lay(x, y), Some(anchor.pair));
         if best.is_none_or(|b| laid.ratio() > b.ratio()) {
             best = Some(Agreement { turn: Some(anchor.turn), ..laid });
@@ -395,21 +401,46 @@ pub const TURN_BINS: usize = 120;
 /// the captures when the two are one minutia. Each of a weak touch's views may have too few such
 /// pairs for an anchor its own alike pairs support, but summed over a finger's views, whose
 /// turns lie within a few tens of degrees of each other, the true turn stands out where chance
-/// pairs scatter. Nothing without patches on both sides.
+/// pairs scatter. Nothing without patches on both sides. (The matcher takes the votes from
+/// [`anchored_agreement_voting`], which compares the same pairs.)
+#[cfg(test)]
 pub fn turn_votes(probe: Marks, view: Marks, votes: &mut [f32; TURN_BINS]) {
-    if probe.patches.len() != probe.minutiae.len() || view.patches.len() != view.minutiae.len() {
-        return;
+    if probe.patches.len() == probe.minutiae.len() && view.patches.len() == view.minutiae.len() {
+        vote(&alike_clearest(probe, view), votes);
     }
+}
+
+/// A pair of minutiae (probe, view) whose patches are at least `ANCHOR_LIKENESS` alike.
+#[derive(Clone, Copy)]
+struct Alike {
+    pair: Pair,
+    likeness: f32,
+    /// Radians, 0..2π: how far the view minutia is turned from the probe minutia.
+    turn: f32,
+}
+
+/// Every pair of the clearest minutiae (`ANCHOR_MINUTIAE` a side) at least `ANCHOR_LIKENESS`
+/// alike, probe by probe. Both sides must have patches.
+fn alike_clearest(probe: Marks, view: Marks) -> Vec<Alike> {
     let view_clearest = clearest(view.minutiae);
+    let mut alike = Vec::new();
     for i in clearest(probe.minutiae) {
         for &j in &view_clearest {
             let likeness = probe.patches[i].similarity(&view.patches[j]);
             if likeness >= ANCHOR_LIKENESS {
                 let turn = (view.minutiae[j].direction - probe.minutiae[i].direction).rem_euclid(TAU);
-                let bin = (turn / TAU * TURN_BINS as f32).round() as usize % TURN_BINS;
-                votes[bin] += (likeness - ANCHOR_LIKENESS) / (1.0 - ANCHOR_LIKENESS);
+                alike.push(Alike { pair: Pair { probe: i, view: j }, likeness, turn });
             }
         }
+    }
+    alike
+}
+
+/// Adds each of `alike`'s turns to `votes`, by how far its likeness rises above `ANCHOR_LIKENESS`.
+fn vote(alike: &[Alike], votes: &mut [f32; TURN_BINS]) {
+    for a in alike {
+        let bin = (a.turn / TAU * TURN_BINS as f32).round() as usize % TURN_BINS;
+        votes[bin] += (a.likeness - ANCHOR_LIKENESS) / (1.0 - ANCHOR_LIKENESS);
     }
 }
 
@@ -487,7 +518,7 @@ fn descending(a: &(f32, usize), b: &(f32, usize)) -> std::cmp::Ordering {
 /// among the clearest minutiae, the `ANCHORS` that most others support, and only those with a
 /// supporter (between different fingers the most alike pairs scatter over poses; near upright the
 /// correlation checks a pose, turned far nothing else does). None without patches on both sides.
-fn anchors(probe: Marks, view: Marks) -> Vec<Anchor> {
+fn anchors(probe: Marks, view: Marks, votes: &mut [f32; TURN_BINS]) -> Vec<Anchor> {
     if probe.patches.len() != probe.minutiae.len() || view.patches.len() != view.minutiae.len() {
         return Vec::new();
     }
@@ -505,20 +536,15 @@ fn anchors(probe: Marks, view: Marks) -> Vec<Anchor> {
     }
     let mut chosen: Vec<Anchor> =
         best_first(near.iter().map(|a| a.likeness), ANCHORS).into_iter().map(|k| near[k]).collect();
-    let view_clearest = clearest(view.minutiae);
-    let mut far = Vec::new();
-    for i in clearest(probe.minutiae) {
-        for &j in &view_clearest {
-            let (m, v) = (&probe.minutiae[i], &view.minutiae[j]);
-            if angle_between(m.direction, v.direction) <= ANCHOR_TURN {
-                continue;
-            }
-            let likeness = probe.patches[i].similarity(&view.patches[j]);
-            if likeness >= ANCHOR_LIKENESS {
-                far.push(Anchor::new(m, v, Pair { probe: i, view: j }, likeness));
-            }
-        }
-    }
+    let alike = alike_clearest(probe, view);
+    vote(&alike, votes);
+    let far: Vec<Anchor> = alike
+        .iter()
+        .filter_map(|a| {
+            let (m, v) = (&probe.minutiae[a.pair.probe], &view.minutiae[a.pair.view]);
+            (angle_between(m.direction, v.direction) > ANCHOR_TURN).then(|| Anchor::new(m, v, a.pair, a.likeness))
+        })
+        .collect();
     let far: Vec<Anchor> = best_first(far.iter().map(|a| a.likeness), CANDIDATES).into_iter().map(|k| far[k]).collect();
     let ranked: Vec<(usize, Anchor)> = far
         .iter()
