@@ -51,24 +51,19 @@ const FINE_ROTATIONS: usize = 4;
 const TURN_STEP: f32 = 6.0;
 /// ... when they agree there at least this much ([`verify::Agreement::ratio`]): below it the
 /// view's evidence stays far under any threshold, and the turn would cost a transform for nothing.
-/// Most such turns are an impostor finger's chance poses: 0.08 rather than 0.03 saves 7% of an
-/// identification's instructions, and the vote below finds most of the weak touches' turns it no
-/// longer tries (BENCHMARKS.md, "Where the turns are tried").
-const TURN_AGREEMENT: f32 = 0.08;
+const TURN_AGREEMENT: f32 = 0.03;
 /// A view this sure of a turn ([`ViewMatch::evidence`]) has the finger's other views tried at
 /// it, and this many `TURN_STEP`s to either side. Two steps cost 0.6-1.5 ms more per
 /// identification against 5 fingers; they changed no decision on 800 real pairs and recognised 2
 /// more of 1,200 turned synthetic touches (BENCHMARKS.md, "The third round"). Set while the minutiae
 /// weighed 1.5 beside the peak (see `MINUTIAE_WEIGHT`); the figures measured since include it as it is.
-/// 0.08 recognises more weak touches but gives impostors as many more tries: with templates of 20
-/// views a synthetic impostor reached 0.179 (BENCHMARKS.md, "Where the turns are tried").
 const CONSENSUS_EVIDENCE: f32 = 0.12;
 const CONSENSUS_STEPS: i32 = 1;
-/// Where the alike minutiae pairs of all a finger's views vote for a turn
+/// Where the alike minutiae pairs of all a finger's views vote for a turn beyond the rotations
 /// ([`verify::turn_votes`]), this many views, those that vote for it most, are correlated there.
-/// Each view more costs a correlation; 5 rather than 3 recognise a few more weak touches
-/// (BENCHMARKS.md, "The finger's turn by vote" and "Where the turns are tried").
-const VOTED_VIEWS: usize = 5;
+/// 3 and 5 measured alike on the real pairs (BENCHMARKS.md, "The finger's turn by vote"); each view
+/// more costs a correlation.
+const VOTED_VIEWS: usize = 3;
 /// Of a finger's views, how many are searched over every rotation of the probe: those a cheap look
 /// ranks highest ([`Look`]). The others keep what their minutiae say, and a probe turned beyond
 /// the rotations is still correlated where its minutiae lay it. The finger's score takes its best
@@ -366,8 +361,8 @@ impl ViewMatch {
 /// further than the correlation's rotations reach is found view by view through its minutiae
 /// ([`verify::best_agreement`]); where one view found the turn clearly, the views that did not are
 /// tried at that turn too (a finger's views lie within a few tens of degrees of each other), and
-/// the alike minutiae pairs of all the views vote for a turn, at which the views that vote for it
-/// most are tried (`try_the_voted_turn`).
+/// where the alike minutiae pairs of all the views vote for a turn beyond the rotations, the views
+/// that vote for it most are tried there (`try_the_voted_turn`).
 /// The agreement each view ends with is [`verify::confirmed`]: the view's minutiae that the probe's
 /// extraction missed are sought in its ridges. So are both poses a searched view weighs (the
 /// correlated and the anchored one) and a turned correlation's; the turns tried at another view's
@@ -465,13 +460,12 @@ fn try_the_clearest_turn(probe: &Features, template: &Template, matches: &mut [V
     }
 }
 
-/// Where the finger's views vote for a turn (`votes`, one per view, as [`verify::turn_votes`]
-/// counts them; summed over the views), the probe is turned there and correlated with the
-/// `VOTED_VIEWS` views that vote for it most; a view keeps that pose where its evidence is higher.
-/// A weak touch turned far often has no view whose own alike pairs support an anchor, or one at a
-/// chance turn: then no view is correlated at the true turn, and the consensus above has nothing
-/// to spread. A turn within the correlation's rotations is tried too: it lies between their 6°
-/// steps, and the views it is tried on are those the vote picks, not the cheap look.
+/// Where the finger's views vote for a turn beyond the rotations (`votes`, one per view, as
+/// [`verify::turn_votes`] counts them; summed over the views), the probe is turned there and
+/// correlated with the `VOTED_VIEWS` views that vote for it most; a view keeps that pose where its
+/// evidence is higher. A weak touch turned far often has no view whose own alike pairs support an
+/// anchor, or one at a chance turn: then no view is correlated at the true turn, and the consensus
+/// above has nothing to spread.
 fn try_the_voted_turn(
     probe: &Features,
     template: &Template,
@@ -479,6 +473,9 @@ fn try_the_voted_turn(
     matches: &mut [ViewMatch],
 ) {
     let Some((bin, degrees)) = voted_turn(votes) else { return };
+    if !is_turned(degrees) {
+        return; // the correlation's own rotations reach it
+    }
     let turned = turned_band(&probe.prepared, degrees);
     for i in verify::best_first(votes.iter().map(|v| smoothed(v, bin)), VOTED_VIEWS) {
         let (Some(view), Some(m)) = (template.views.get(i), matches.get_mut(i)) else { continue };

@@ -417,16 +417,15 @@ fn fingers_enrolled_upright_are_recognised_turned_90_and_180_degrees_and_no_othe
     }
 }
 
-/// A finger whose views found no pose of their own (as a weak touch's anchors often find none) is
-/// laid at the turn its views' alike minutiae vote for, near the turn it was given (each touch was
-/// drawn up to 15° either way, so the turn that most views vote for lies within 30° of it), and is
-/// recognised there: turned far, and upright too, where the vote picks the views to correlate.
+/// A finger turned far whose views found no pose of their own (as a weak touch's anchors often find
+/// none) is laid at the turn its views' alike minutiae vote for, near the turn it was given (each
+/// touch was drawn up to 15° either way, so the turn that most views vote for lies within 30° of
+/// it), and is recognised there.
 #[test]
 fn a_turned_touch_whose_views_found_no_pose_is_laid_at_the_turn_they_vote_for() {
     let templates = upright_templates();
-    for (f, turn) in (0..4).flat_map(|f| [(f, 120.0f32), (f, 0.0)]) {
-        let template = &templates[f];
-        let probe = extract(&synthetic(500 + f as u64, 20, |t| t.rotation += turn)).unwrap();
+    for (f, template) in templates.iter().enumerate().take(4) {
+        let probe = extract(&synthetic(500 + f as u64, 20, |t| t.rotation += 120.0)).unwrap();
         let clearest = |matches: &[ViewMatch]| -> ViewMatch {
             *matches.iter().max_by(|a, b| a.evidence().total_cmp(&b.evidence())).unwrap()
         };
@@ -443,10 +442,9 @@ fn a_turned_touch_whose_views_found_no_pose_is_laid_at_the_turn_they_vote_for() 
             .collect();
         try_the_voted_turn(&probe, template, &votes, &mut matches);
         let voted = clearest(&matches).pose.expect("a view correlated at the voted turn").degrees;
-        let apart = (voted - turn + 540.0).rem_euclid(360.0) - 180.0;
-        assert!(apart.abs() <= 30.0, "finger {f}: laid at {voted}° by the vote, turned by {turn}°");
-        let scored = score_of(&matches);
-        assert!(scored >= DEFAULT_THRESHOLD, "finger {f} turned {turn}°: {scored} at the voted turn");
+        let apart = (voted - 120.0 + 540.0).rem_euclid(360.0) - 180.0;
+        assert!(apart.abs() <= 30.0, "finger {f}: laid at {voted}° by the vote, turned by 120°");
+        assert!(score_of(&matches) >= DEFAULT_THRESHOLD, "finger {f}: {} at the voted turn", score_of(&matches));
     }
 }
 
