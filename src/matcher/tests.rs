@@ -417,6 +417,19 @@ fn fingers_enrolled_upright_are_recognised_turned_90_and_180_degrees_and_no_othe
     }
 }
 
+/// The turns each view's alike minutiae pairs vote for ([`verify::turn_votes`]).
+fn votes_of(probe: &Features, template: &Template) -> Vec<[f32; verify::TURN_BINS]> {
+    template
+        .views
+        .iter()
+        .map(|view| {
+            let mut votes = [0.0; verify::TURN_BINS];
+            verify::turn_votes(probe.marks(), view.marks(), &mut votes);
+            votes
+        })
+        .collect()
+}
+
 /// A finger turned far whose views found no pose of their own (as a weak touch's anchors often find
 /// none) is laid at the turn its views' alike minutiae vote for, near the turn it was given (each
 /// touch was drawn up to 15° either way, so the turn that most views vote for lies within 30° of
@@ -431,21 +444,44 @@ fn a_turned_touch_whose_views_found_no_pose_is_laid_at_the_turn_they_vote_for() 
         };
         let none = ViewMatch { peak: 0.0, minutiae: verify::Agreement::default(), pose: None };
         let mut matches = vec![none; template.views.len()];
-        let votes: Vec<[f32; verify::TURN_BINS]> = template
-            .views
-            .iter()
-            .map(|view| {
-                let mut votes = [0.0; verify::TURN_BINS];
-                verify::turn_votes(probe.marks(), view.marks(), &mut votes);
-                votes
-            })
-            .collect();
+        let votes = votes_of(&probe, template);
         try_the_voted_turn(&probe, template, &votes, &mut matches);
         let voted = clearest(&matches).pose.expect("a view correlated at the voted turn").degrees;
         let apart = (voted - 120.0 + 540.0).rem_euclid(360.0) - 180.0;
         assert!(apart.abs() <= 30.0, "finger {f}: laid at {voted}° by the vote, turned by 120°");
         assert!(score_of(&matches) >= DEFAULT_THRESHOLD, "finger {f}: {} at the voted turn", score_of(&matches));
     }
+}
+
+/// Weak touches turned far, which neither a view's own anchors nor the consensus lay well enough, are
+/// recognised through [`view_matches`] because the views' vote is taken there: one of the finger's
+/// two best views lies at the voted turn (the votes' mean turn, which no other stage tries). These
+/// three harshly drawn touches (faint or flattened, dry, distorted, stretched; `Touch::harsh`) of
+/// 960 tried score below the threshold without the vote and 0.178–0.179 with it; at least two of
+/// them must stay recognised.
+#[test]
+fn weak_turned_touches_are_recognised_at_the_turn_the_views_vote_for() {
+    let templates = upright_templates();
+    let mut recognised = 0;
+    for (f, impression, turn) in [(4u64, 24u32, 100.0f32), (10, 21, 60.0), (13, 22, 60.0)] {
+        let probe = extract(&synthetic(500 + f, impression, |t| {
+            *t = t.clone().harsh();
+            t.rotation += turn;
+        }))
+        .unwrap();
+        let template = &templates[f as usize];
+        let votes = votes_of(&probe, template);
+        let (_, voted) = voted_turn(&votes).expect("the views vote");
+        let mut matches = view_matches(&probe, template);
+        let scored = score_of(&matches);
+        matches.sort_by(|a, b| b.evidence().total_cmp(&a.evidence()));
+        let at_the_vote = matches[..2].iter().any(|m| m.pose.is_some_and(|pose| pose.degrees == voted));
+        if scored >= DEFAULT_THRESHOLD {
+            assert!(at_the_vote, "finger {f} turned {turn}° recognised ({scored}), but not at the voted {voted}°");
+            recognised += 1;
+        }
+    }
+    assert!(recognised >= 2, "{recognised} of 3 weak turned touches recognised");
 }
 
 /// The coarse correlation only chooses which rotations the full one compares: for a capture of the
