@@ -453,12 +453,12 @@ fn a_turned_touch_whose_views_found_no_pose_is_laid_at_the_turn_they_vote_for() 
     }
 }
 
-/// Weak touches turned far, which neither a view's own anchors nor the consensus lay well enough, are
-/// recognised through [`view_matches`] because the views' vote is taken there: one of the finger's
-/// two best views lies at the voted turn (the votes' mean turn, which no other stage tries). These
-/// three harshly drawn touches (faint or flattened, dry, distorted, stretched; `Touch::harsh`) of
-/// 960 tried score below the threshold without the vote and 0.178–0.179 with it; at least two of
-/// them must stay recognised.
+/// Weak touches turned far are recognised through [`view_matches`] at the turn the views vote for:
+/// one of the finger's two best views lies at the voted turn (the votes' mean turn, which no other
+/// stage tries). The three harshly drawn touches (faint or flattened, dry, distorted, stretched;
+/// `Touch::harsh`) were chosen among 960 of fingers 500–519 (impressions 20–25, plain and harsh,
+/// turned 60, 100, 140 and 170°) as those that score below the threshold with the vote left out of
+/// `view_matches_searching` and 0.178–0.179 with it; at least two of them must stay recognised there.
 #[test]
 fn weak_turned_touches_are_recognised_at_the_turn_the_views_vote_for() {
     let templates = upright_templates();
@@ -476,12 +476,9 @@ fn weak_turned_touches_are_recognised_at_the_turn_the_views_vote_for() {
         let scored = score_of(&matches);
         matches.sort_by(|a, b| b.evidence().total_cmp(&a.evidence()));
         let at_the_vote = matches[..2].iter().any(|m| m.pose.is_some_and(|pose| pose.degrees == voted));
-        if scored >= DEFAULT_THRESHOLD {
-            assert!(at_the_vote, "finger {f} turned {turn}° recognised ({scored}), but not at the voted {voted}°");
-            recognised += 1;
-        }
+        recognised += usize::from(scored >= DEFAULT_THRESHOLD && at_the_vote);
     }
-    assert!(recognised >= 2, "{recognised} of 3 weak turned touches recognised");
+    assert!(recognised >= 2, "{recognised} of 3 weak turned touches recognised at the voted turn");
 }
 
 /// The coarse correlation only chooses which rotations the full one compares: for a capture of the
