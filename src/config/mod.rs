@@ -209,8 +209,8 @@ pub struct LockoutConfig {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct MatcherConfig {
-    /// Score at or above which a capture matches a finger, `matcher::MIN_THRESHOLD` (0.175) to 1.
-    /// Default: the engine's operating point (`matcher::DEFAULT_THRESHOLD`, 0.175, derived from
+    /// Score at or above which a capture matches a finger, `matcher::MIN_THRESHOLD` (0.17) to 1.
+    /// Default: the engine's operating point (`matcher::DEFAULT_THRESHOLD`, 0.17, derived from
     /// synthetic and real impostor comparisons; it is the floor too, so without
     /// `insecure_low_threshold` it may only be raised).
     pub threshold: f32,

@@ -424,7 +424,7 @@ fn a_confident_match_on_new_skin_grows_the_template_up_to_its_bound_and_keeps_th
     let mut impression = 1;
     loop {
         impression += 1;
-        match ta.dispatch(Request::EnrollCapture { image: synthetic(21, impression, |_| {}), contact_ms: 300 }) {
+        match ta.dispatch(Request::EnrollCapture { image: synthetic(23, impression, |_| {}), contact_ms: 300 }) {
             Response::Enroll(step) if step.remaining == 0 && step.counted => break,
             Response::Enroll(_) => assert!(impression < 12, "enrollment does not finish"),
             other => panic!("{other:?}"),
@@ -437,7 +437,7 @@ fn a_confident_match_on_new_skin_grows_the_template_up_to_its_bound_and_keeps_th
     for impression in impression + 1..=impression + 30 {
         assert_eq!(ta.dispatch(Request::AuthenticateBegin { operation_id: 1 }), Response::Ok);
         if let Response::Auth { outcome: AuthOutcome::Match { .. }, .. } =
-            ta.dispatch(Request::AuthenticateCapture { image: synthetic(21, impression, |_| {}), contact_ms: 300 })
+            ta.dispatch(Request::AuthenticateCapture { image: synthetic(23, impression, |_| {}), contact_ms: 300 })
         {
             matched += 1;
         }
