@@ -410,6 +410,9 @@ fn noise_without_ridge_flow_is_insufficient() {
     assert_eq!(codes, vec![(Acquired::Insufficient, false)]);
 }
 
+/// Synthetic finger 23, enrolled with 4 touches: some of its later touches match at 0.30 or more
+/// and show skin no view shows (finger 21, used before the generator's flow wandered more, no
+/// longer does).
 #[test]
 fn a_confident_match_on_new_skin_grows_the_template_up_to_its_bound_and_keeps_the_authenticator_id() {
     let fx = Fixture::new("update");
