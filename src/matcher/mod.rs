@@ -51,7 +51,10 @@ const FINE_ROTATIONS: usize = 4;
 const TURN_STEP: f32 = 6.0;
 /// ... when they agree there at least this much ([`verify::Agreement::ratio`]): below it the
 /// view's evidence stays far under any threshold, and the turn would cost a transform for nothing.
-const TURN_AGREEMENT: f32 = 0.03;
+/// Most such turns are an impostor finger's chance poses: 0.08 rather than 0.03 saves 7% of an
+/// identification's instructions, and the vote below (on 5 views rather than 3) finds most of the
+/// weak touches' turns it no longer tries (BENCHMARKS.md, "Where the turns are tried").
+const TURN_AGREEMENT: f32 = 0.08;
 /// A view this sure of a turn ([`ViewMatch::evidence`]) has the finger's other views tried at
 /// it, and this many `TURN_STEP`s to either side. Two steps cost 0.6-1.5 ms more per
 /// identification against 5 fingers; they changed no decision on 800 real pairs and recognised 2
@@ -61,9 +64,10 @@ const CONSENSUS_EVIDENCE: f32 = 0.12;
 const CONSENSUS_STEPS: i32 = 1;
 /// Where the alike minutiae pairs of all a finger's views vote for a turn beyond the rotations
 /// ([`verify::turn_votes`]), this many views, those that vote for it most, are correlated there.
-/// 3 and 5 measured alike on the real pairs (BENCHMARKS.md, "The finger's turn by vote"); each view
-/// more costs a correlation.
-const VOTED_VIEWS: usize = 3;
+/// Each view more costs a correlation; 5 rather than 3 recognise a few more weak touches, and
+/// with `TURN_AGREEMENT` 0.08 win back the turns the anchors no longer try (BENCHMARKS.md, "The
+/// finger's turn by vote" and "Where the turns are tried").
+const VOTED_VIEWS: usize = 5;
 /// Of a finger's views, how many are searched over every rotation of the probe: those a cheap look
 /// ranks highest ([`Look`]). The others keep what their minutiae say, and a probe turned beyond
 /// the rotations is still correlated where its minutiae lay it. The finger's score takes its best
