@@ -55,7 +55,7 @@ pub struct Args {
     /// is held any way; 15: as enrollment touches are drawn).
     #[arg(long, default_value_t = 180.0, value_parser = turn_in_range)]
     probe_turn: f32,
-    /// A share of the probe touches (40%, `HARSH_SHARE`) is drawn as people also touch: from
+    /// A share of the probe touches (30%, `HARSH_SHARE`) is drawn as people also touch: from
     /// faint to flattened, dry, noisier, more distorted and stretched along one axis, as wide as
     /// the worst real impressions (a touch the capture check refuses is drawn again, as for every
     /// probe; enrollment touches stay as they are drawn). For comparing synthetic scores with real ones.
