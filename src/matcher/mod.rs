@@ -51,9 +51,10 @@ const FINE_ROTATIONS: usize = 4;
 const TURN_STEP: f32 = 6.0;
 /// ... when they agree there at least this much ([`verify::Agreement::ratio`]): below it the
 /// view's evidence stays far under any threshold, and the turn would cost a transform for nothing.
-/// Most such turns are an impostor finger's chance poses: 0.08 rather than 0.03 saves 7% of an
-/// identification's instructions, and the vote below (on 5 views rather than 3) finds most of the
-/// weak touches' turns it no longer tries (BENCHMARKS.md, "Where the turns are tried").
+/// Most such turns are an impostor finger's chance poses: 0.08 rather than 0.03 saves about 7% of
+/// an identification's instructions alone, 3.9% with the vote below on 5 views rather than 3,
+/// which win back about as many real touches as it loses over every turn, though not those
+/// turned 30° (BENCHMARKS.md, "Where the turns are tried").
 const TURN_AGREEMENT: f32 = 0.08;
 /// A view this sure of a turn ([`ViewMatch::evidence`]) has the finger's other views tried at
 /// it, and this many `TURN_STEP`s to either side. Two steps cost 0.6-1.5 ms more per
@@ -64,9 +65,9 @@ const CONSENSUS_EVIDENCE: f32 = 0.12;
 const CONSENSUS_STEPS: i32 = 1;
 /// Where the alike minutiae pairs of all a finger's views vote for a turn beyond the rotations
 /// ([`verify::turn_votes`]), this many views, those that vote for it most, are correlated there.
-/// Each view more costs a correlation; 5 rather than 3 recognise a few more weak touches, and
-/// with `TURN_AGREEMENT` 0.08 win back the turns the anchors no longer try (BENCHMARKS.md, "The
-/// finger's turn by vote" and "Where the turns are tried").
+/// Each view more costs a correlation; 5 rather than 3 recognise a few more weak touches, most
+/// turned 60° or more (BENCHMARKS.md, "The finger's turn by vote" and "Where the turns are
+/// tried").
 const VOTED_VIEWS: usize = 5;
 /// Of a finger's views, how many are searched over every rotation of the probe: those a cheap look
 /// ranks highest ([`Look`]). The others keep what their minutiae say, and a probe turned beyond
