@@ -1,11 +1,13 @@
 //! Spectra of prepared images and the phase-only correlation between two of them.
 
 use super::nibbles;
+use super::prepare::SAMPLED;
 use super::{BAND, BAND_LEN, BAND_SIDE, DISC, GRID, SURFACE};
 use rustfft::algorithm::Radix4;
 use rustfft::num_complex::Complex32;
 use rustfft::{Fft, FftDirection};
 use std::cell::RefCell;
+use std::ops::Range;
 use std::sync::Arc;
 use zeroize::Zeroize;
 
@@ -17,8 +19,8 @@ pub struct Spectrum {
 struct Plans {
     forward: Arc<dyn Fft<f32>>,
     scratch: Vec<Complex32>,
-    /// [`phase_band`]'s rows, two to a transform (at most `GRID / 2` of them), and its band
-    /// columns (`BAND_SIDE` of `GRID` points): zero between calls, unless `band_unfinished` (a
+    /// [`phase_band`]'s rows, two to a transform (at most `SAMPLED / 2` of them), and its band
+    /// columns (`BAND_SIDE` of `SAMPLED` points): zero between calls, unless `band_unfinished` (a
     /// call unwound before it could set them back).
     pairs: Vec<Complex32>,
     columns: Vec<Complex32>,
@@ -103,14 +105,14 @@ impl Surface {
 
 thread_local! {
     static PLANS: RefCell<Plans> = RefCell::new({
-        let forward = plan(GRID, FftDirection::Forward);
+        let forward = plan(SAMPLED, FftDirection::Forward);
         let (fine, coarse) = (Surface::new(SURFACE), Surface::new(COARSE_SURFACE));
         let scratch = [&forward, &fine.inverse, &coarse.inverse].map(|plan| plan.get_inplace_scratch_len());
         Plans {
             forward,
             scratch: vec![Complex32::default(); scratch.into_iter().max().unwrap_or(0)],
-            pairs: vec![Complex32::default(); GRID / 2 * GRID],
-            columns: vec![Complex32::default(); BAND_SIDE * GRID],
+            pairs: vec![Complex32::default(); SAMPLED / 2 * SAMPLED],
+            columns: vec![Complex32::default(); BAND_SIDE * SAMPLED],
             band_unfinished: false,
             fine,
             coarse,
@@ -165,6 +167,23 @@ fn disc() -> &'static [f32] {
     })
 }
 
+/// The weight of each band bin ([`disc`]) turned by the phase its value is off by: the band's
+/// grid samples the `GRID` canvas at the centres of its 2x2 squares, half a pixel along each
+/// axis from where the canvas's own transform puts its origin (so bands keep the canvas's
+/// phases, as templates hold them).
+fn shifted_disc() -> &'static [Complex32] {
+    static SHIFTED: std::sync::OnceLock<Vec<Complex32>> = std::sync::OnceLock::new();
+    SHIFTED.get_or_init(|| {
+        let half_pixel = -std::f32::consts::PI / GRID as f32;
+        (0..BAND_LEN)
+            .map(|i| {
+                let (kx, ky) = ((i % BAND_SIDE) as isize - BAND as isize, (i / BAND_SIDE) as isize - BAND as isize);
+                Complex32::from_polar(disc()[i], half_pixel * (kx + ky) as f32)
+            })
+            .collect()
+    })
+}
+
 /// `v.norm()`, without the library call: in double precision, as glibc's `hypotf` computes it
 /// (no finite `f32` parts overflow or underflow there); other C libraries may differ from it in
 /// the last bit.
@@ -179,9 +198,10 @@ fn bin(k: isize, n: usize) -> usize {
     k.rem_euclid(n as isize) as usize
 }
 
-/// The phase band of a `GRID`×`GRID` real image that `lay_rows` hands over a row at a time, as
-/// [`Prepared::turn_rows`](super::prepare::Prepared::turn_rows) does: `(y, from, values)`, rows
-/// in order, rows that are all zero left out.
+/// The phase band of a `SAMPLED`×`SAMPLED` real image (the halved canvas) that `lay_rows` hands
+/// over a row at a time, as [`Prepared::turn_rows`](super::prepare::Prepared::turn_rows) does:
+/// `(y, from, values)`, rows in order, rows that are all zero left out. Its phases are those of
+/// the whole canvas's transform ([`shifted_disc`]).
 ///
 /// The image is real, so two of its rows go through one complex transform (the first as the real
 /// part, the second as the imaginary part) and are told apart by the symmetry of real spectra;
@@ -197,9 +217,9 @@ pub fn phase_band(lay_rows: impl FnOnce(&mut dyn FnMut(usize, usize, &[f32]))) -
             columns.fill(Complex32::default());
         }
         *band_unfinished = true;
-        let mut rows = Vec::with_capacity(GRID);
+        let mut rows = Vec::with_capacity(SAMPLED);
         lay_rows(&mut |y, from, values| {
-            let pair = &mut pairs[rows.len() / 2 * GRID + from..][..values.len()];
+            let pair = &mut pairs[rows.len() / 2 * SAMPLED + from..][..values.len()];
             if rows.len() % 2 == 0 {
                 pair.iter_mut().zip(values).for_each(|(z, v)| z.re = *v);
             } else {
@@ -211,30 +231,29 @@ pub fn phase_band(lay_rows: impl FnOnce(&mut dyn FnMut(usize, usize, &[f32]))) -
             *band_unfinished = false;
             return Spectrum { band: vec![Complex32::default(); BAND_LEN] };
         }
-        let pairs = &mut pairs[..rows.len().div_ceil(2) * GRID];
+        let pairs = &mut pairs[..rows.len().div_ceil(2) * SAMPLED];
         forward.process_with_scratch(pairs, scratch);
-        // Column bx of the band, all GRID rows: the spectra of the two rows of a pair are
+        // Column bx of the band, all SAMPLED rows: the spectra of the two rows of a pair are
         // (Z[k] + conj Z[-k]) / 2 and (Z[k] - conj Z[-k]) / 2i.
-        for (pair, ys) in pairs.chunks_exact(GRID).zip(rows.chunks(2)) {
+        for (pair, ys) in pairs.chunks_exact(SAMPLED).zip(rows.chunks(2)) {
             for (bx, kx) in (-(BAND as isize)..=BAND as isize).enumerate() {
-                let (z, mirror) = (pair[bin(kx, GRID)], pair[bin(-kx, GRID)].conj());
-                columns[bx * GRID + ys[0]] = (z + mirror) * 0.5;
+                let (z, mirror) = (pair[bin(kx, SAMPLED)], pair[bin(-kx, SAMPLED)].conj());
+                columns[bx * SAMPLED + ys[0]] = (z + mirror) * 0.5;
                 if let Some(y) = ys.get(1) {
                     let d = (z - mirror) * 0.5;
-                    columns[bx * GRID + y] = Complex32::new(d.im, -d.re);
+                    columns[bx * SAMPLED + y] = Complex32::new(d.im, -d.re);
                 }
             }
         }
         forward.process_with_scratch(columns, scratch);
-        let mut band = vec![Complex32::default(); BAND_LEN];
-        for (bx, column) in columns.chunks_exact(GRID).enumerate() {
-            for (by, ky) in (-(BAND as isize)..=BAND as isize).enumerate() {
-                let v = column[bin(ky, GRID)];
+        let band = (0..BAND_LEN)
+            .map(|i| {
+                let (bx, ky) = (i % BAND_SIDE, (i / BAND_SIDE) as isize - BAND as isize);
+                let v = columns[bx * SAMPLED + bin(ky, SAMPLED)];
                 let m = magnitude(v);
-                let i = by * BAND_SIDE + bx;
-                band[i] = if m > 1e-6 { v / m * disc()[i] } else { Complex32::default() };
-            }
-        }
+                if m > 1e-6 { v * (shifted_disc()[i] / m) } else { Complex32::default() }
+            })
+            .collect();
         pairs.fill(Complex32::default());
         columns.fill(Complex32::default());
         *band_unfinished = false;
@@ -356,13 +375,29 @@ fn lay(surface: &mut Surface, first: &[Complex32], second: Option<&[Complex32]>,
 /// start, where they overlap.
 fn lay_folded(surface: &mut Surface, first: &[Complex32], second: Option<&[Complex32]>, b: &[Complex32]) {
     let Surface { side, ref laid_at, ref mut rows, .. } = *surface;
-    rows.fill(Complex32::default());
+    // The band has more rows and columns than the surface: every surface row gets a first band
+    // row, and that row's two parts cover it. So a row's first band row is written (the end of
+    // the row, then its start up to the overlap) and the rest added, with nothing zeroed first:
+    // the same sums as adding everything to zeros.
+    let mut written = [false; COARSE_SURFACE];
     for by in 0..BAND_SIDE {
         let band = by * BAND_SIDE..(by + 1) * BAND_SIDE;
         let (first, second, b) = (&first[band.clone()], second.map(|s| &s[band.clone()]), &b[band]);
         let row = &mut rows[laid_at[by] * side..(laid_at[by] + 1) * side];
-        multiply::<true>(&mut row[side - BAND..], &first[..BAND], second.map(|s| &s[..BAND]), &b[..BAND]);
-        multiply::<true>(&mut row[..=BAND], &first[BAND..], second.map(|s| &s[BAND..]), &b[BAND..]);
+        let mut lay = |cells: Range<usize>, frequencies: Range<usize>, add: bool| {
+            let (out, f, b) = (&mut row[cells], &first[frequencies.clone()], &b[frequencies.clone()]);
+            let s = second.map(|s| &s[frequencies]);
+            if add { multiply::<true>(out, f, s, b) } else { multiply::<false>(out, f, s, b) }
+        };
+        if std::mem::replace(&mut written[laid_at[by]], true) {
+            lay(side - BAND..side, 0..BAND, true);
+            lay(0..BAND + 1, BAND..BAND_SIDE, true);
+        } else {
+            // Frequencies 0..side - BAND land on cells nothing has touched yet.
+            lay(side - BAND..side, 0..BAND, false);
+            lay(0..side - BAND, BAND..side, false);
+            lay(side - BAND..BAND + 1, side..BAND_SIDE, true);
+        }
     }
 }
 
@@ -651,7 +686,7 @@ mod tests {
     /// transform, unnormalised, in both directions and both lengths.
     #[test]
     fn the_vector_plan_and_the_fallback_agree() {
-        for (len, direction) in [(GRID, FftDirection::Forward), (SURFACE, FftDirection::Inverse)] {
+        for (len, direction) in [(SAMPLED, FftDirection::Forward), (SURFACE, FftDirection::Inverse)] {
             let input: Vec<Complex32> =
                 (0..len).map(|i| Complex32::new(((i * 37) % 11) as f32 - 5.0, ((i * 13) % 7) as f32)).collect();
             let (mut a, mut b) = (input.clone(), input.clone());
@@ -663,5 +698,52 @@ mod tests {
                 assert!((x - y).norm() < 1e-2 * (1.0 + y.norm()), "{len} points {direction:?}: {x} vs {y}");
             }
         }
+    }
+
+    /// A band from the halved canvas keeps the phases of the whole canvas's own transform, the
+    /// band every template enrolled before the halving holds: its strong bins agree with the
+    /// canvas's, with no half-pixel shift between them.
+    #[test]
+    fn a_band_from_the_halved_canvas_has_the_whole_canvas_phases() {
+        use crate::matcher::prepare::{lay_out, normalise};
+        let image = crate::matcher::tests::synthetic(5, 0, |_| {});
+        let n = normalise(&image).unwrap();
+        let prepared = lay_out(&n);
+        let halved = phase_band(|row| prepared.turn_rows(0.0, row));
+        // The canvas as laid out, windowed, and its transform's band.
+        let hann = |i: usize| 0.5 - 0.5 * (std::f32::consts::TAU * (i as f32 + 0.5) / GRID as f32).cos();
+        let (cx, cy) = (prepared.centre.0 as isize, prepared.centre.1 as isize);
+        let mut canvas = vec![Complex32::default(); GRID * GRID];
+        for gy in 0..GRID {
+            for gx in 0..GRID {
+                let (x, y) = (gx as isize + cx - (GRID / 2) as isize, gy as isize + cy - (GRID / 2) as isize);
+                if (0..n.w as isize).contains(&x) && (0..n.h as isize).contains(&y) {
+                    let i = y as usize * n.w + x as usize;
+                    canvas[gy * GRID + gx].re = n.pixels[i] * n.mask[i].clamp(0.0, 1.0) * hann(gx) * hann(gy);
+                }
+            }
+        }
+        let fft = plan(GRID, FftDirection::Forward);
+        canvas.chunks_exact_mut(GRID).for_each(|row| fft.process(row));
+        let mut columns: Vec<Complex32> = (0..GRID * GRID).map(|i| canvas[(i % GRID) * GRID + i / GRID]).collect();
+        columns.chunks_exact_mut(GRID).for_each(|column| fft.process(column));
+        // Over the strongest half of the disc's bins: how well the phases agree, and the slope of
+        // their difference along kx + ky (a shift of half a canvas pixel along both axes would be
+        // π / GRID per step).
+        let mut bins: Vec<(f32, Complex32, f32)> = (0..BAND_LEN)
+            .filter(|i| disc()[*i] > 0.0)
+            .map(|i| {
+                let (kx, ky) = ((i % BAND_SIDE) as isize - BAND as isize, (i / BAND_SIDE) as isize - BAND as isize);
+                let whole = columns[bin(kx, GRID) * GRID + bin(ky, GRID)];
+                (whole.norm(), halved.band[i] * whole.conj() / whole.norm(), (kx + ky) as f32)
+            })
+            .collect();
+        bins.sort_by(|a, b| b.0.total_cmp(&a.0));
+        bins.truncate(bins.len() / 2);
+        let agreement = bins.iter().map(|(_, d, _)| d.re).sum::<f32>() / bins.len() as f32;
+        let slope =
+            bins.iter().map(|(_, d, k)| d.arg() * k).sum::<f32>() / bins.iter().map(|(_, _, k)| k * k).sum::<f32>();
+        assert!(agreement > 0.99, "phases agree by {agreement}");
+        assert!(slope.abs() < 0.2 * std::f32::consts::PI / GRID as f32, "phase slope {slope} per step");
     }
 }

@@ -6,6 +6,12 @@ use crate::image::GrayImage;
 use std::ops::Range;
 use zeroize::{Zeroize, Zeroizing};
 
+/// Side of the grid a prepared capture is kept and turned on: the `GRID` canvas sampled at every
+/// other pixel (see [`HALVING_TAPS`]). The phase bands reach at most `DISC` / `GRID` = 50 / 256
+/// cycles a pixel, below this grid's limit of 64 / 256, so they keep their frequencies; a turned
+/// band then costs a quarter of the samples and less than half the transforms.
+pub const SAMPLED: usize = GRID / 2;
+
 /// The resolution everything is resampled to.
 pub const ENGINE_DPI: f32 = 500.0;
 /// Radius of the local mean/contrast window at 500 dpi (about one ridge period).
@@ -146,12 +152,13 @@ pub fn repeats_static_pattern(now: &GrayImage, earlier: &[GrayImage]) -> bool {
     repeated / common.repeated.len().max(1) as f32 >= STATIC_SHARE_DIRTY && repeated / structured < STATIC_SHARE_REPLAY
 }
 
-/// A normalised, masked image centred on the `GRID`×`GRID` canvas.
+/// A normalised, masked image centred on the `GRID`×`GRID` canvas, kept halved: `SAMPLED`²
+/// samples, sample (i, j) at canvas point (2i + 0.5, 2j + 0.5).
 pub struct Prepared {
     pixels: Vec<f32>,
-    /// Where the normalised image's point (x, y) sits on the grid: (x, y) − centre + GRID/2.
+    /// Where the normalised image's point (x, y) sits on the canvas: (x, y) − centre + GRID/2.
     pub centre: (f32, f32),
-    /// The grid box outside which every pixel is 0: columns and rows `min..max`.
+    /// The box of `pixels` outside which every sample is 0: columns and rows `min..max`.
     bounds: Bounds,
 }
 
@@ -224,28 +231,28 @@ pub(super) fn box_mean(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
         return Vec::new();
     }
     let ii = integral_image(v, w, h);
-    let mut out = vec![0f32; w * h];
+    // Each mean is pushed in order, so the output is never zeroed first (a capture's worth of
+    // bytes per call, about a dozen calls per capture).
+    let mut out = Vec::with_capacity(w * h);
     // Columns whose window lies wholly inside the row: one window size, in vector code.
     let (inner_from, inner_to) = (r.min(w), w.saturating_sub(r).max(r.min(w)));
-    for (y, out) in out.chunks_exact_mut(w).enumerate() {
+    for y in 0..h {
         let (y0, y1) = (y.saturating_sub(r), (y + r + 1).min(h));
         let (top, bottom) = (&ii[y0 * (w + 1)..][..w + 1], &ii[y1 * (w + 1)..][..w + 1]);
-        let mean = |x0: usize, x1: usize| {
+        let clamped = |x: usize| {
+            let (x0, x1) = (x.saturating_sub(r), (x + r + 1).min(w));
             let s = bottom[x1] - top[x1] - bottom[x0] + top[x0];
             (s / ((y1 - y0) * (x1 - x0)) as f64) as f32
         };
-        for x in (0..inner_from).chain(inner_to..w) {
-            out[x] = mean(x.saturating_sub(r), (x + r + 1).min(w));
+        out.extend((0..inner_from).map(clamped));
+        if inner_from < inner_to {
+            let area = ((y1 - y0) * (2 * r + 1)) as f64;
+            let ends = bottom[2 * r + 1..].iter().zip(&top[2 * r + 1..]);
+            let starts = bottom.iter().zip(top);
+            let inner = ends.zip(starts).take(inner_to - inner_from);
+            out.extend(inner.map(|((b1, t1), (b0, t0))| ((b1 - t1 - b0 + t0) / area) as f32));
         }
-        if inner_from == inner_to {
-            continue;
-        }
-        let area = ((y1 - y0) * (2 * r + 1)) as f64;
-        let ends = bottom[2 * r + 1..].iter().zip(&top[2 * r + 1..]);
-        let starts = bottom.iter().zip(top);
-        for (o, ((b1, t1), (b0, t0))) in out[inner_from..inner_to].iter_mut().zip(ends.zip(starts)) {
-            *o = ((b1 - t1 - b0 + t0) / area) as f32;
-        }
+        out.extend((inner_to..w).map(clamped));
     }
     out
 }
@@ -253,12 +260,15 @@ pub(super) fn box_mean(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
 /// The sums of `v` above and left of each corner: `(w + 1)` × `(h + 1)`, row-major, 0 along the top
 /// and left edges.
 fn integral_image(v: &[f32], w: usize, h: usize) -> Vec<f64> {
-    let mut ii = vec![0f64; (w + 1) * (h + 1)];
-    for y in 0..h {
-        let mut row = 0f64;
-        for x in 0..w {
-            row += v[y * w + x] as f64;
-            ii[(y + 1) * (w + 1) + x + 1] = ii[y * (w + 1) + x + 1] + row;
+    let mut ii = Vec::with_capacity((w + 1) * (h + 1));
+    ii.resize(w + 1, 0f64);
+    for row in v.chunks_exact(w).take(h) {
+        let above = ii.len() - (w + 1);
+        ii.push(0.0);
+        let mut sum = 0f64;
+        for (x, value) in row.iter().enumerate() {
+            sum += *value as f64;
+            ii.push(ii[above + x + 1] + sum);
         }
     }
     ii
@@ -308,7 +318,7 @@ pub fn prepare(img: &GrayImage) -> Result<Prepared, EngineError> {
     Ok(lay_out(&normalise(img)?))
 }
 
-/// Centres a normalised image's ridge area on the `GRID`×`GRID` canvas.
+/// Centres a normalised image's ridge area on the `GRID`×`GRID` canvas, and halves it.
 pub fn lay_out(n: &Normalised) -> Prepared {
     let (w, h) = (n.w, n.h);
     // Centre of the ridge area, so a large image keeps its finger on the grid.
@@ -323,8 +333,9 @@ pub fn lay_out(n: &Normalised) -> Prepared {
     let total: f32 = n.mask.iter().sum();
     let (cx, cy) = ((cx / total).round() as isize, (cy / total).round() as isize);
     let half = (GRID / 2) as isize;
-    let mut pixels = vec![0f32; GRID * GRID];
-    let mut bounds = Bounds { min: (GRID, GRID), max: (0, 0) };
+    let mut full = vec![0f32; GRID * GRID];
+    let mut box_min = (GRID, GRID);
+    let mut box_max = (0, 0);
     for gy in 0..GRID {
         let y = cy - half + gy as isize;
         if y < 0 || y >= h as isize {
@@ -338,13 +349,64 @@ pub fn lay_out(n: &Normalised) -> Prepared {
             let i = y as usize * w + x as usize;
             let m = n.mask[i].clamp(0.0, 1.0);
             if m > 0.0 {
-                pixels[gy * GRID + gx] = n.pixels[i] * m;
-                bounds.min = (bounds.min.0.min(gx), bounds.min.1.min(gy));
-                bounds.max = (bounds.max.0.max(gx + 1), bounds.max.1.max(gy + 1));
+                full[gy * GRID + gx] = n.pixels[i] * m;
+                box_min = (box_min.0.min(gx), box_min.1.min(gy));
+                box_max = (box_max.0.max(gx + 1), box_max.1.max(gy + 1));
             }
         }
     }
+    let (pixels, bounds) = halved(&full, Bounds { min: box_min, max: box_max });
+    full.zeroize();
     Prepared { pixels, centre: (cx as f32, cy as f32), bounds }
+}
+
+/// The weights of a sample of the band's grid along each axis, over the 4 canvas pixels about
+/// its 2x2 square's centre: [1 3 3 1] / 8, which keeps what the bands hold and damps the
+/// frequencies that halving the sampling would fold onto them.
+const HALVING_TAPS: [f32; 4] = [0.125, 0.375, 0.375, 0.125];
+
+/// `full` (`GRID`², 0 outside `within`) filtered by [`HALVING_TAPS`] along each axis and sampled
+/// at every other pixel: `SAMPLED`², with the box outside which it is 0.
+fn halved(full: &[f32], within: Bounds) -> (Vec<f32>, Bounds) {
+    let mut pixels = vec![0f32; SAMPLED * SAMPLED];
+    let mut bounds = Bounds { min: (SAMPLED, SAMPLED), max: (0, 0) };
+    if within.min.0 >= within.max.0 || within.min.1 >= within.max.1 {
+        return (pixels, bounds);
+    }
+    // The samples whose taps (canvas pixels 2i - 1 ..= 2i + 2) reach into `within`.
+    let reach = |lo: usize, hi: usize| (lo.saturating_sub(1) / 2, (hi / 2 + 1).min(SAMPLED));
+    let (columns, rows) = (reach(within.min.0, within.max.0), reach(within.min.1, within.max.1));
+    // Along x, every canvas row of `within`; then along y.
+    let mut across = Zeroizing::new(vec![0f32; GRID * SAMPLED]);
+    for y in within.min.1..within.max.1 {
+        for i in columns.0..columns.1 {
+            across[y * SAMPLED + i] = tapped(|x| full[y * GRID + x], i);
+        }
+    }
+    for j in rows.0..rows.1 {
+        for i in columns.0..columns.1 {
+            let v = tapped(|y| across[y * SAMPLED + i], j);
+            pixels[j * SAMPLED + i] = v;
+            if v != 0.0 {
+                bounds.min = (bounds.min.0.min(i), bounds.min.1.min(j));
+                bounds.max = (bounds.max.0.max(i + 1), bounds.max.1.max(j + 1));
+            }
+        }
+    }
+    (pixels, bounds)
+}
+
+/// Sample `i` of a canvas line `at`: its taps at canvas pixels 2i - 1 ..= 2i + 2, in that order,
+/// those off the canvas 0.
+fn tapped(at: impl Fn(usize) -> f32, i: usize) -> f32 {
+    let mut acc = 0f32;
+    for (t, w) in HALVING_TAPS.iter().enumerate() {
+        let x = (2 * i + t).wrapping_sub(1);
+        if x < GRID {
+            acc += w * at(x);
+        }
+    }
+    acc
 }
 
 impl Drop for Prepared {
@@ -354,9 +416,9 @@ impl Drop for Prepared {
 }
 
 impl Prepared {
-    /// The image rotated by `degrees` about the grid centre and tapered by a Hann window, handed
-    /// to `row` a row at a time: `row(y, from, values)` says that row `y` holds `values` from
-    /// column `from` and 0 elsewhere. Rows that are 0 throughout are not handed over.
+    /// The image rotated by `degrees` about the centre of its `SAMPLED` grid (the canvas's
+    /// centre) and tapered by a Hann window, handed to `row` a row at a time: `row(y, from,
+    /// values)` says that row `y` holds `values` from column `from` and 0 elsewhere. Rows that are 0 throughout are not handed over.
     ///
     /// Only the pixels whose source falls within a pixel of the ridge area's box are sampled
     /// (the rest are 0 either way): a small capture's rotation costs its own area, not the grid's.
@@ -369,10 +431,10 @@ impl Prepared {
         if degrees == 0.0 {
             // Every sample falls on a pixel: the rows are the box's own, windowed. The grid's last
             // row and column are 0, as a bilinear sample there has no neighbour beyond.
-            let columns = min.0..max.0.min(GRID - 1);
-            let spans = (min.1..max.1.min(GRID - 1)).map(|y| (y, columns.clone()));
+            let columns = min.0..max.0.min(SAMPLED - 1);
+            let spans = (min.1..max.1.min(SAMPLED - 1)).map(|y| (y, columns.clone()));
             let window = |y: usize, span: Range<usize>, out: &mut [f32]| {
-                let source = &self.pixels[y * GRID..][span.clone()];
+                let source = &self.pixels[y * SAMPLED..][span.clone()];
                 for ((v, p), w) in out.iter_mut().zip(source).zip(&hann[span]) {
                     *v = p * w * hann[y];
                 }
@@ -380,14 +442,14 @@ impl Prepared {
             return hand_over(spans, window, row);
         }
         let (s, c) = degrees.to_radians().sin_cos();
-        let mid = (GRID as f32 - 1.0) / 2.0;
+        let mid = (SAMPLED as f32 - 1.0) / 2.0;
         // The source of (x, y) is (c·dx + s·dy + mid, −s·dx + c·dy + mid) with d = (x, y) − mid;
         // it must lie in the box grown by one pixel (a bilinear sample reaches one pixel over).
         let (lo_x, hi_x) = (min.0 as f32 - 1.0, max.0 as f32);
         let (lo_y, hi_y) = (min.1 as f32 - 1.0, max.1 as f32);
-        let spans = (0..GRID).filter_map(|y| {
+        let spans = (0..SAMPLED).filter_map(|y| {
             let dy = y as f32 - mid;
-            let (mut from, mut to) = (0f32, GRID as f32);
+            let (mut from, mut to) = (0f32, SAMPLED as f32);
             for (at, slope, lo, hi) in [(s * dy + mid, c, lo_x, hi_x), (c * dy + mid, -s, lo_y, hi_y)] {
                 // at + slope·dx within [lo, hi], for dx = x − mid.
                 if slope.abs() < 1e-6 {
@@ -400,7 +462,7 @@ impl Prepared {
                 from = from.max(a.min(b).floor() - 1.0);
                 to = to.min(a.max(b).ceil() + 2.0);
             }
-            let (from, to) = (from.max(0.0) as usize, to.clamp(0.0, GRID as f32) as usize);
+            let (from, to) = (from.max(0.0) as usize, to.clamp(0.0, SAMPLED as f32) as usize);
             (from < to).then_some((y, from..to))
         });
         // Each row's samples, reused row to row.
@@ -420,7 +482,7 @@ fn hand_over(
     mut fill: impl FnMut(usize, Range<usize>, &mut [f32]),
     row: &mut dyn FnMut(usize, usize, &[f32]),
 ) {
-    let mut values = Zeroizing::new([0f32; GRID]);
+    let mut values = Zeroizing::new([0f32; SAMPLED]);
     for (y, span) in spans {
         let (from, out) = (span.start, &mut values[..span.len()]);
         fill(y, span, out);
@@ -434,17 +496,17 @@ fn hand_over(
 /// whole grid row, so that the loops over them run in vector code).
 struct RowSamples {
     /// Grid index of each sample's top-left neighbour; `u32::MAX` outside the grid.
-    at: [u32; GRID],
+    at: [u32; SAMPLED],
     /// Each sample's weights: how far right of and below that neighbour it lies.
-    fx: [f32; GRID],
-    fy: [f32; GRID],
+    fx: [f32; SAMPLED],
+    fy: [f32; SAMPLED],
     /// The four neighbours' values: top left, top right, bottom left, bottom right.
-    corners: [[f32; GRID]; 4],
+    corners: [[f32; SAMPLED]; 4],
 }
 
 impl RowSamples {
     fn new() -> RowSamples {
-        RowSamples { at: [0; GRID], fx: [0.0; GRID], fy: [0.0; GRID], corners: [[0.0; GRID]; 4] }
+        RowSamples { at: [0; SAMPLED], fx: [0.0; SAMPLED], fy: [0.0; SAMPLED], corners: [[0.0; SAMPLED]; 4] }
     }
 }
 
@@ -469,7 +531,7 @@ fn turn_row(
     samples: &mut RowSamples,
     out: &mut [f32],
 ) {
-    const EDGE: f32 = (GRID - 1) as f32;
+    const EDGE: f32 = (SAMPLED - 1) as f32;
     let mid = EDGE / 2.0;
     let n = out.len();
     let RowSamples { at, fx, fy, corners: [top_left, top_right, bottom_left, bottom_right] } = samples;
@@ -481,9 +543,9 @@ fn turn_row(
         // Outside, the weights are NaN-free placeholders and the value is dropped below.
         let (sx, sy) = if inside { (sx, sy) } else { (0.0, 0.0) };
         let (x0, y0) = (whole_below(sx), whole_below(sy));
-        // Exact: both are whole numbers below GRID, so the index is a whole number below 2^23,
+        // Exact: both are whole numbers below SAMPLED, so the index is a whole number below 2^23,
         // which adding 2^23 leaves in the low bits of the float.
-        let index = (y0 * GRID as f32 + x0 + TWO_23).to_bits() - TWO_23.to_bits();
+        let index = (y0 * SAMPLED as f32 + x0 + TWO_23).to_bits() - TWO_23.to_bits();
         *at = if inside { index } else { u32::MAX };
         (*fx, *fy) = (sx - x0, sy - y0);
     }
@@ -491,10 +553,10 @@ fn turn_row(
     let (d, e) = (&mut bottom_left[..n], &mut bottom_right[..n]);
     for (i, at) in at.iter().enumerate() {
         // Inside, the top-left neighbour is at most one row and one column short of the grid's
-        // last, so all four lie within the GRID + 2 values from it.
+        // last, so all four lie within the SAMPLED + 2 values from it.
         let k = if *at == u32::MAX { 0 } else { *at as usize };
-        let square = &pixels[k..k + GRID + 2];
-        (a[i], b[i], d[i], e[i]) = (square[0], square[1], square[GRID], square[GRID + 1]);
+        let square = &pixels[k..k + SAMPLED + 2];
+        (a[i], b[i], d[i], e[i]) = (square[0], square[1], square[SAMPLED], square[SAMPLED + 1]);
     }
     let (window, out) = (&window[..n], &mut out[..n]);
     for i in 0..n {
@@ -508,10 +570,10 @@ fn turn_row(
 }
 
 /// The Hann window over the grid's side, computed once.
-fn hann() -> &'static [f32; GRID] {
-    static HANN: std::sync::OnceLock<[f32; GRID]> = std::sync::OnceLock::new();
+fn hann() -> &'static [f32; SAMPLED] {
+    static HANN: std::sync::OnceLock<[f32; SAMPLED]> = std::sync::OnceLock::new();
     HANN.get_or_init(|| {
-        std::array::from_fn(|i| 0.5 - 0.5 * (std::f32::consts::TAU * (i as f32 + 0.5) / GRID as f32).cos())
+        std::array::from_fn(|i| 0.5 - 0.5 * (std::f32::consts::TAU * (i as f32 + 0.5) / SAMPLED as f32).cos())
     })
 }
 
@@ -560,13 +622,13 @@ mod tests {
     /// The rotation, sampled at every pixel of the grid: what `turn_rows` must hand over.
     fn rotated_everywhere(p: &Prepared, degrees: f32) -> Vec<f32> {
         let (s, c) = degrees.to_radians().sin_cos();
-        let mid = (GRID as f32 - 1.0) / 2.0;
-        let mut out = vec![0f32; GRID * GRID];
-        for y in 0..GRID {
-            for x in 0..GRID {
+        let mid = (SAMPLED as f32 - 1.0) / 2.0;
+        let mut out = vec![0f32; SAMPLED * SAMPLED];
+        for y in 0..SAMPLED {
+            for x in 0..SAMPLED {
                 let (dx, dy) = (x as f32 - mid, y as f32 - mid);
-                if let Some(v) = sample(&p.pixels, GRID, GRID, c * dx + s * dy + mid, -s * dx + c * dy + mid) {
-                    out[y * GRID + x] = v * hann()[x] * hann()[y];
+                if let Some(v) = sample(&p.pixels, SAMPLED, SAMPLED, c * dx + s * dy + mid, -s * dx + c * dy + mid) {
+                    out[y * SAMPLED + x] = v * hann()[x] * hann()[y];
                 }
             }
         }
@@ -581,15 +643,15 @@ mod tests {
             let (w, h) = (image.width(), image.height());
             let p = prepare(image).unwrap();
             for degrees in [0.0, 6.0, -18.0, 45.0, 90.0, -90.0, 137.0, 180.0, -173.0] {
-                let mut turned = vec![0f32; GRID * GRID];
+                let mut turned = vec![0f32; SAMPLED * SAMPLED];
                 let mut rows = Vec::new();
                 p.turn_rows(degrees, &mut |y, from, values| {
                     rows.push(y);
-                    turned[y * GRID + from..][..values.len()].copy_from_slice(values);
+                    turned[y * SAMPLED + from..][..values.len()].copy_from_slice(values);
                 });
                 assert_eq!(turned, rotated_everywhere(&p, degrees), "{w}x{h} turned {degrees}°");
                 let nonzero: Vec<usize> =
-                    (0..GRID).filter(|y| turned[y * GRID..(y + 1) * GRID].iter().any(|v| *v != 0.0)).collect();
+                    (0..SAMPLED).filter(|y| turned[y * SAMPLED..(y + 1) * SAMPLED].iter().any(|v| *v != 0.0)).collect();
                 assert_eq!(rows, nonzero, "{w}x{h} turned {degrees}°: the rows handed over, once each, in order");
             }
         }

@@ -54,15 +54,14 @@ pub fn estimate(v: &[f32], mask: &[f32], w: usize, h: usize) -> RidgeFlow {
     }
     let (sxx, syy, sxy) =
         (box_mean(&gxx, w, h, ORIENT_RADIUS), box_mean(&gyy, w, h, ORIENT_RADIUS), box_mean(&gxy, w, h, ORIENT_RADIUS));
-    let mut theta = vec![0f32; w * h];
-    let mut coherence = vec![0f32; w * h];
+    let (mut theta, mut coherence) = (Vec::with_capacity(w * h), Vec::with_capacity(w * h));
     for i in 0..w * h {
         let (a, b) = (sxx[i] - syy[i], 2.0 * sxy[i]);
         // The gradient's dominant direction is across the ridges; the ridges run at +90°.
         let gradient = 0.5 * b.atan2(a);
-        theta[i] = (gradient + PI / 2.0).rem_euclid(PI);
+        theta.push((gradient + PI / 2.0).rem_euclid(PI));
         let energy = sxx[i] + syy[i];
-        coherence[i] = if energy > 1e-6 { (a * a + b * b).sqrt() / energy } else { 0.0 };
+        coherence.push(if energy > 1e-6 { (a * a + b * b).sqrt() / energy } else { 0.0 });
     }
     let (period, blocks_w, median_period) = ridge_periods(v, mask, &theta, w, h);
     RidgeFlow { w, h, theta, coherence, period, blocks_w, median_period }
