@@ -219,7 +219,7 @@ pub struct MatcherConfig {
     pub insecure_low_threshold: bool,
     /// A match scoring at least this adds its capture to the finger's template when the capture
     /// shows skin no view of it shows (template update). From `threshold` to 1. Default 0.30, above
-    /// every impostor measured (synthetic comparisons at most 0.164, real ones at most 0.166).
+    /// every impostor measured (synthetic comparisons at most 0.166, real ones at most 0.161).
     pub update_score: f32,
     /// Views a template may grow to by updates; at or below `enroll.samples` no update happens.
     /// Default 20.

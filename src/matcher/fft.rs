@@ -128,6 +128,8 @@ const COARSE_SURFACE: usize = 64;
 const _: () = assert!(GRID.is_power_of_two() && SURFACE.is_power_of_two() && COARSE_SURFACE.is_power_of_two());
 // The band fits on the full surface without wrapping onto itself; the coarse one folds it.
 const _: () = assert!(BAND_SIDE < SURFACE && COARSE_SURFACE < BAND_SIDE && BAND < COARSE_SURFACE);
+// The band's frequencies are distinct on the halved canvas's transform, none folded onto another.
+const _: () = assert!(SAMPLED.is_power_of_two() && BAND < SAMPLED / 2);
 const _: () = assert!(COARSE_SURFACE % BLOCK == 0 && SURFACE % BLOCK == 0);
 const _: () = assert!(COARSE_SURFACE % LANES == 0 && SURFACE % LANES == 0);
 /// Columns the correlation's transpose moves at a time.
@@ -135,10 +137,11 @@ const BLOCK: usize = 8;
 /// Lanes of the peak search.
 const LANES: usize = 8;
 
-/// A transform of `len` points with the CPU's vector unit (AVX on x86_64, NEON on aarch64) when it has
-/// one, otherwise radix 4 in plain code (always on 32-bit ARM and x86: rustfft has no vector code there). Only these planners are built: rustfft's general planner would
-/// bring every algorithm for every length and vector unit, about 0.5 MB of the library, for the two
-/// power-of-two lengths used here.
+/// A transform of `len` points with the CPU's vector unit (AVX on x86_64, NEON on aarch64) when it
+/// has one, otherwise radix 4 in plain code (always on 32-bit ARM and x86: rustfft has no vector
+/// code there). Only these planners are built: rustfft's general planner would bring every
+/// algorithm for every length and vector unit, about 0.5 MB of the library, for the power-of-two
+/// lengths used here.
 fn plan(len: usize, direction: FftDirection) -> Arc<dyn Fft<f32>> {
     #[cfg(target_arch = "x86_64")]
     if let Ok(mut planner) = rustfft::FftPlannerAvx::new() {
@@ -379,6 +382,7 @@ fn lay_folded(surface: &mut Surface, first: &[Complex32], second: Option<&[Compl
     // row, and that row's two parts cover it. So a row's first band row is written (the end of
     // the row, then its start up to the overlap) and the rest added, with nothing zeroed first:
     // the same sums as adding everything to zeros.
+    debug_assert_eq!(side, COARSE_SURFACE, "one flag per surface row");
     let mut written = [false; COARSE_SURFACE];
     for by in 0..BAND_SIDE {
         let band = by * BAND_SIDE..(by + 1) * BAND_SIDE;
@@ -683,10 +687,15 @@ mod tests {
     }
 
     /// The vector plan (where this CPU has one) and the plain radix-4 fallback compute the same
-    /// transform, unnormalised, in both directions and both lengths.
+    /// transform, unnormalised, in both directions and every length used.
     #[test]
     fn the_vector_plan_and_the_fallback_agree() {
-        for (len, direction) in [(SAMPLED, FftDirection::Forward), (SURFACE, FftDirection::Inverse)] {
+        let lengths = [
+            (SAMPLED, FftDirection::Forward),
+            (SURFACE, FftDirection::Inverse),
+            (COARSE_SURFACE, FftDirection::Inverse),
+        ];
+        for (len, direction) in lengths {
             let input: Vec<Complex32> =
                 (0..len).map(|i| Complex32::new(((i * 37) % 11) as f32 - 5.0, ((i * 13) % 7) as f32)).collect();
             let (mut a, mut b) = (input.clone(), input.clone());
@@ -705,24 +714,16 @@ mod tests {
     /// canvas's, with no half-pixel shift between them.
     #[test]
     fn a_band_from_the_halved_canvas_has_the_whole_canvas_phases() {
-        use crate::matcher::prepare::{lay_out, normalise};
+        use crate::matcher::prepare::{canvas, lay_out, normalise};
         let image = crate::matcher::tests::synthetic(5, 0, |_| {});
         let n = normalise(&image).unwrap();
         let prepared = lay_out(&n);
         let halved = phase_band(|row| prepared.turn_rows(0.0, row));
         // The canvas as laid out, windowed, and its transform's band.
         let hann = |i: usize| 0.5 - 0.5 * (std::f32::consts::TAU * (i as f32 + 0.5) / GRID as f32).cos();
-        let (cx, cy) = (prepared.centre.0 as isize, prepared.centre.1 as isize);
-        let mut canvas = vec![Complex32::default(); GRID * GRID];
-        for gy in 0..GRID {
-            for gx in 0..GRID {
-                let (x, y) = (gx as isize + cx - (GRID / 2) as isize, gy as isize + cy - (GRID / 2) as isize);
-                if (0..n.w as isize).contains(&x) && (0..n.h as isize).contains(&y) {
-                    let i = y as usize * n.w + x as usize;
-                    canvas[gy * GRID + gx].re = n.pixels[i] * n.mask[i].clamp(0.0, 1.0) * hann(gx) * hann(gy);
-                }
-            }
-        }
+        let (full, _, _) = canvas(&n);
+        let mut canvas: Vec<Complex32> =
+            full.iter().enumerate().map(|(i, v)| Complex32::new(v * hann(i % GRID) * hann(i / GRID), 0.0)).collect();
         let fft = plan(GRID, FftDirection::Forward);
         canvas.chunks_exact_mut(GRID).for_each(|row| fft.process(row));
         let mut columns: Vec<Complex32> = (0..GRID * GRID).map(|i| canvas[(i % GRID) * GRID + i / GRID]).collect();

@@ -164,7 +164,7 @@ pub struct Prepared {
 
 /// A box of the grid, `min` inclusive, `max` exclusive.
 #[derive(Debug, Clone, Copy)]
-struct Bounds {
+pub(super) struct Bounds {
     min: (usize, usize),
     max: (usize, usize),
 }
@@ -260,6 +260,7 @@ pub(super) fn box_mean(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
 /// The sums of `v` above and left of each corner: `(w + 1)` × `(h + 1)`, row-major, 0 along the top
 /// and left edges.
 fn integral_image(v: &[f32], w: usize, h: usize) -> Vec<f64> {
+    debug_assert!(w > 0 && v.len() >= w * h, "{w}x{h} from {} values", v.len());
     let mut ii = Vec::with_capacity((w + 1) * (h + 1));
     ii.resize(w + 1, 0f64);
     for row in v.chunks_exact(w).take(h) {
@@ -313,13 +314,22 @@ pub fn normalise(img: &GrayImage) -> Result<Normalised, EngineError> {
     Ok(Normalised { w, h, pixels, mask })
 }
 
-/// Normalises, then centres the ridge area on the `GRID`×`GRID` canvas.
+/// Normalises, then centres the ridge area on the `GRID`×`GRID` canvas and halves it ([`lay_out`]).
 pub fn prepare(img: &GrayImage) -> Result<Prepared, EngineError> {
     Ok(lay_out(&normalise(img)?))
 }
 
 /// Centres a normalised image's ridge area on the `GRID`×`GRID` canvas, and halves it.
 pub fn lay_out(n: &Normalised) -> Prepared {
+    let (mut full, centre, within) = canvas(n);
+    let (pixels, bounds) = halved(&full, within);
+    full.zeroize();
+    Prepared { pixels, centre, bounds }
+}
+
+/// The normalised image masked and centred on the `GRID`×`GRID` canvas (row-major), where its
+/// point (x, y) sits at (x, y) − centre + GRID/2, and the box outside which the canvas is 0.
+pub(super) fn canvas(n: &Normalised) -> (Vec<f32>, (f32, f32), Bounds) {
     let (w, h) = (n.w, n.h);
     // Centre of the ridge area, so a large image keeps its finger on the grid.
     let (mut cx, mut cy) = (0f32, 0f32);
@@ -334,8 +344,7 @@ pub fn lay_out(n: &Normalised) -> Prepared {
     let (cx, cy) = ((cx / total).round() as isize, (cy / total).round() as isize);
     let half = (GRID / 2) as isize;
     let mut full = vec![0f32; GRID * GRID];
-    let mut box_min = (GRID, GRID);
-    let mut box_max = (0, 0);
+    let mut within = Bounds { min: (GRID, GRID), max: (0, 0) };
     for gy in 0..GRID {
         let y = cy - half + gy as isize;
         if y < 0 || y >= h as isize {
@@ -350,17 +359,15 @@ pub fn lay_out(n: &Normalised) -> Prepared {
             let m = n.mask[i].clamp(0.0, 1.0);
             if m > 0.0 {
                 full[gy * GRID + gx] = n.pixels[i] * m;
-                box_min = (box_min.0.min(gx), box_min.1.min(gy));
-                box_max = (box_max.0.max(gx + 1), box_max.1.max(gy + 1));
+                within.min = (within.min.0.min(gx), within.min.1.min(gy));
+                within.max = (within.max.0.max(gx + 1), within.max.1.max(gy + 1));
             }
         }
     }
-    let (pixels, bounds) = halved(&full, Bounds { min: box_min, max: box_max });
-    full.zeroize();
-    Prepared { pixels, centre: (cx as f32, cy as f32), bounds }
+    (full, (cx as f32, cy as f32), within)
 }
 
-/// The weights of a sample of the band's grid along each axis, over the 4 canvas pixels about
+/// The weights of a sample of the halved grid (`SAMPLED`) along each axis, over the 4 canvas pixels about
 /// its 2x2 square's centre: [1 3 3 1] / 8, which keeps what the bands hold and damps the
 /// frequencies that halving the sampling would fold onto them.
 const HALVING_TAPS: [f32; 4] = [0.125, 0.375, 0.375, 0.125];
@@ -418,9 +425,10 @@ impl Drop for Prepared {
 impl Prepared {
     /// The image rotated by `degrees` about the centre of its `SAMPLED` grid (the canvas's
     /// centre) and tapered by a Hann window, handed to `row` a row at a time: `row(y, from,
-    /// values)` says that row `y` holds `values` from column `from` and 0 elsewhere. Rows that are 0 throughout are not handed over.
+    /// values)` says that row `y` holds `values` from column `from` and 0 elsewhere. Rows that
+    /// are 0 throughout are not handed over.
     ///
-    /// Only the pixels whose source falls within a pixel of the ridge area's box are sampled
+    /// Only the samples whose source falls within a sample of the box of nonzero ones are taken
     /// (the rest are 0 either way): a small capture's rotation costs its own area, not the grid's.
     pub fn turn_rows(&self, degrees: f32, row: &mut dyn FnMut(usize, usize, &[f32])) {
         let Bounds { min, max } = self.bounds;
