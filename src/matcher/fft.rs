@@ -159,15 +159,18 @@ fn plan(len: usize, direction: FftDirection) -> Arc<dyn Fft<f32>> {
 fn disc() -> &'static [f32] {
     static DISC_WEIGHTS: std::sync::OnceLock<Vec<f32>> = std::sync::OnceLock::new();
     DISC_WEIGHTS.get_or_init(|| {
-        let mut w = vec![0f32; BAND_LEN];
-        for (by, ky) in (-(BAND as isize)..=BAND as isize).enumerate() {
-            for (bx, kx) in (-(BAND as isize)..=BAND as isize).enumerate() {
-                let r = ((kx * kx + ky * ky) as f32).sqrt();
-                w[by * BAND_SIDE + bx] = if r <= DISC { 1.0 } else { 0.0 };
-            }
-        }
-        w
+        (0..BAND_LEN)
+            .map(|i| {
+                let (kx, ky) = frequency(i);
+                if ((kx * kx + ky * ky) as f32).sqrt() <= DISC { 1.0 } else { 0.0 }
+            })
+            .collect()
     })
+}
+
+/// The frequency (kx, ky) of band bin `i` (row-major, `BAND_SIDE`², -BAND..=BAND each way).
+fn frequency(i: usize) -> (isize, isize) {
+    ((i % BAND_SIDE) as isize - BAND as isize, (i / BAND_SIDE) as isize - BAND as isize)
 }
 
 /// The weight of each band bin ([`disc`]) turned by the phase its value is off by: the band's
@@ -180,7 +183,7 @@ fn shifted_disc() -> &'static [Complex32] {
         let half_pixel = -std::f32::consts::PI / GRID as f32;
         (0..BAND_LEN)
             .map(|i| {
-                let (kx, ky) = ((i % BAND_SIDE) as isize - BAND as isize, (i / BAND_SIDE) as isize - BAND as isize);
+                let (kx, ky) = frequency(i);
                 Complex32::from_polar(disc()[i], half_pixel * (kx + ky) as f32)
             })
             .collect()
@@ -251,7 +254,7 @@ pub fn phase_band(lay_rows: impl FnOnce(&mut dyn FnMut(usize, usize, &[f32]))) -
         forward.process_with_scratch(columns, scratch);
         let band = (0..BAND_LEN)
             .map(|i| {
-                let (bx, ky) = (i % BAND_SIDE, (i / BAND_SIDE) as isize - BAND as isize);
+                let (bx, (_, ky)) = (i % BAND_SIDE, frequency(i));
                 let v = columns[bx * SAMPLED + bin(ky, SAMPLED)];
                 let m = magnitude(v);
                 if m > 1e-6 { v * (shifted_disc()[i] / m) } else { Complex32::default() }
@@ -393,12 +396,12 @@ fn lay_folded(surface: &mut Surface, first: &[Complex32], second: Option<&[Compl
             let s = second.map(|s| &s[frequencies]);
             if add { multiply::<true>(out, f, s, b) } else { multiply::<false>(out, f, s, b) }
         };
-        if std::mem::replace(&mut written[laid_at[by]], true) {
-            lay(side - BAND..side, 0..BAND, true);
+        let seen = std::mem::replace(&mut written[laid_at[by]], true);
+        lay(side - BAND..side, 0..BAND, seen);
+        if seen {
             lay(0..BAND + 1, BAND..BAND_SIDE, true);
         } else {
             // Frequencies 0..side - BAND land on cells nothing has touched yet.
-            lay(side - BAND..side, 0..BAND, false);
             lay(0..side - BAND, BAND..side, false);
             lay(side - BAND..BAND + 1, side..BAND_SIDE, true);
         }
@@ -734,7 +737,7 @@ mod tests {
         let mut bins: Vec<(f32, Complex32, f32)> = (0..BAND_LEN)
             .filter(|i| disc()[*i] > 0.0)
             .map(|i| {
-                let (kx, ky) = ((i % BAND_SIDE) as isize - BAND as isize, (i / BAND_SIDE) as isize - BAND as isize);
+                let (kx, ky) = frequency(i);
                 let whole = columns[bin(kx, GRID) * GRID + bin(ky, GRID)];
                 (whole.norm(), halved.band[i] * whole.conj() / whole.norm(), (kx + ky) as f32)
             })

@@ -105,8 +105,8 @@ pub const DEFAULT_THRESHOLD: f32 = 0.17;
 /// The lowest threshold a configuration may set without `matcher.insecure_low_threshold`. It rests
 /// on the same evidence as [`DEFAULT_THRESHOLD`] and is that threshold itself: the synthetic sets
 /// keep CDD 7.3.10's FAR ≤ 1/50,000 at 0.17, grown templates included, but not at 0.165 (4
-/// attempts of one look-alike pair at 0.166), and no real comparison reaches 0.165. A configuration may only raise the
-/// threshold. Re-derive it with [`DEFAULT_THRESHOLD`].
+/// attempts of one look-alike pair at 0.166), and no real comparison reaches 0.165. A
+/// configuration may only raise the threshold. Re-derive it with [`DEFAULT_THRESHOLD`].
 pub const MIN_THRESHOLD: f32 = 0.17;
 /// Scores lie in 0..=1 (1 for the same image); a threshold outside that range means nothing.
 pub const SCORE_RANGE: std::ops::RangeInclusive<f32> = 0.0..=1.0;

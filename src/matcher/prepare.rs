@@ -367,8 +367,8 @@ pub(super) fn canvas(n: &Normalised) -> (Vec<f32>, (f32, f32), Bounds) {
     (full, (cx as f32, cy as f32), within)
 }
 
-/// The weights of a sample of the halved grid (`SAMPLED`) along each axis, over the 4 canvas pixels about
-/// its 2x2 square's centre: [1 3 3 1] / 8, which keeps what the bands hold and damps the
+/// The weights of a sample of the halved grid (`SAMPLED`) along each axis, over the 4 canvas
+/// pixels about its 2x2 square's centre: [1 3 3 1] / 8, which keeps what the bands hold and damps the
 /// frequencies that halving the sampling would fold onto them.
 const HALVING_TAPS: [f32; 4] = [0.125, 0.375, 0.375, 0.125];
 
