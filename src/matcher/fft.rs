@@ -16,6 +16,11 @@ pub struct Spectrum {
     band: Vec<Complex32>,
 }
 
+/// A probe's band tapered for the coarse surface ([`Spectrum::tapered`]), as [`coarse_peaks`]
+/// takes it: tapering the product of two bands is tapering either, and a probe's few bands are
+/// tapered once where the many views' bands were tapered at every correlation.
+pub struct Tapered(Spectrum);
+
 struct Plans {
     forward: Arc<dyn Fft<f32>>,
     scratch: Vec<Complex32>,
@@ -54,8 +59,6 @@ struct Surface {
     rows: Vec<Complex32>,
     /// The surface, column-major (x outer, y inner).
     cells: Vec<Complex32>,
-    /// The band compared against, tapered, when the surface folds.
-    tapered: Vec<Complex32>,
     /// Of a folded surface: a column of cells, and the sum of it and the next, each with its first
     /// cell again at the end (see [`highest_between`]).
     column: Vec<Complex32>,
@@ -92,7 +95,6 @@ impl Surface {
             half_cell,
             rows: vec![Complex32::default(); BAND_SIDE.min(side) * side],
             cells: vec![Complex32::default(); side * side],
-            tapered: vec![Complex32::default(); if folds { BAND_LEN } else { 0 }],
             column: vec![Complex32::default(); if folds { side + 1 } else { 0 }],
             across: vec![Complex32::default(); if folds { side + 1 } else { 0 }],
         }
@@ -278,50 +280,88 @@ pub fn phase_band(lay_rows: impl FnOnce(&mut dyn FnMut(usize, usize, &[f32]))) -
 pub fn correlation_peaks(probes: &[&Spectrum], b: &Spectrum) -> Vec<(f32, usize, usize)> {
     PLANS.with(|plans| {
         let Plans { fine, scratch, .. } = &mut *plans.borrow_mut();
-        peaks_on(fine, scratch, probes, b)
+        let probes: Vec<&[Complex32]> = probes.iter().map(|p| &p.band[..]).collect();
+        peaks_on(fine, scratch, &probes, &b.band)
     })
 }
 
-/// The heights of [`correlation_peaks`] on a coarse surface: the band tapered and folded onto a
-/// `COARSE_SURFACE`² surface (cells of 4 pixels), about a quarter of the work. For
-/// ranking rotations before the full correlation, not as a score.
-pub fn coarse_peaks(probes: &[&Spectrum], b: &Spectrum) -> Vec<f32> {
+/// [`correlation_peaks`] of one probe against each of `views`, in order. Two views go through one
+/// transform as two probes do: p × conj(b1) + i · p × conj(b2) = p × conj(b1 − i · b2), whose
+/// surface holds the first view's correlation as its real part and the second's as its imaginary
+/// part.
+pub fn peaks_against(probe: &Spectrum, views: &[&Spectrum]) -> Vec<(f32, usize, usize)> {
+    PLANS.with(|plans| {
+        let Plans { fine, scratch, .. } = &mut *plans.borrow_mut();
+        against(fine, scratch, &probe.band, views)
+    })
+}
+
+/// [`coarse_peaks`] of one probe against each of `views`, two views to a transform as in
+/// [`peaks_against`].
+pub fn coarse_peaks_against(probe: &Tapered, views: &[&Spectrum]) -> Vec<f32> {
     PLANS.with(|plans| {
         let Plans { coarse, scratch, .. } = &mut *plans.borrow_mut();
-        peaks_on(coarse, scratch, probes, b).into_iter().map(|(peak, _, _)| peak).collect()
+        against(coarse, scratch, &probe.0.band, views).into_iter().map(|(peak, _, _)| peak).collect()
+    })
+}
+
+/// The peaks of `probe` against each of `views` on `surface`, two views to a transform.
+fn against(
+    surface: &mut Surface,
+    scratch: &mut [Complex32],
+    probe: &[Complex32],
+    views: &[&Spectrum],
+) -> Vec<(f32, usize, usize)> {
+    let mut peaks = Vec::with_capacity(views.len());
+    let mut both = Vec::new();
+    for pair in views.chunks(2) {
+        let b = match pair {
+            [first, second] => {
+                both.clear();
+                both.extend(first.band.iter().zip(&second.band).map(|(a, b)| Complex32::new(a.re + b.im, a.im - b.re)));
+                &both[..]
+            }
+            _ => &pair[0].band[..],
+        };
+        correlate(surface, scratch, probe, None, b);
+        let (re, im) = if surface.folds() { highest_between(surface) } else { highest(surface) };
+        peaks.push(re);
+        if pair.len() == 2 {
+            peaks.push(im);
+        }
+    }
+    // Two views' phases, combined.
+    wipe(&mut both);
+    peaks
+}
+
+/// The heights of [`correlation_peaks`] on a coarse surface: the product tapered (the probes
+/// come tapered) and folded onto a `COARSE_SURFACE`² surface (cells of 4 pixels), about a quarter
+/// of the work. For ranking rotations before the full correlation, not as a score.
+pub fn coarse_peaks(probes: &[&Tapered], b: &Spectrum) -> Vec<f32> {
+    PLANS.with(|plans| {
+        let Plans { coarse, scratch, .. } = &mut *plans.borrow_mut();
+        let probes: Vec<&[Complex32]> = probes.iter().map(|p| &p.0.band[..]).collect();
+        peaks_on(coarse, scratch, &probes, &b.band).into_iter().map(|(peak, _, _)| peak).collect()
     })
 }
 
 fn peaks_on(
     surface: &mut Surface,
     scratch: &mut [Complex32],
-    probes: &[&Spectrum],
-    b: &Spectrum,
+    probes: &[&[Complex32]],
+    b: &[Complex32],
 ) -> Vec<(f32, usize, usize)> {
     let mut peaks = Vec::with_capacity(probes.len());
-    let mut tapered = std::mem::take(&mut surface.tapered);
-    let b = if surface.folds() {
-        for ((row, band), w) in
-            tapered.chunks_exact_mut(BAND_SIDE).zip(b.band.chunks_exact(BAND_SIDE)).zip(&surface.hann)
-        {
-            for ((t, v), h) in row.iter_mut().zip(band).zip(&surface.hann) {
-                *t = v * (h * w);
-            }
-        }
-        &tapered[..]
-    } else {
-        &b.band[..]
-    };
     for pair in probes.chunks(2) {
-        let second = pair.get(1).map(|s| &s.band[..]);
-        correlate(surface, scratch, &pair[0].band, second, b);
+        let second = pair.get(1).copied();
+        correlate(surface, scratch, pair[0], second, b);
         let (re, im) = if surface.folds() { highest_between(surface) } else { highest(surface) };
         peaks.push(re);
         if second.is_some() {
             peaks.push(im);
         }
     }
-    surface.tapered = tapered;
     peaks
 }
 
@@ -376,7 +416,7 @@ fn lay(surface: &mut Surface, first: &[Complex32], second: Option<&[Complex32]>,
     }
 }
 
-/// The product (`b` tapered) folded onto the surface's rows: frequency (kx, ky) added at (kx, ky)
+/// The product (its probe tapered) folded onto the surface's rows: frequency (kx, ky) added at (kx, ky)
 /// modulo the side. Along a row, frequencies -BAND..0 go to the end of the row and 0..=BAND to its
 /// start, where they overlap.
 fn lay_folded(surface: &mut Surface, first: &[Complex32], second: Option<&[Complex32]>, b: &[Complex32]) {
@@ -538,7 +578,6 @@ impl Plans {
         for surface in [&mut self.fine, &mut self.coarse] {
             wipe(&mut surface.rows);
             wipe(&mut surface.cells);
-            wipe(&mut surface.tapered);
             wipe(&mut surface.column);
             wipe(&mut surface.across);
         }
@@ -590,6 +629,19 @@ pub fn half_nibble_bytes() -> usize {
 const PHASE_STEPS: f32 = 16.0;
 
 impl Spectrum {
+    /// This band tapered for the coarse surface ([`coarse_peaks`]): each bin by the Hann windows
+    /// of its row and column.
+    pub fn tapered(&self) -> Tapered {
+        PLANS.with(|plans| {
+            let hann = &plans.borrow().coarse.hann;
+            let mut band = Vec::with_capacity(BAND_LEN);
+            for (row, w) in self.band.chunks_exact(BAND_SIDE).zip(hann) {
+                band.extend(row.iter().zip(hann).map(|(v, h)| v * (h * w)));
+            }
+            Tapered(Spectrum { band })
+        })
+    }
+
     /// Each phase as one byte (1/256 of a turn): the `FPM1`..`FPM3` templates' band.
     #[cfg(test)]
     pub fn quantised(&self) -> impl Iterator<Item = u8> + '_ {

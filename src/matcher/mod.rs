@@ -272,12 +272,14 @@ impl Features {
 
     /// The correlation of this capture turned by `turn` (radians, to the nearest `TURN_STEP`)
     /// with one view's band, as a pose. Each turn's band is computed once per capture.
-    fn turned_pose(&self, turn: f32, band: &Spectrum, centre: (f32, f32)) -> Alignment {
-        self.turned_poses(&[turn], band, centre)[0]
+    fn turned_pose(&self, turn: f32, view: &template::View) -> Alignment {
+        self.turned_poses(&[turn], &[view]).remove(0).remove(0)
     }
 
-    /// [`Features::turned_pose`] at each of `turns`, their correlations two to a transform.
-    fn turned_poses(&self, turns: &[f32], band: &Spectrum, centre: (f32, f32)) -> Vec<Alignment> {
+    /// [`Features::turned_pose`] at each of `turns`, for each of `views` (poses per view, in the
+    /// order of `turns`). The correlations go two to a transform: two turns against one view, and
+    /// an odd turn against two views.
+    fn turned_poses(&self, turns: &[f32], views: &[&template::View]) -> Vec<Vec<Alignment>> {
         // Steps of the half turn either way are the same turn: one band for both.
         let half_turn = (180.0 / TURN_STEP) as i32;
         let steps: Vec<i32> = turns
@@ -294,12 +296,23 @@ impl Features {
         }
         let bands: Vec<&Spectrum> =
             steps.iter().filter_map(|step| turned.iter().find(|(s, _)| s == step).map(|(_, b)| b)).collect();
-        let peaks = fft::correlation_peaks(&bands, band);
-        steps
+        let paired = bands.len() / 2 * 2;
+        let mut peaks: Vec<Vec<(f32, usize, usize)>> =
+            views.iter().map(|view| fft::correlation_peaks(&bands[..paired], &view.band)).collect();
+        if let Some(odd) = bands.get(paired) {
+            let view_bands: Vec<&Spectrum> = views.iter().map(|view| &view.band).collect();
+            for (view_peaks, peak) in peaks.iter_mut().zip(fft::peaks_against(odd, &view_bands)) {
+                view_peaks.push(peak);
+            }
+        }
+        views
             .iter()
             .zip(peaks)
-            .map(|(step, (peak, x, y))| {
-                Alignment::from_peak(peak, *step as f32 * TURN_STEP, (x, y), self.centre, centre)
+            .map(|(view, peaks)| {
+                let at = |(step, (peak, x, y)): (&i32, (f32, usize, usize))| {
+                    Alignment::from_peak(peak, *step as f32 * TURN_STEP, (x, y), self.centre, view.centre)
+                };
+                steps.iter().zip(peaks).map(at).collect()
             })
             .collect()
     }
@@ -383,21 +396,20 @@ pub fn view_matches(probe: &Features, template: &Template) -> Vec<ViewMatch> {
 /// [`view_matches`] with `searched` views correlated over every rotation (the scratch buffers
 /// left as they are).
 fn view_matches_searching(probe: &Features, template: &Template, searched: usize) -> Vec<ViewMatch> {
-    let ranking: Vec<&Spectrum> = RANKING_ROTATIONS.iter().map(|r| &probe.rotations[*r]).collect();
+    let tapered: Vec<fft::Tapered> = probe.rotations.iter().map(Spectrum::tapered).collect();
+    let ranking: Vec<&fft::Tapered> = RANKING_ROTATIONS.iter().map(|r| &tapered[*r]).collect();
     let looks: Vec<Look> = template.views.iter().map(|view| Look::at(probe, view, &ranking)).collect();
     let votes: Vec<[f32; verify::TURN_BINS]> = looks.iter().map(|look| look.votes).collect();
     let searched = verify::best_first(looks.iter().map(Look::estimate), searched);
+    let mut heights = rest_heights(&tapered, &searched.iter().map(|i| &template.views[*i]).collect::<Vec<_>>());
     let mut matches: Vec<ViewMatch> = template
         .views
         .iter()
         .zip(looks)
         .enumerate()
-        .map(|(i, (view, look))| {
-            if searched.contains(&i) {
-                view_match(probe, view, look)
-            } else {
-                turned_further(probe, view, None, look.anchored.unwrap_or_default())
-            }
+        .map(|(i, (view, look))| match searched.iter().position(|s| *s == i) {
+            Some(k) => view_match(probe, view, look, std::mem::take(&mut heights[k])),
+            None => turned_further(probe, view, None, look.anchored.unwrap_or_default()),
         })
         .collect();
     try_the_clearest_turn(probe, template, &mut matches);
@@ -415,7 +427,7 @@ struct Look {
 }
 
 impl Look {
-    fn at(probe: &Features, view: &template::View, ranking: &[&Spectrum]) -> Look {
+    fn at(probe: &Features, view: &template::View, ranking: &[&fft::Tapered]) -> Look {
         let mut votes = [0.0; verify::TURN_BINS];
         let anchored = verify::anchored_agreement_voting(probe.marks(), view.marks(), &mut votes);
         Look { heights: fft::coarse_peaks(ranking, &view.band), anchored, votes }
@@ -442,15 +454,17 @@ fn try_the_clearest_turn(probe: &Features, template: &Template, matches: &mut [V
         .filter_map(|m| m.pose.filter(|pose| is_turned(pose.degrees)).map(|pose| (m.evidence(), pose.degrees)))
         .max_by(|a, b| a.0.total_cmp(&b.0));
     let Some((evidence, degrees)) = clearest.filter(|(evidence, _)| *evidence >= CONSENSUS_EVIDENCE) else { return };
-    for (m, view) in matches.iter_mut().zip(&template.views) {
-        if m.evidence() >= evidence {
-            continue;
-        }
-        let turns: Vec<f32> = (-CONSENSUS_STEPS..=CONSENSUS_STEPS)
-            .map(|k| ((degrees + k as f32 * TURN_STEP + 180.0).rem_euclid(360.0) - 180.0).to_radians())
-            .collect();
+    let turns: Vec<f32> = (-CONSENSUS_STEPS..=CONSENSUS_STEPS)
+        .map(|k| ((degrees + k as f32 * TURN_STEP + 180.0).rem_euclid(360.0) - 180.0).to_radians())
+        .collect();
+    // The views less sure than the clearest, all correlated at once (see `Features::turned_poses`).
+    let tried: Vec<usize> =
+        (0..matches.len().min(template.views.len())).filter(|i| matches[*i].evidence() < evidence).collect();
+    let views: Vec<&template::View> = tried.iter().map(|i| &template.views[*i]).collect();
+    for ((&i, view), poses) in tried.iter().zip(&views).zip(probe.turned_poses(&turns, &views)) {
+        let m = &mut matches[i];
         // The turns are judged on the minutiae the probe shows, and the best of them is confirmed.
-        let tried = probe.turned_poses(&turns, &view.band, view.centre).into_iter().map(|turned| ViewMatch {
+        let tried = poses.into_iter().map(|turned| ViewMatch {
             peak: turned.score.max(0.0),
             minutiae: verify::agreement(probe.marks(), view.marks(), |x, y| turned.map(x, y))
                 .at_turn(turned.degrees.to_radians()),
@@ -482,9 +496,13 @@ fn try_the_voted_turn(
         return; // the correlation's own rotations reach it
     }
     let turned = turned_band(&probe.prepared, degrees);
-    for i in verify::best_first(votes.iter().map(|v| smoothed(v, bin)), VOTED_VIEWS) {
-        let (Some(view), Some(m)) = (template.views.get(i), matches.get_mut(i)) else { continue };
-        let Some(&(peak, x, y)) = fft::correlation_peaks(&[&turned], &view.band).first() else { continue };
+    let voted: Vec<usize> = verify::best_first(votes.iter().map(|v| smoothed(v, bin)), VOTED_VIEWS)
+        .into_iter()
+        .filter(|i| *i < template.views.len().min(matches.len()))
+        .collect();
+    let bands: Vec<&Spectrum> = voted.iter().map(|i| &template.views[*i].band).collect();
+    for (&i, (peak, x, y)) in voted.iter().zip(fft::peaks_against(&turned, &bands)) {
+        let (view, m) = (&template.views[i], &mut matches[i]);
         let pose = Alignment::from_peak(peak, degrees, (x, y), probe.centre, view.centre);
         let there = ViewMatch {
             peak: peak.max(0.0),
@@ -532,16 +550,37 @@ fn is_turned(degrees: f32) -> bool {
     degrees.abs() > ANGLES[ANGLES.len() - 1] + TURN_STEP / 2.0
 }
 
-/// The probe against one view, searched over every rotation (the look's heights reused).
-fn view_match(probe: &Features, view: &template::View, look: Look) -> ViewMatch {
-    let mut heights = vec![0.0; ANGLES.len()];
+/// The coarse heights of the probe's rotations besides `RANKING_ROTATIONS` (`tapered`) against
+/// each of `views`, every rotation's place filled (the ranking ones with 0): two rotations to a
+/// transform against each view, and an odd one against two views.
+fn rest_heights(tapered: &[fft::Tapered], views: &[&template::View]) -> Vec<Vec<f32>> {
+    let rest: Vec<usize> = (0..ANGLES.len()).filter(|r| !RANKING_ROTATIONS.contains(r)).collect();
+    let paired = rest.len() / 2 * 2;
+    let bands: Vec<&fft::Tapered> = rest[..paired].iter().map(|r| &tapered[*r]).collect();
+    let mut heights: Vec<Vec<f32>> = views
+        .iter()
+        .map(|view| {
+            let mut heights = vec![0.0; ANGLES.len()];
+            for (r, h) in rest.iter().zip(fft::coarse_peaks(&bands, &view.band)) {
+                heights[*r] = h;
+            }
+            heights
+        })
+        .collect();
+    if let Some(&odd) = rest.get(paired) {
+        let view_bands: Vec<&Spectrum> = views.iter().map(|view| &view.band).collect();
+        for (h, height) in heights.iter_mut().zip(fft::coarse_peaks_against(&tapered[odd], &view_bands)) {
+            h[odd] = height;
+        }
+    }
+    heights
+}
+
+/// The probe against one view, searched over every rotation: the look's heights at
+/// `RANKING_ROTATIONS`, the others' in `heights` ([`rest_heights`]).
+fn view_match(probe: &Features, view: &template::View, look: Look, mut heights: Vec<f32>) -> ViewMatch {
     for (r, h) in RANKING_ROTATIONS.iter().zip(&look.heights) {
         heights[*r] = *h;
-    }
-    let rest: Vec<usize> = (0..ANGLES.len()).filter(|r| !RANKING_ROTATIONS.contains(r)).collect();
-    let bands: Vec<&Spectrum> = rest.iter().map(|r| &probe.rotations[*r]).collect();
-    for (r, h) in rest.iter().zip(fft::coarse_peaks(&bands, &view.band)) {
-        heights[*r] = h;
     }
     let pose = finest_rotation(&probe.rotations, &heights, probe.centre, &view.band, view.centre);
     let correlated = verify::agreement(probe.marks(), view.marks(), |x, y| pose.map(x, y));
@@ -566,7 +605,7 @@ fn turned_further(
     let mut minutiae = verify::confirmed(probe.marks(), view.marks(), &minutiae);
     let pose = match minutiae.turn {
         Some(turn) if is_turned(turn.to_degrees()) && minutiae.ratio() >= TURN_AGREEMENT => {
-            let turned = probe.turned_pose(turn, &view.band, view.centre);
+            let turned = probe.turned_pose(turn, view);
             let there = confirmed_at(probe, view, turned);
             if there.ratio() > minutiae.ratio() {
                 minutiae = there.at_turn(turn);
@@ -586,7 +625,8 @@ fn best_pose(probe: &Features, band: &Spectrum, centre: (f32, f32)) -> Alignment
 /// Of `rotations` (the bands of one capture at each of `ANGLES`, centred at `centre_a`), the
 /// rotation and shift with the highest correlation peak against `band` (centred at `centre_b`).
 fn best_rotation(rotations: &[Spectrum], centre_a: (f32, f32), band: &Spectrum, centre_b: (f32, f32)) -> Alignment {
-    let heights = fft::coarse_peaks(&rotations.iter().collect::<Vec<_>>(), band);
+    let tapered: Vec<fft::Tapered> = rotations.iter().map(Spectrum::tapered).collect();
+    let heights = fft::coarse_peaks(&tapered.iter().collect::<Vec<_>>(), band);
     finest_rotation(rotations, &heights, centre_a, band, centre_b)
 }
 

@@ -7,7 +7,7 @@
 
 use super::minutiae::Minutia;
 use super::nibbles;
-use super::prepare::{bilinear, sample};
+use super::whole::{TWO_23, whole_below};
 use zeroize::Zeroize;
 
 /// Samples along each side of a patch ...
@@ -30,6 +30,8 @@ const SHIFTS: [(usize, usize); 4] = [(2, 1), (0, 1), (1, 2), (1, 0)];
 const HELD: usize = BYTES.next_multiple_of(LANES);
 /// Samples [`Patch::similarity`] multiplies at a time.
 const LANES: usize = 8;
+// [`Patch::best_likeness_in`] sums a row of a patch as two runs of `LANES` and one sample more.
+const _: () = assert!(SIDE == 2 * LANES + 1);
 
 /// Zero-mean samples, quantised so that the largest magnitude is 127 (stored a byte each, held
 /// at 16 bits: products of 16-bit lanes are what vector units multiply and add in one step,
@@ -78,15 +80,26 @@ impl Patch {
         let mut own: [f32; BYTES] = std::array::from_fn(|k| f32::from(self.samples[k]));
         let mut best = f32::MIN;
         for (column, row) in std::iter::once((1, 1)).chain(SHIFTS) {
-            let (mut product, mut sum, mut squares) = (0f32, 0f32, 0f32);
+            // Each row's first 16 samples in `LANES` independent sums (one running sum waits for
+            // each addition before the next), its last one beside them.
+            let (mut product, mut sum, mut squares) = ([0f32; LANES], [0f32; LANES], [0f32; LANES]);
+            let (mut last_product, mut last_sum, mut last_squares) = (0f32, 0f32, 0f32);
             for (r, own_row) in own.chunks_exact(SIDE).enumerate() {
                 let start = (row + r) * WIDE + column;
-                for (a, g) in own_row.iter().zip(&grid[start..start + SIDE]) {
-                    product += a * g;
-                    sum += g;
-                    squares += g * g;
+                let grid_row = &grid[start..start + SIDE];
+                for (a, g) in own_row[..2 * LANES].chunks_exact(LANES).zip(grid_row[..2 * LANES].chunks_exact(LANES)) {
+                    for l in 0..LANES {
+                        product[l] += a[l] * g[l];
+                        sum[l] += g[l];
+                        squares[l] += g[l] * g[l];
+                    }
                 }
+                let (a, g) = (own_row[2 * LANES], grid_row[2 * LANES]);
+                (last_product, last_sum, last_squares) = (last_product + a * g, last_sum + g, last_squares + g * g);
             }
+            let total = |lanes: [f32; LANES], last: f32| lanes.iter().sum::<f32>() + last;
+            let (product, sum, squares) =
+                (total(product, last_product), total(sum, last_sum), total(squares, last_squares));
             let spread = squares - sum * sum / BYTES as f32;
             let likeness = if self.energy == 0 || spread <= 1e-12 {
                 0.0
@@ -205,30 +218,57 @@ fn frame_grid(image: &[f32], w: usize, h: usize, m: &Minutia, side: usize) -> Ve
     grid
 }
 
-/// [`frame_grid`] into `grid` (`side`² long).
+/// [`frame_grid`] into `grid` (`side`² long, `side` at most `SIDE + 2`).
+///
+/// Row by row in three passes, as the turned canvas's rows are (`prepare::turn_row`), so that the
+/// first and the last run in vector code: where each sample lies and its weights; the four
+/// neighbours of each (scattered loads); their blend, 0 off the image.
 fn fill_frame_grid(grid: &mut [f32], image: &[f32], w: usize, h: usize, m: &Minutia, side: usize) {
+    const MOST: usize = SIDE + 2;
+    debug_assert!(side <= MOST && grid.len() == side * side);
     let (s, c) = m.direction.sin_cos();
     let half = (side - 1) as f32 / 2.0 * SPACING;
-    // A grid wholly inside the image (as most are) is sampled without a check per sample (half a
-    // pixel to spare: the steps below add up rounding).
-    let inside = |x: f32, y: f32| x >= 0.5 && y >= 0.5 && x < (w - 1) as f32 - 0.5 && y < (h - 1) as f32 - 0.5;
-    let corners = [(-half, -half), (half, -half), (-half, half), (half, half)];
-    if corners.iter().all(|(u, q)| inside(m.x + c * u - s * q, m.y + s * u + c * q)) {
-        for (row, out) in grid.chunks_exact_mut(side).enumerate() {
-            let q = row as f32 * SPACING - half;
-            let (mut x, mut y) = (m.x - c * half - s * q, m.y - s * half + c * q);
-            for g in out {
-                *g = bilinear(image, w, x, y);
-                x += c * SPACING;
-                y += s * SPACING;
-            }
-        }
+    // A sample needs its right and lower neighbours on the image. Below, a sample's index is a
+    // whole float, exact below 2^23 pixels: more than any capture has at 500 dpi (1,707² at most).
+    if w < 2 || h < 2 || image.len() < w * h || w * h >= 1 << 23 {
+        grid.fill(0.0);
         return;
     }
-    for (k, g) in grid.iter_mut().enumerate() {
-        let (u, q) = ((k % side) as f32 * SPACING - half, (k / side) as f32 * SPACING - half);
-        *g = sample(image, w, h, m.x + c * u - s * q, m.y + s * u + c * q).unwrap_or(0.0);
+    let (right, bottom, width) = ((w - 1) as f32, (h - 1) as f32, w as f32);
+    let (mut at, mut fx, mut fy) = ([0u32; MOST], [0f32; MOST], [0f32; MOST]);
+    let mut corners = [[0f32; MOST]; 4];
+    for (row, out) in grid.chunks_exact_mut(side).enumerate() {
+        let q = row as f32 * SPACING - half;
+        let (at, fx, fy) = (&mut at[..side], &mut fx[..side], &mut fy[..side]);
+        for (column, ((at, fx), fy)) in at.iter_mut().zip(fx.iter_mut()).zip(fy.iter_mut()).enumerate() {
+            let u = column as f32 * SPACING - half;
+            let (x, y) = (m.x + c * u - s * q, m.y + s * u + c * q);
+            let inside = x >= 0.0 && y >= 0.0 && x < right && y < bottom;
+            // Off the image the weights are NaN-free placeholders and the value is dropped below.
+            let (x, y) = if inside { (x, y) } else { (0.0, 0.0) };
+            let (x0, y0) = (whole_below(x), whole_below(y));
+            // Exact: a whole number below 2^23, which adding 2^23 leaves in the low bits of the float.
+            let index = (y0 * width + x0 + TWO_23).to_bits() - TWO_23.to_bits();
+            *at = if inside { index } else { u32::MAX };
+            (*fx, *fy) = (x - x0, y - y0);
+        }
+        let [a, b, d, e] = &mut corners;
+        for (i, at) in at.iter().enumerate() {
+            // Inside, the top-left neighbour has a pixel to its right and a row below it, so all
+            // four lie within the w + 2 values from it.
+            let k = if *at == u32::MAX { 0 } else { *at as usize };
+            let square = &image[k..k + w + 2];
+            (a[i], b[i], d[i], e[i]) = (square[0], square[1], square[w], square[w + 1]);
+        }
+        for (i, g) in out.iter_mut().enumerate() {
+            let ([a, b, d, e], fx, fy) = ([a[i], b[i], d[i], e[i]], fx[i], fy[i]);
+            let value = (a * (1.0 - fx) + b * fx) * (1.0 - fy) + (d * (1.0 - fx) + e * fx) * fy;
+            // 0 off the image, chosen by a mask rather than a branch, which keeps the loop in vector code.
+            let keep = if at[i] == u32::MAX { 0 } else { u32::MAX };
+            *g = f32::from_bits(value.to_bits() & keep);
+        }
     }
+    corners.zeroize();
 }
 
 /// Patches are biometric data: wiped when dropped.
@@ -268,6 +308,33 @@ mod tests {
 
     fn at(x: f32, y: f32, direction: f32) -> Minutia {
         Minutia { x, y, direction, kind: Kind::Ending, quality: 1.0 }
+    }
+
+    #[test]
+    fn a_frame_grid_holds_the_images_samples_and_zeros_off_it() {
+        // Anywhere on a 96 x 80 image, near its edges and off them, at any direction: each value
+        // is the image's bilinear sample at that point of the minutia's frame, or 0 off the image.
+        let (w, h) = (96, 80);
+        let img: Vec<f32> = (0..w * h).map(|i| ((i % w) as f32 * 0.37).sin() + (i / w) as f32 * 0.05 + 1.5).collect();
+        let side = SIDE + 2;
+        let half = (side - 1) as f32 / 2.0 * SPACING;
+        let (mut inside, mut outside) = (0, 0);
+        for (x, y, direction) in
+            [(48.0, 40.0, 0.3), (5.5, 40.2, 2.0), (90.0, 3.0, -1.1), (-4.0, 70.0, 4.0), (47.3, 79.5, 1.57)]
+        {
+            let m = at(x, y, direction);
+            let grid = frame_grid(&img, w, h, &m, side);
+            let (s, c) = direction.sin_cos();
+            for (k, value) in grid.iter().enumerate() {
+                let (u, q) = ((k % side) as f32 * SPACING - half, (k / side) as f32 * SPACING - half);
+                let there = crate::matcher::prepare::sample(&img, w, h, x + c * u - s * q, y + s * u + c * q);
+                assert!((value - there.unwrap_or(0.0)).abs() < 1e-5, "{k} at ({x}, {y}): {value} against {there:?}");
+                if there.is_some() { inside += 1 } else { outside += 1 }
+            }
+        }
+        assert!(inside > 1000 && outside > 300, "{inside} samples on the image, {outside} off it");
+        // An image too small to sample gives zeros, not a panic.
+        assert!(frame_grid(&img[..10], w, h, &at(2.0, 2.0, 0.0), side).iter().all(|v| *v == 0.0));
     }
 
     #[test]

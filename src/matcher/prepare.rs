@@ -207,7 +207,10 @@ fn resampled(img: &GrayImage, scale: f32) -> (Vec<f32>, usize, usize) {
 }
 
 /// The `w`×`h` image at (x, y), interpolated between its four nearest pixels; None where that
-/// square is not wholly on the image.
+/// square is not wholly on the image. One sample at a time: the reference that the turned rows
+/// ([`Prepared::turn_rows`]) and the patches' frame grids, which sample a row at a time in vector
+/// code, are checked against.
+#[cfg(test)]
 pub(super) fn sample(image: &[f32], w: usize, h: usize, x: f32, y: f32) -> Option<f32> {
     if x < 0.0 || y < 0.0 || x >= (w - 1) as f32 || y >= (h - 1) as f32 {
         return None;
@@ -216,8 +219,8 @@ pub(super) fn sample(image: &[f32], w: usize, h: usize, x: f32, y: f32) -> Optio
 }
 
 /// The bilinear sample at (x, y), which must lie in [0, w - 1) × [0, h - 1).
-#[inline(always)]
-pub(super) fn bilinear(image: &[f32], w: usize, x: f32, y: f32) -> f32 {
+#[cfg(test)]
+fn bilinear(image: &[f32], w: usize, x: f32, y: f32) -> f32 {
     let (x0, y0) = (x as usize, y as usize);
     let (fx, fy) = (x - x0 as f32, y - y0 as f32);
     let top = &image[y0 * w + x0..y0 * w + x0 + 2];
@@ -264,12 +267,18 @@ fn integral_image(v: &[f32], w: usize, h: usize) -> Vec<f64> {
     let mut ii = Vec::with_capacity((w + 1) * (h + 1));
     ii.resize(w + 1, 0f64);
     for row in v.chunks_exact(w).take(h) {
-        let above = ii.len() - (w + 1);
+        // The row's running sums, then the row above added (a loop of its own, in vector code;
+        // the same one addition per value as adding them together).
+        let start = ii.len();
         ii.push(0.0);
         let mut sum = 0f64;
-        for (x, value) in row.iter().enumerate() {
+        ii.extend(row.iter().map(|value| {
             sum += *value as f64;
-            ii.push(ii[above + x + 1] + sum);
+            sum
+        }));
+        let (done, this) = ii.split_at_mut(start + 1);
+        for (value, above) in this.iter_mut().zip(&done[start - w..start]) {
+            *value += above;
         }
     }
     ii
@@ -323,7 +332,8 @@ pub fn prepare(img: &GrayImage) -> Result<Prepared, EngineError> {
 pub fn lay_out(n: &Normalised) -> Prepared {
     let (mut full, centre, within) = canvas(n);
     let (pixels, bounds) = halved(&full, within);
-    full.zeroize();
+    // Only the rows of `within` hold the print; the rest was never written.
+    full[within.min.1 * GRID..within.max.1.max(within.min.1) * GRID].zeroize();
     Prepared { pixels, centre, bounds }
 }
 
@@ -345,23 +355,30 @@ pub(super) fn canvas(n: &Normalised) -> (Vec<f32>, (f32, f32), Bounds) {
     let half = (GRID / 2) as isize;
     let mut full = vec![0f32; GRID * GRID];
     let mut within = Bounds { min: (GRID, GRID), max: (0, 0) };
-    for gy in 0..GRID {
-        let y = cy - half + gy as isize;
-        if y < 0 || y >= h as isize {
+    // The canvas's rows and columns that fall on the image.
+    let on_image = |c: isize, side: usize| {
+        let from = (half - c).clamp(0, GRID as isize);
+        (from as usize, (side as isize + half - c).clamp(from, GRID as isize) as usize)
+    };
+    let ((x_from, x_to), (y_from, y_to)) = (on_image(cx, w), on_image(cy, h));
+    let x0 = (cx - half + x_from as isize) as usize;
+    for gy in y_from..y_to {
+        let i = (cy - half + gy as isize) as usize * w + x0;
+        let (pixels, mask) = (&n.pixels[i..][..x_to - x_from], &n.mask[i..][..x_to - x_from]);
+        let weight = |m: &f32| m.clamp(0.0, 1.0);
+        // The row's masked span: where `within` grows.
+        let (Some(first), Some(last)) =
+            (mask.iter().position(|m| weight(m) > 0.0), mask.iter().rposition(|m| weight(m) > 0.0))
+        else {
             continue;
-        }
-        for gx in 0..GRID {
-            let x = cx - half + gx as isize;
-            if x < 0 || x >= w as isize {
-                continue;
-            }
-            let i = y as usize * w + x as usize;
-            let m = n.mask[i].clamp(0.0, 1.0);
-            if m > 0.0 {
-                full[gy * GRID + gx] = n.pixels[i] * m;
-                within.min = (within.min.0.min(gx), within.min.1.min(gy));
-                within.max = (within.max.0.max(gx + 1), within.max.1.max(gy + 1));
-            }
+        };
+        within.min = (within.min.0.min(x_from + first), within.min.1.min(gy));
+        within.max = (within.max.0.max(x_from + last + 1), within.max.1.max(gy + 1));
+        // Outside the mask the canvas stays exactly 0.
+        let out = &mut full[gy * GRID + x_from..][..x_to - x_from];
+        for ((o, p), m) in out.iter_mut().zip(pixels).zip(mask) {
+            let m = weight(m);
+            *o = if m > 0.0 { p * m } else { 0.0 };
         }
     }
     (full, (cx as f32, cy as f32), within)
@@ -383,21 +400,33 @@ fn halved(full: &[f32], within: Bounds) -> (Vec<f32>, Bounds) {
     // The samples whose taps (canvas pixels 2i - 1 ..= 2i + 2) reach into `within`.
     let reach = |lo: usize, hi: usize| (lo.saturating_sub(1) / 2, (hi / 2 + 1).min(SAMPLED));
     let (columns, rows) = (reach(within.min.0, within.max.0), reach(within.min.1, within.max.1));
-    // Along x, every canvas row of `within`; then along y.
-    let mut across = Zeroizing::new(vec![0f32; GRID * SAMPLED]);
-    for y in within.min.1..within.max.1 {
-        for i in columns.0..columns.1 {
-            across[y * SAMPLED + i] = tapped(|x| full[y * GRID + x], i);
+    // Along x, every canvas row of `within` (the rows above and below it are 0); then along y.
+    let (top, bottom) = (within.min.1, within.max.1);
+    let mut across = Zeroizing::new(vec![0f32; (bottom - top) * SAMPLED]);
+    for (line, out) in full[top * GRID..bottom * GRID].chunks_exact(GRID).zip(across.chunks_exact_mut(SAMPLED)) {
+        for (i, out) in out.iter_mut().enumerate().take(columns.1).skip(columns.0) {
+            *out = match line.get((2 * i).wrapping_sub(1)..2 * i + 3) {
+                // All four taps on the canvas: the same sum, without a check per tap.
+                Some(taps) => taps.iter().zip(HALVING_TAPS).fold(0.0, |acc, (v, w)| acc + w * v),
+                None => tapped(|x| line[x], i),
+            };
         }
     }
-    for j in rows.0..rows.1 {
-        for i in columns.0..columns.1 {
-            let v = tapped(|y| across[y * SAMPLED + i], j);
-            pixels[j * SAMPLED + i] = v;
-            if v != 0.0 {
-                bounds.min = (bounds.min.0.min(i), bounds.min.1.min(j));
-                bounds.max = (bounds.max.0.max(i + 1), bounds.max.1.max(j + 1));
+    for (j, out) in pixels.chunks_exact_mut(SAMPLED).enumerate().take(rows.1).skip(rows.0) {
+        // Each tap's row added across the columns in turn: the same sums, in the same order, as
+        // `tapped` down each column (rows of the canvas outside `within` add 0, which changes
+        // nothing: a sum started at +0 is never -0).
+        let out = &mut out[columns.0..columns.1];
+        for (t, w) in HALVING_TAPS.iter().enumerate() {
+            let y = (2 * j + t).wrapping_sub(1);
+            if (top..bottom).contains(&y) {
+                let line = &across[(y - top) * SAMPLED + columns.0..][..out.len()];
+                out.iter_mut().zip(line).for_each(|(o, v)| *o += w * v);
             }
+        }
+        if let (Some(first), Some(last)) = (out.iter().position(|v| *v != 0.0), out.iter().rposition(|v| *v != 0.0)) {
+            bounds.min = (bounds.min.0.min(columns.0 + first), bounds.min.1.min(j));
+            bounds.max = (bounds.max.0.max(columns.0 + last + 1), bounds.max.1.max(j + 1));
         }
     }
     (pixels, bounds)

@@ -4,7 +4,7 @@
 
 use super::prepare::box_mean;
 use super::whole::nearest_index;
-use std::f32::consts::PI;
+use std::f32::consts::{FRAC_PI_2, PI};
 
 /// Radius of the window that orientation is averaged over (about two ridge periods).
 const ORIENT_RADIUS: usize = 8;
@@ -54,17 +54,57 @@ pub fn estimate(v: &[f32], mask: &[f32], w: usize, h: usize) -> RidgeFlow {
     }
     let (sxx, syy, sxy) =
         (box_mean(&gxx, w, h, ORIENT_RADIUS), box_mean(&gyy, w, h, ORIENT_RADIUS), box_mean(&gxy, w, h, ORIENT_RADIUS));
-    let (mut theta, mut coherence) = (Vec::with_capacity(w * h), Vec::with_capacity(w * h));
-    for i in 0..w * h {
-        let (a, b) = (sxx[i] - syy[i], 2.0 * sxy[i]);
-        // The gradient's dominant direction is across the ridges; the ridges run at +90°.
-        let gradient = 0.5 * b.atan2(a);
-        theta.push((gradient + PI / 2.0).rem_euclid(PI));
-        let energy = sxx[i] + syy[i];
-        coherence.push(if energy > 1e-6 { (a * a + b * b).sqrt() / energy } else { 0.0 });
-    }
+    let tensor = |i: usize| (sxx[i] - syy[i], 2.0 * sxy[i]);
+    let theta: Vec<f32> = (0..w * h)
+        .map(|i| {
+            let (a, b) = tensor(i);
+            // The gradient's dominant direction is across the ridges; the ridges run at +90°, in
+            // [0, π]: only π itself is taken back to 0 (what `rem_euclid(PI)` does, without its
+            // division).
+            let ridges = 0.5 * atan2(b, a) + PI / 2.0;
+            if ridges >= PI { ridges - PI } else { ridges }
+        })
+        .collect();
+    let coherence: Vec<f32> = (0..w * h)
+        .map(|i| {
+            let ((a, b), energy) = (tensor(i), sxx[i] + syy[i]);
+            if energy > 1e-6 { (a * a + b * b).sqrt() / energy } else { 0.0 }
+        })
+        .collect();
     let (period, blocks_w, median_period) = ridge_periods(v, mask, &theta, w, h);
     RidgeFlow { w, h, theta, coherence, period, blocks_w, median_period }
+}
+
+/// Coefficients of atan(t) / t as a polynomial in t², for t in [0, 1]: within 1.2e-7 radians of
+/// the true angle in f32 arithmetic (fitted to the minimax error by reweighted least squares); the
+/// quadrants' π/2 and π add their own rounding, two units in the last place at most (5e-7 near π).
+const ATAN: [f32; 8] = [
+    0.999_999_34,
+    -0.333_298_62,
+    0.199_465_75,
+    -0.139_086_43,
+    0.096_421_52,
+    -0.055_910_81,
+    0.021_861_37,
+    -0.004_054_001,
+];
+
+/// `y.atan2(x)` for finite `y` and `x` (the same signs and quadrants, zeros included), in plain
+/// arithmetic that runs in vector code over an image: the library's is a call per pixel, about a
+/// tenth of the ridge analysis.
+fn atan2(y: f32, x: f32) -> f32 {
+    let (ax, ay) = (x.abs(), y.abs());
+    let (small, large) = if ay > ax { (ax, ay) } else { (ay, ax) };
+    let t = if large > 0.0 { small / large } else { 0.0 };
+    let s = t * t;
+    let mut angle = ATAN[..7].iter().rev().fold(ATAN[7], |r, c| r * s + c) * t;
+    if ay > ax {
+        angle = FRAC_PI_2 - angle;
+    }
+    if x.is_sign_negative() {
+        angle = PI - angle;
+    }
+    angle.copysign(y)
 }
 
 /// Period of each block: the intensity profile along the normal to the ridges through the block's
@@ -139,4 +179,31 @@ fn autocorrelation_period(profile: &[f32]) -> Option<f32> {
     let offset = if denom.abs() > 1e-6 { (0.5 * (l - r) / denom).clamp(-0.5, 0.5) } else { 0.0 };
     let p = lag as f32 + offset;
     (MIN_PERIOD..=MAX_PERIOD).contains(&p).then_some(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_plain_atan2_agrees_with_the_librarys_in_every_quadrant() {
+        // Directions all round at many lengths, both axes, and signed zeros. Within 1e-6: four
+        // units in the last place near π, room for another C library's own rounding (glibc's is
+        // within 4e-7 of this one).
+        let mut points =
+            vec![(0.0, 0.0), (-0.0, 0.0), (0.0, -0.0), (-0.0, -0.0), (1e-30, -1e-30), (3.0, 0.0), (0.0, -3.0)];
+        for k in 0..20_000 {
+            let angle = k as f32 * 0.000_314_159_3 * 1.000_37;
+            let length = 10f32.powi(k % 9 - 4);
+            points.push((length * angle.sin(), length * angle.cos()));
+        }
+        let mut worst = 0f32;
+        for (y, x) in points {
+            let (plain, library) = (atan2(y, x), y.atan2(x));
+            worst = worst.max((plain - library).abs());
+            assert!((plain - library).abs() < 1e-6, "atan2({y}, {x}): {plain} against {library}");
+            assert_eq!(plain.is_sign_negative(), library.is_sign_negative(), "sign of atan2({y}, {x})");
+        }
+        assert!(worst > 0.0, "the comparison ran");
+    }
 }

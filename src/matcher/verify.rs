@@ -218,6 +218,11 @@ struct Pair {
     view: usize,
 }
 
+/// Whether (dx, dy) is at most `reach` long: squares compared, no square root (or library call).
+fn within(dx: f32, dy: f32, reach: f32) -> bool {
+    dx * dx + dy * dy <= reach * reach
+}
+
 /// The median shift of `offsets`, per axis.
 fn median_offset(offsets: &[&Offset]) -> (f32, f32) {
     (median(offsets.iter().map(|o| o.dx)), median(offsets.iter().map(|o| o.dy)))
@@ -288,7 +293,7 @@ fn paired_at(probe: Marks, view_marks: Marks, pose: Affine, anchor: Option<Pair>
             .collect();
         overall = median_offset(&offsets.iter().collect::<Vec<_>>());
         for m in &mut moved {
-            let near: Vec<&Offset> = offsets.iter().filter(|o| (o.x - m.x).hypot(o.y - m.y) <= LOCAL_REACH).collect();
+            let near: Vec<&Offset> = offsets.iter().filter(|o| within(o.x - m.x, o.y - m.y, LOCAL_REACH)).collect();
             let (dx, dy) = local_offset(&near, overall);
             m.x += dx;
             m.y += dy;
@@ -341,7 +346,7 @@ fn wipe_positions(moved: &mut [Placed], offsets: &mut [Offset]) {
 fn sought(v: &Minutia, patch: &Patch, offsets: &[Offset], overall: (f32, f32), pose: Affine, ridges: Ridges) -> f32 {
     // The correction that moved probe minutiae near `v` onto the view, undone.
     let near: Vec<&Offset> =
-        offsets.iter().filter(|o| (o.x + o.dx - v.x).hypot(o.y + o.dy - v.y) <= LOCAL_REACH).collect();
+        offsets.iter().filter(|o| within(o.x + o.dx - v.x, o.y + o.dy - v.y, LOCAL_REACH)).collect();
     let (dx, dy) = local_offset(&near, overall);
     let Some((x, y)) = pose.source(v.x - dx, v.y - dy) else { return 0.0 };
     if x < 0.0 || y < 0.0 || x >= ridges.w as f32 || y >= ridges.h as f32 {

@@ -19,9 +19,10 @@ pub fn nearest_index(v: f32) -> usize {
     // `max` takes 0 over NaN too.
     let v = v.max(0.0);
     let below = whole_below(v);
-    // Exact: `below` is `v` without its fraction.
+    // Exact: `below` is `v` without its fraction. A whole number below 2^23 lies in the low bits
+    // of itself plus 2^23: no saturating conversion (about ten instructions on x86_64).
     let fraction = v - below;
-    below as usize + usize::from(fraction >= 0.5)
+    ((below + TWO_23).to_bits() - TWO_23.to_bits()) as usize + usize::from(fraction >= 0.5)
 }
 
 #[cfg(test)]
