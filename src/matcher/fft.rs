@@ -566,8 +566,8 @@ fn lane_maxima(values: &[Complex32], with_next: bool) -> (f32, f32) {
 }
 
 /// Wipes what the last correlations left in this thread's buffers (products of two captures'
-/// phases): called when a probe has been compared, not after every view (about 350 kB: 220 kB
-/// for the full surface, 130 kB for the coarse one). [`phase_band`]'s buffers are zero between
+/// phases): called when a probe has been compared, not after every view (about 290 kB: 220 kB
+/// for the full surface, 66 kB for the coarse one). [`phase_band`]'s buffers are zero between
 /// calls, unless one unwound.
 pub fn wipe_scratch() {
     PLANS.with(|plans| plans.borrow_mut().wipe());

@@ -273,6 +273,7 @@ impl Features {
     /// The correlation of this capture turned by `turn` (radians, to the nearest `TURN_STEP`)
     /// with one view's band, as a pose. Each turn's band is computed once per capture.
     fn turned_pose(&self, turn: f32, view: &template::View) -> Alignment {
+        // The one view's poses, then its one turn's.
         self.turned_poses(&[turn], &[view]).remove(0).remove(0)
     }
 
@@ -460,17 +461,20 @@ fn try_the_clearest_turn(probe: &Features, template: &Template, matches: &mut [V
     // The views less sure than the clearest, all correlated at once (see `Features::turned_poses`).
     let tried: Vec<usize> =
         (0..matches.len().min(template.views.len())).filter(|i| matches[*i].evidence() < evidence).collect();
+    if tried.is_empty() {
+        return; // no band to turn
+    }
     let views: Vec<&template::View> = tried.iter().map(|i| &template.views[*i]).collect();
     for ((&i, view), poses) in tried.iter().zip(&views).zip(probe.turned_poses(&turns, &views)) {
         let m = &mut matches[i];
         // The turns are judged on the minutiae the probe shows, and the best of them is confirmed.
-        let tried = poses.into_iter().map(|turned| ViewMatch {
+        let at_turns = poses.into_iter().map(|turned| ViewMatch {
             peak: turned.score.max(0.0),
             minutiae: verify::agreement(probe.marks(), view.marks(), |x, y| turned.map(x, y))
                 .at_turn(turned.degrees.to_radians()),
             pose: Some(turned),
         });
-        if let Some(best) = tried.max_by(|a, b| a.evidence().total_cmp(&b.evidence())) {
+        if let Some(best) = at_turns.max_by(|a, b| a.evidence().total_cmp(&b.evidence())) {
             let best = ViewMatch { minutiae: verify::confirmed(probe.marks(), view.marks(), &best.minutiae), ..best };
             if best.evidence() > m.evidence() {
                 *m = best;

@@ -69,10 +69,11 @@ impl Patch {
     /// (as [`Nearby::best_similarity`] takes for a probe's own minutiae), computed on the samples
     /// themselves: a view's minutia sought in a probe's ridges ([`super::verify::confirmed`]) needs
     /// no patch of its own.
-    /// 0 for an image too small to sample (or shorter than `w` × `h`).
+    /// 0 for an image too small to sample (or shorter than `w` × `h`, or one [`frame_grid`]
+    /// does not sample).
     pub fn best_likeness_in(&self, image: &[f32], w: usize, h: usize, m: &Minutia) -> f32 {
         const WIDE: usize = SIDE + 2;
-        if w < 2 || h < 2 || image.len() < w * h {
+        if w < 2 || h < 2 || w.checked_mul(h).is_none_or(|pixels| image.len() < pixels) {
             return 0.0;
         }
         let mut grid = [0f32; WIDE * WIDE];
@@ -211,7 +212,8 @@ impl Nearby {
 }
 
 /// `side`² samples `SPACING` apart about `m`, in its own frame (its direction along +x, rows
-/// across it; samples off the image are 0).
+/// across it; samples off the image are 0, and all are for an image shorter than `w` × `h` or of
+/// 2^23 pixels or more, far beyond any capture).
 fn frame_grid(image: &[f32], w: usize, h: usize, m: &Minutia, side: usize) -> Vec<f32> {
     let mut grid = vec![0f32; side * side];
     fill_frame_grid(&mut grid, image, w, h, m, side);
@@ -230,7 +232,7 @@ fn fill_frame_grid(grid: &mut [f32], image: &[f32], w: usize, h: usize, m: &Minu
     let half = (side - 1) as f32 / 2.0 * SPACING;
     // A sample needs its right and lower neighbours on the image. Below, a sample's index is a
     // whole float, exact below 2^23 pixels: more than any capture has at 500 dpi (1,707² at most).
-    if w < 2 || h < 2 || image.len() < w * h || w * h >= 1 << 23 {
+    if w < 2 || h < 2 || w.checked_mul(h).is_none_or(|pixels| image.len() < pixels || pixels >= 1 << 23) {
         grid.fill(0.0);
         return;
     }

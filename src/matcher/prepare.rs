@@ -361,6 +361,9 @@ pub(super) fn canvas(n: &Normalised) -> (Vec<f32>, (f32, f32), Bounds) {
         (from as usize, (side as isize + half - c).clamp(from, GRID as isize) as usize)
     };
     let ((x_from, x_to), (y_from, y_to)) = (on_image(cx, w), on_image(cy, h));
+    if x_from == x_to {
+        return (full, (cx as f32, cy as f32), within); // no column of the canvas on the image
+    }
     let x0 = (cx - half + x_from as isize) as usize;
     for gy in y_from..y_to {
         let i = (cy - half + gy as isize) as usize * w + x0;

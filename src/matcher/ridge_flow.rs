@@ -91,7 +91,8 @@ const ATAN: [f32; 8] = [
 
 /// `y.atan2(x)` for finite `y` and `x` (the same signs and quadrants, zeros included), in plain
 /// arithmetic that runs in vector code over an image: the library's is a call per pixel, about a
-/// tenth of the ridge analysis.
+/// tenth of the ridge analysis. (A NaN `x` gives 0 or ±π, not NaN; a capture's gradients are
+/// finite.)
 fn atan2(y: f32, x: f32) -> f32 {
     let (ax, ay) = (x.abs(), y.abs());
     let (small, large) = if ay > ax { (ax, ay) } else { (ay, ax) };
