@@ -74,17 +74,19 @@ pub fn enhance(v: &[f32], mask: &[f32], flow: &RidgeFlow) -> Vec<f32> {
             *k = if mask[i] > 0.0 { kernel_index(flow.theta[i], flow.period_at(x, y)) } else { OUTSIDE };
         }
         let inside = |x: usize| y >= r && y + r < h && x >= r && x + r < w;
+        // Along the top and bottom rows every pixel is filtered clamped.
+        let row_clamped = y < r || y + r >= h;
         let mut x = 0;
         while x < w {
             let (i, k) = (y * w + x, kernels[x]);
+            let alike = |x: usize| x + LANES <= w && kernels[x..x + LANES].iter().all(|o| *o == k);
             if k == OUTSIDE {
                 x += 1;
-            } else if x + LANES <= w
-                && inside(x)
-                && inside(x + LANES - 1)
-                && kernels[x..x + LANES].iter().all(|o| *o == k)
-            {
+            } else if inside(x) && x + LANES <= w && inside(x + LANES - 1) && alike(x) {
                 out[i..i + LANES].copy_from_slice(&filter_lanes(v, w, &bank[k], x, y));
+                x += LANES;
+            } else if row_clamped && alike(x) {
+                out[i..i + LANES].copy_from_slice(&filter_clamped_lanes::<LANES>(v, (w, h), &bank[k], x, y));
                 x += LANES;
             } else {
                 out[i] = if inside(x) {
@@ -135,12 +137,29 @@ fn filter_lanes(v: &[f32], w: usize, k: &[f32; SIDE * SIDE], x: usize, y: usize)
 
 /// The kernel `k` applied at (x, y) near a border, which is clamped: the products added one by one.
 fn filter_clamped(v: &[f32], w: usize, h: usize, k: &[f32; SIDE * SIDE], x: usize, y: usize) -> f32 {
-    let mut acc = 0.0;
+    filter_clamped_lanes::<1>(v, (w, h), k, x, y)[0]
+}
+
+/// [`filter_clamped`] at `N` pixels from (x, y) on (all on the row), each pixel's products added
+/// in the same order; the clamped columns found once, not once per kernel row. Several pixels'
+/// sums run side by side where one pixel's wait on each addition.
+fn filter_clamped_lanes<const N: usize>(
+    v: &[f32],
+    (w, h): (usize, usize),
+    k: &[f32; SIDE * SIDE],
+    x: usize,
+    y: usize,
+) -> [f32; N] {
+    let clamped = |at: isize, side: usize| at.clamp(0, side as isize - 1) as usize;
+    let columns: [[usize; N]; SIDE] =
+        std::array::from_fn(|kx| std::array::from_fn(|l| clamped((x + l + kx) as isize - RADIUS, w)));
+    let mut acc = [0f32; N];
     for (ky, row) in k.chunks_exact(SIDE).enumerate() {
-        let sy = (y as isize + ky as isize - RADIUS).clamp(0, h as isize - 1) as usize;
-        for (kx, kv) in row.iter().enumerate() {
-            let sx = (x as isize + kx as isize - RADIUS).clamp(0, w as isize - 1) as usize;
-            acc += kv * v[sy * w + sx];
+        let line = &v[clamped((y + ky) as isize - RADIUS, h) * w..][..w];
+        for (kv, columns) in row.iter().zip(&columns) {
+            for (a, column) in acc.iter_mut().zip(columns) {
+                *a += kv * line[*column];
+            }
         }
     }
     acc
@@ -149,6 +168,20 @@ fn filter_clamped(v: &[f32], w: usize, h: usize, k: &[f32; SIDE * SIDE], x: usiz
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The clamped filter as it reads, each tap's place clamped in turn: what the vector and
+    /// one-pixel clamped paths must give.
+    fn clamped_one_by_one(v: &[f32], w: usize, h: usize, k: &[f32; SIDE * SIDE], x: usize, y: usize) -> f32 {
+        let mut acc = 0.0;
+        for (ky, row) in k.chunks_exact(SIDE).enumerate() {
+            let sy = (y as isize + ky as isize - RADIUS).clamp(0, h as isize - 1) as usize;
+            for (kx, kv) in row.iter().enumerate() {
+                let sx = (x as isize + kx as isize - RADIUS).clamp(0, w as isize - 1) as usize;
+                acc += kv * v[sy * w + sx];
+            }
+        }
+        acc
+    }
     use crate::matcher::prepare::normalise;
     use crate::matcher::ridge_flow;
     use crate::matcher::tests::synthetic;
@@ -171,6 +204,15 @@ mod tests {
                 })
                 .count();
             assert!(shared > 100, "finger {finger}: {shared} runs of 8 share a kernel");
+            // ... and so do some along the top and bottom rows, where the clamped vector path is.
+            let along_edges = (0..r)
+                .chain(n.h - r..n.h)
+                .flat_map(|y| (0..=n.w - LANES).map(move |x| y * n.w + x))
+                .filter(|i| {
+                    n.mask[*i] > 0.0 && (1..LANES).all(|l| kernels[i + l] == kernels[*i] && n.mask[i + l] > 0.0)
+                })
+                .count();
+            assert!(along_edges > 10, "finger {finger}: {along_edges} runs of 8 share a kernel along the edges");
             for y in 0..n.h {
                 for x in 0..n.w {
                     let i = y * n.w + x;
@@ -181,7 +223,7 @@ mod tests {
                         if y >= r && y + r < n.h && x >= r && x + r < n.w {
                             filter_inside(&n.pixels, n.w, k, x, y)
                         } else {
-                            filter_clamped(&n.pixels, n.w, n.h, k, x, y)
+                            clamped_one_by_one(&n.pixels, n.w, n.h, k, x, y)
                         }
                     };
                     assert_eq!(enhanced[i], expected, "finger {finger} at ({x}, {y})");
