@@ -142,7 +142,7 @@ fn filter_clamped(v: &[f32], w: usize, h: usize, k: &[f32; SIDE * SIDE], x: usiz
 
 /// [`filter_clamped`] at `N` pixels from (x, y) on (all on the row), each pixel's products added
 /// in the same order; the clamped columns found once, not once per kernel row. Several pixels'
-/// sums run side by side where one pixel's wait on each addition.
+/// sums run side by side, where a single pixel's sum waits on each addition.
 fn filter_clamped_lanes<const N: usize>(
     v: &[f32],
     (w, h): (usize, usize),
@@ -168,6 +168,9 @@ fn filter_clamped_lanes<const N: usize>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::matcher::prepare::normalise;
+    use crate::matcher::ridge_flow;
+    use crate::matcher::tests::synthetic;
 
     /// The clamped filter as it reads, each tap's place clamped in turn: what the vector and
     /// one-pixel clamped paths must give.
@@ -182,9 +185,6 @@ mod tests {
         }
         acc
     }
-    use crate::matcher::prepare::normalise;
-    use crate::matcher::ridge_flow;
-    use crate::matcher::tests::synthetic;
 
     #[test]
     fn pixels_filtered_together_equal_pixels_filtered_one_by_one() {
