@@ -397,7 +397,7 @@ pub fn view_matches(probe: &Features, template: &Template) -> Vec<ViewMatch> {
 /// [`view_matches`] with `searched` views correlated over every rotation (the scratch buffers
 /// left as they are).
 fn view_matches_searching(probe: &Features, template: &Template, searched: usize) -> Vec<ViewMatch> {
-    let tapered: Vec<fft::Tapered> = probe.rotations.iter().map(Spectrum::tapered).collect();
+    let tapered = tapered(&probe.rotations);
     let ranking: Vec<&fft::Tapered> = RANKING_ROTATIONS.iter().map(|r| &tapered[*r]).collect();
     let looks: Vec<Look> = template.views.iter().map(|view| Look::at(probe, view, &ranking)).collect();
     let votes: Vec<[f32; verify::TURN_BINS]> = looks.iter().map(|look| look.votes).collect();
@@ -621,15 +621,28 @@ fn turned_further(
     ViewMatch { peak: pose.map_or(0.0, |p| p.score.max(0.0)), minutiae, pose }
 }
 
-/// The probe's rotation and shift with the highest correlation peak against one view's band.
-fn best_pose(probe: &Features, band: &Spectrum, centre: (f32, f32)) -> Alignment {
-    best_rotation(&probe.rotations, probe.centre, band, centre)
+/// A capture's rotations tapered for the coarse correlation ([`Spectrum::tapered`]): once for all
+/// the bands they are compared with.
+fn tapered(rotations: &[Spectrum]) -> Vec<fft::Tapered> {
+    rotations.iter().map(Spectrum::tapered).collect()
 }
 
-/// Of `rotations` (the bands of one capture at each of `ANGLES`, centred at `centre_a`), the
-/// rotation and shift with the highest correlation peak against `band` (centred at `centre_b`).
-fn best_rotation(rotations: &[Spectrum], centre_a: (f32, f32), band: &Spectrum, centre_b: (f32, f32)) -> Alignment {
-    let tapered: Vec<fft::Tapered> = rotations.iter().map(Spectrum::tapered).collect();
+/// The probe's rotation and shift with the highest correlation peak against one view's band
+/// (`tapered`: the probe's rotations, [`tapered`]).
+fn best_pose(probe: &Features, tapered: &[fft::Tapered], band: &Spectrum, centre: (f32, f32)) -> Alignment {
+    best_rotation(&probe.rotations, tapered, probe.centre, band, centre)
+}
+
+/// Of `rotations` (the bands of one capture at each of `ANGLES`, centred at `centre_a`; `tapered`
+/// the same, [`tapered`]), the rotation and shift with the highest correlation peak against `band`
+/// (centred at `centre_b`).
+fn best_rotation(
+    rotations: &[Spectrum],
+    tapered: &[fft::Tapered],
+    centre_a: (f32, f32),
+    band: &Spectrum,
+    centre_b: (f32, f32),
+) -> Alignment {
     let heights = fft::coarse_peaks(&tapered.iter().collect::<Vec<_>>(), band);
     finest_rotation(rotations, &heights, centre_a, band, centre_b)
 }
@@ -665,11 +678,13 @@ fn turned_band(prepared: &Prepared, degrees: f32) -> Spectrum {
 /// those matches did not correlate are correlated here (a touch lying where a view lay mostly ranks
 /// that view among the searched ones, but a weak touch need not).
 pub fn shows_new_skin(probe: &Features, template: &Template, matches: &[ViewMatch]) -> bool {
-    let new = template
-        .views
-        .iter()
-        .zip(matches)
-        .all(|(view, m)| !m.pose.unwrap_or_else(|| best_pose(probe, &view.band, view.centre)).same_place());
+    // Tapered only if a view needs correlating, and then once for all of them.
+    let probe_tapered = std::cell::OnceCell::new();
+    let correlated = |view: &template::View| {
+        best_pose(probe, probe_tapered.get_or_init(|| tapered(&probe.rotations)), &view.band, view.centre)
+    };
+    let new =
+        template.views.iter().zip(matches).all(|(view, m)| !m.pose.unwrap_or_else(|| correlated(view)).same_place());
     fft::wipe_scratch();
     new
 }
@@ -684,7 +699,8 @@ const SAME_PLACE_TURN: f32 = 6.0;
 /// Whether a touch shows skin the `earlier` touches of an enrollment do not: false when it lies
 /// where one of them lay.
 pub fn adds_area(touch: &Features, earlier: &[Features]) -> bool {
-    let adds = earlier.iter().all(|e| !best_pose(touch, e.unrotated(), e.centre).same_place());
+    let touch_tapered = tapered(&touch.rotations);
+    let adds = earlier.iter().all(|e| !best_pose(touch, &touch_tapered, e.unrotated(), e.centre).same_place());
     fft::wipe_scratch();
     adds
 }
@@ -744,7 +760,7 @@ impl Alignment {
 pub fn align(a: &GrayImage, b: &GrayImage) -> Result<Alignment, EngineError> {
     let (pa, pb) = (prepare::prepare(a)?, prepare::prepare(b)?);
     let rotations: Vec<Spectrum> = ANGLES.iter().map(|deg| turned_band(&pa, *deg)).collect();
-    let best = best_rotation(&rotations, pa.centre, &turned_band(&pb, 0.0), pb.centre);
+    let best = best_rotation(&rotations, &tapered(&rotations), pa.centre, &turned_band(&pb, 0.0), pb.centre);
     fft::wipe_scratch();
     Ok(best)
 }

@@ -494,7 +494,7 @@ fn the_coarse_correlation_leads_to_the_pose_the_full_search_finds() {
         let (r, &(peak, x, y)) = full.iter().enumerate().max_by(|p, q| p.1.0.total_cmp(&q.1.0)).unwrap();
         let expected = Alignment::from_peak(peak, ANGLES[r], (x, y), a.centre, b.centre);
         // The same pose; the height may differ in the last bit (another rotation shares its transform).
-        let found = best_pose(&a, b.unrotated(), b.centre);
+        let found = best_pose(&a, &super::tapered(&a.rotations), b.unrotated(), b.centre);
         assert_eq!((found.degrees, found.shift), (expected.degrees, expected.shift), "seed {seed} turned {degrees}°");
         assert!((found.score - expected.score).abs() < 1e-5, "seed {seed}: {} against {}", found.score, expected.score);
         let itself = fft::coarse_peaks(&[&a.unrotated().tapered()], a.unrotated())[0];
@@ -515,7 +515,13 @@ fn the_rotations_correlated_in_full_hold_the_best_one_when_the_coarse_heights_ar
     let rotations: Vec<&fft::Spectrum> = probe.rotations.iter().collect();
     for (v, view) in template.views.iter().enumerate() {
         let full = fft::correlation_peaks(&rotations, &view.band).iter().map(|p| p.0).fold(f32::MIN, f32::max);
-        let chosen = super::best_rotation(&probe.rotations, probe.centre, &view.band, view.centre);
+        let chosen = super::best_rotation(
+            &probe.rotations,
+            &super::tapered(&probe.rotations),
+            probe.centre,
+            &view.band,
+            view.centre,
+        );
         // Within the rounding that a rotation's partner in a packed transform brings.
         assert!((chosen.score - full).abs() < 1e-5, "view {v}: {} against {full}", chosen.score);
     }
