@@ -7,7 +7,7 @@
 
 use super::minutiae::Minutia;
 use super::nibbles;
-use super::whole::{TWO_23, whole_below};
+use super::prepare::{blend_squares, square_at};
 use zeroize::Zeroize;
 
 /// Samples along each side of a patch ...
@@ -222,9 +222,9 @@ fn frame_grid(image: &[f32], w: usize, h: usize, m: &Minutia, side: usize) -> Ve
 
 /// [`frame_grid`] into `grid` (`side`² long, `side` at most `SIDE + 2`).
 ///
-/// Row by row in three passes, as the turned canvas's rows are (`prepare::turn_row`), so that the
-/// first and the last run in vector code: where each sample lies and its weights; the four
-/// neighbours of each (scattered loads); their blend, 0 off the image.
+/// Row by row in three passes, as the turned canvas's rows are, so that the first and the last
+/// run in vector code: where each sample lies and its weights ([`square_at`]); the four
+/// neighbours of each and their blend, 0 off the image ([`blend_squares`]).
 fn fill_frame_grid(grid: &mut [f32], image: &[f32], w: usize, h: usize, m: &Minutia, side: usize) {
     const MOST: usize = SIDE + 2;
     debug_assert!(side <= MOST && grid.len() == side * side);
@@ -236,7 +236,7 @@ fn fill_frame_grid(grid: &mut [f32], image: &[f32], w: usize, h: usize, m: &Minu
         grid.fill(0.0);
         return;
     }
-    let (right, bottom, width) = ((w - 1) as f32, (h - 1) as f32, w as f32);
+    let edge = ((w - 1) as f32, (h - 1) as f32);
     let (mut at, mut fx, mut fy) = ([0u32; MOST], [0f32; MOST], [0f32; MOST]);
     let mut corners = [[0f32; MOST]; 4];
     for (row, out) in grid.chunks_exact_mut(side).enumerate() {
@@ -244,31 +244,11 @@ fn fill_frame_grid(grid: &mut [f32], image: &[f32], w: usize, h: usize, m: &Minu
         let (at, fx, fy) = (&mut at[..side], &mut fx[..side], &mut fy[..side]);
         for (column, ((at, fx), fy)) in at.iter_mut().zip(fx.iter_mut()).zip(fy.iter_mut()).enumerate() {
             let u = column as f32 * SPACING - half;
-            let (x, y) = (m.x + c * u - s * q, m.y + s * u + c * q);
-            let inside = x >= 0.0 && y >= 0.0 && x < right && y < bottom;
-            // Off the image the weights are NaN-free placeholders and the value is dropped below.
-            let (x, y) = if inside { (x, y) } else { (0.0, 0.0) };
-            let (x0, y0) = (whole_below(x), whole_below(y));
-            // Exact: a whole number below 2^23, which adding 2^23 leaves in the low bits of the float.
-            let index = (y0 * width + x0 + TWO_23).to_bits() - TWO_23.to_bits();
-            *at = if inside { index } else { u32::MAX };
-            (*fx, *fy) = (x - x0, y - y0);
+            (*at, *fx, *fy) = square_at((m.x + c * u - s * q, m.y + s * u + c * q), edge, w);
         }
         let [a, b, d, e] = &mut corners;
-        for (i, at) in at.iter().enumerate() {
-            // Inside, the top-left neighbour has a pixel to its right and a row below it, so all
-            // four lie within the w + 2 values from it.
-            let k = if *at == u32::MAX { 0 } else { *at as usize };
-            let square = &image[k..k + w + 2];
-            (a[i], b[i], d[i], e[i]) = (square[0], square[1], square[w], square[w + 1]);
-        }
-        for (i, g) in out.iter_mut().enumerate() {
-            let ([a, b, d, e], fx, fy) = ([a[i], b[i], d[i], e[i]], fx[i], fy[i]);
-            let value = (a * (1.0 - fx) + b * fx) * (1.0 - fy) + (d * (1.0 - fx) + e * fx) * fy;
-            // 0 off the image, chosen by a mask rather than a branch, which keeps the loop in vector code.
-            let keep = if at[i] == u32::MAX { 0 } else { u32::MAX };
-            *g = f32::from_bits(value.to_bits() & keep);
-        }
+        let corners = [&mut a[..side], &mut b[..side], &mut d[..side], &mut e[..side]];
+        blend_squares(image, w, (at, fx, fy), corners, out, |_, value| value);
     }
     corners.zeroize();
 }

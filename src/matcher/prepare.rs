@@ -561,8 +561,8 @@ impl Drop for RowSamples {
 /// column `from + i` of the row `dy` below the centre (0 outside the grid), times its windows.
 ///
 /// In three passes, so that the first and the last run in vector code: where each sample lies and
-/// its weights; the four neighbours of each (loads from scattered places, which vectors cannot
-/// do without gathers); their blend. Each value is the same expression as [`sample`]'s.
+/// its weights ([`square_at`]); the four neighbours of each and their blend ([`blend_squares`]).
+/// Each value is the same expression as [`sample`]'s.
 fn turn_row(
     pixels: &[f32],
     (s, c): (f32, f32),
@@ -578,34 +578,54 @@ fn turn_row(
     let (at, fx, fy) = (&mut at[..n], &mut fx[..n], &mut fy[..n]);
     for (i, ((at, fx), fy)) in at.iter_mut().zip(fx.iter_mut()).zip(fy.iter_mut()).enumerate() {
         let dx = (from + i) as f32 - mid;
-        let (sx, sy) = (c * dx + s * dy + mid, -s * dx + c * dy + mid);
-        let inside = sx >= 0.0 && sy >= 0.0 && sx < EDGE && sy < EDGE;
-        // Outside, the weights are NaN-free placeholders and the value is dropped below.
-        let (sx, sy) = if inside { (sx, sy) } else { (0.0, 0.0) };
-        let (x0, y0) = (whole_below(sx), whole_below(sy));
-        // Exact: both are whole numbers below SAMPLED, so the index is a whole number below 2^23,
-        // which adding 2^23 leaves in the low bits of the float.
-        let index = (y0 * SAMPLED as f32 + x0 + TWO_23).to_bits() - TWO_23.to_bits();
-        *at = if inside { index } else { u32::MAX };
-        (*fx, *fy) = (sx - x0, sy - y0);
+        (*at, *fx, *fy) = square_at((c * dx + s * dy + mid, -s * dx + c * dy + mid), (EDGE, EDGE), SAMPLED);
     }
-    let (a, b) = (&mut top_left[..n], &mut top_right[..n]);
-    let (d, e) = (&mut bottom_left[..n], &mut bottom_right[..n]);
+    let corners = [&mut top_left[..n], &mut top_right[..n], &mut bottom_left[..n], &mut bottom_right[..n]];
+    let window = &window[..n];
+    blend_squares(pixels, SAMPLED, (at, fx, fy), corners, out, |i, value| value * window[i] * hy);
+}
+
+/// Where a bilinear sample at (x, y) of an image `width` pixels wide takes its values, for
+/// [`blend_squares`]: the index of its top-left neighbour (`u32::MAX` unless x and y lie in
+/// [0, `edge`), the square then not wholly on the image) and how far right of and below that
+/// neighbour it lies. The image must hold fewer than 2^23 pixels.
+#[inline(always)]
+pub(super) fn square_at((x, y): (f32, f32), (right, bottom): (f32, f32), width: usize) -> (u32, f32, f32) {
+    let inside = x >= 0.0 && y >= 0.0 && x < right && y < bottom;
+    // Off the image the weights are NaN-free placeholders and the value is dropped.
+    let (x, y) = if inside { (x, y) } else { (0.0, 0.0) };
+    let (x0, y0) = (whole_below(x), whole_below(y));
+    // Exact: a whole number below 2^23, which adding 2^23 leaves in the low bits of the float.
+    let index = (y0 * width as f32 + x0 + TWO_23).to_bits() - TWO_23.to_bits();
+    (if inside { index } else { u32::MAX }, x - x0, y - y0)
+}
+
+/// The bilinear samples of `pixels` (rows `width` long) at the squares [`square_at`] found, each
+/// passed through `scale(i, value)` and set to 0 where its square is off the image: `out[i]`.
+/// The four neighbours are loaded into `corners` first (loads from scattered places, which
+/// vectors cannot do without gathers), so that the blend runs in vector code; 0 off the image is
+/// chosen by a mask rather than a branch, for the same reason.
+pub(super) fn blend_squares(
+    pixels: &[f32],
+    width: usize,
+    (at, fx, fy): (&[u32], &[f32], &[f32]),
+    corners: [&mut [f32]; 4],
+    out: &mut [f32],
+    scale: impl Fn(usize, f32) -> f32,
+) {
+    let [a, b, d, e] = corners;
     for (i, at) in at.iter().enumerate() {
-        // Inside, the top-left neighbour is at most one row and one column short of the grid's
-        // last, so all four lie within the SAMPLED + 2 values from it.
+        // On the image, the top-left neighbour has a pixel to its right and a row below it, so all
+        // four lie within the `width` + 2 values from it.
         let k = if *at == u32::MAX { 0 } else { *at as usize };
-        let square = &pixels[k..k + SAMPLED + 2];
-        (a[i], b[i], d[i], e[i]) = (square[0], square[1], square[SAMPLED], square[SAMPLED + 1]);
+        let square = &pixels[k..k + width + 2];
+        (a[i], b[i], d[i], e[i]) = (square[0], square[1], square[width], square[width + 1]);
     }
-    let (window, out) = (&window[..n], &mut out[..n]);
-    for i in 0..n {
+    for (i, o) in out.iter_mut().enumerate().take(at.len()) {
         let ([a, b, d, e], fx, fy) = ([a[i], b[i], d[i], e[i]], fx[i], fy[i]);
         let value = (a * (1.0 - fx) + b * fx) * (1.0 - fy) + (d * (1.0 - fx) + e * fx) * fy;
-        // 0 outside the grid, chosen by a mask rather than a branch, which keeps the loop in
-        // vector code.
         let keep = if at[i] == u32::MAX { 0 } else { u32::MAX };
-        out[i] = f32::from_bits((value * window[i] * hy).to_bits() & keep);
+        *o = f32::from_bits(scale(i, value).to_bits() & keep);
     }
 }
 
