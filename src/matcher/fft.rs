@@ -296,13 +296,44 @@ pub fn peaks_against(probe: &Spectrum, views: &[&Spectrum]) -> Vec<(f32, usize, 
     })
 }
 
-/// [`coarse_peaks`] of one probe against each of `views`, two views to a transform as in
-/// [`peaks_against`].
-pub fn coarse_peaks_against(probe: &Tapered, views: &[&Spectrum]) -> Vec<f32> {
+/// [`correlation_peaks`] of each of `probes` against each of `views`: per view, in the order of
+/// `probes`. Two probes go through a transform against each view, and an odd probe against two
+/// views at a time ([`peaks_against`]).
+pub fn peaks_each(probes: &[&Spectrum], views: &[&Spectrum]) -> Vec<Vec<(f32, usize, usize)>> {
+    PLANS.with(|plans| {
+        let Plans { fine, scratch, .. } = &mut *plans.borrow_mut();
+        let probes: Vec<&[Complex32]> = probes.iter().map(|p| &p.band[..]).collect();
+        each(fine, scratch, &probes, views)
+    })
+}
+
+/// [`coarse_peaks`] of each of `probes` against each of `views`, paired as in [`peaks_each`].
+pub fn coarse_peaks_each(probes: &[&Tapered], views: &[&Spectrum]) -> Vec<Vec<f32>> {
     PLANS.with(|plans| {
         let Plans { coarse, scratch, .. } = &mut *plans.borrow_mut();
-        against(coarse, scratch, &probe.0.band, views).into_iter().map(|(peak, _, _)| peak).collect()
+        let probes: Vec<&[Complex32]> = probes.iter().map(|p| &p.0.band[..]).collect();
+        let peaks = each(coarse, scratch, &probes, views);
+        peaks.into_iter().map(|view| view.into_iter().map(|(peak, _, _)| peak).collect()).collect()
     })
+}
+
+/// The peaks of every one of `probes` against every one of `views` on `surface` (see
+/// [`peaks_each`]).
+fn each(
+    surface: &mut Surface,
+    scratch: &mut [Complex32],
+    probes: &[&[Complex32]],
+    views: &[&Spectrum],
+) -> Vec<Vec<(f32, usize, usize)>> {
+    let paired = probes.len() / 2 * 2;
+    let mut peaks: Vec<Vec<(f32, usize, usize)>> =
+        views.iter().map(|view| peaks_on(surface, scratch, &probes[..paired], &view.band)).collect();
+    if let Some(odd) = probes.get(paired) {
+        for (view_peaks, peak) in peaks.iter_mut().zip(against(surface, scratch, odd, views)) {
+            view_peaks.push(peak);
+        }
+    }
+    peaks
 }
 
 /// The peaks of `probe` against each of `views` on `surface`, two views to a transform.
@@ -324,11 +355,7 @@ fn against(
             _ => &pair[0].band[..],
         };
         correlate(surface, scratch, probe, None, b);
-        let (re, im) = if surface.folds() { highest_between(surface) } else { highest(surface) };
-        peaks.push(re);
-        if pair.len() == 2 {
-            peaks.push(im);
-        }
+        push_peaks(surface, pair.len() == 2, &mut peaks);
     }
     // Two views' phases, combined.
     wipe(&mut both);
@@ -356,13 +383,19 @@ fn peaks_on(
     for pair in probes.chunks(2) {
         let second = pair.get(1).copied();
         correlate(surface, scratch, pair[0], second, b);
-        let (re, im) = if surface.folds() { highest_between(surface) } else { highest(surface) };
-        peaks.push(re);
-        if second.is_some() {
-            peaks.push(im);
-        }
+        push_peaks(surface, second.is_some(), &mut peaks);
     }
     peaks
+}
+
+/// The peak of the real part of the surface [`correlate`] left, and of its imaginary part when it
+/// holds a pair, added to `peaks`.
+fn push_peaks(surface: &mut Surface, pair: bool, peaks: &mut Vec<(f32, usize, usize)>) {
+    let (re, im) = if surface.folds() { highest_between(surface) } else { highest(surface) };
+    peaks.push(re);
+    if pair {
+        peaks.push(im);
+    }
 }
 
 /// Leaves in `surface.cells` the inverse transform of (first + i·second) × conj(b), the band laid

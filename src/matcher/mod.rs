@@ -278,8 +278,7 @@ impl Features {
     }
 
     /// [`Features::turned_pose`] at each of `turns`, for each of `views` (poses per view, in the
-    /// order of `turns`). The correlations go two to a transform: two turns against one view, and
-    /// an odd turn against two views.
+    /// order of `turns`), paired as [`fft::peaks_each`] pairs them.
     fn turned_poses(&self, turns: &[f32], views: &[&template::View]) -> Vec<Vec<Alignment>> {
         // Steps of the half turn either way are the same turn: one band for both.
         let half_turn = (180.0 / TURN_STEP) as i32;
@@ -297,18 +296,10 @@ impl Features {
         }
         let bands: Vec<&Spectrum> =
             steps.iter().filter_map(|step| turned.iter().find(|(s, _)| s == step).map(|(_, b)| b)).collect();
-        let paired = bands.len() / 2 * 2;
-        let mut peaks: Vec<Vec<(f32, usize, usize)>> =
-            views.iter().map(|view| fft::correlation_peaks(&bands[..paired], &view.band)).collect();
-        if let Some(odd) = bands.get(paired) {
-            let view_bands: Vec<&Spectrum> = views.iter().map(|view| &view.band).collect();
-            for (view_peaks, peak) in peaks.iter_mut().zip(fft::peaks_against(odd, &view_bands)) {
-                view_peaks.push(peak);
-            }
-        }
+        let view_bands: Vec<&Spectrum> = views.iter().map(|view| &view.band).collect();
         views
             .iter()
-            .zip(peaks)
+            .zip(fft::peaks_each(&bands, &view_bands))
             .map(|(view, peaks)| {
                 let at = |(step, (peak, x, y)): (&i32, (f32, usize, usize))| {
                     Alignment::from_peak(peak, *step as f32 * TURN_STEP, (x, y), self.centre, view.centre)
@@ -555,29 +546,22 @@ fn is_turned(degrees: f32) -> bool {
 }
 
 /// The coarse heights of the probe's rotations besides `RANKING_ROTATIONS` (`tapered`) against
-/// each of `views`, every rotation's place filled (the ranking ones with 0): two rotations to a
-/// transform against each view, and an odd one against two views.
+/// each of `views`, every rotation's place filled (the ranking ones with 0), paired as
+/// [`fft::coarse_peaks_each`] pairs them.
 fn rest_heights(tapered: &[fft::Tapered], views: &[&template::View]) -> Vec<Vec<f32>> {
     let rest: Vec<usize> = (0..ANGLES.len()).filter(|r| !RANKING_ROTATIONS.contains(r)).collect();
-    let paired = rest.len() / 2 * 2;
-    let bands: Vec<&fft::Tapered> = rest[..paired].iter().map(|r| &tapered[*r]).collect();
-    let mut heights: Vec<Vec<f32>> = views
-        .iter()
-        .map(|view| {
+    let bands: Vec<&fft::Tapered> = rest.iter().map(|r| &tapered[*r]).collect();
+    let view_bands: Vec<&Spectrum> = views.iter().map(|view| &view.band).collect();
+    fft::coarse_peaks_each(&bands, &view_bands)
+        .into_iter()
+        .map(|rest_heights| {
             let mut heights = vec![0.0; ANGLES.len()];
-            for (r, h) in rest.iter().zip(fft::coarse_peaks(&bands, &view.band)) {
+            for (r, h) in rest.iter().zip(rest_heights) {
                 heights[*r] = h;
             }
             heights
         })
-        .collect();
-    if let Some(&odd) = rest.get(paired) {
-        let view_bands: Vec<&Spectrum> = views.iter().map(|view| &view.band).collect();
-        for (h, height) in heights.iter_mut().zip(fft::coarse_peaks_against(&tapered[odd], &view_bands)) {
-            h[odd] = height;
-        }
-    }
-    heights
+        .collect()
 }
 
 /// The probe against one view, searched over every rotation: the look's heights at
