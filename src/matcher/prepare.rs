@@ -1,6 +1,6 @@
 //! From a raw capture to a normalised, masked image on the engine's grid, and the quality verdict.
 
-use super::whole::{TWO_23, whole_below};
+use super::whole::{whole_below, whole_bits};
 use super::{EngineError, GRID};
 use crate::image::GrayImage;
 use std::ops::Range;
@@ -595,8 +595,8 @@ pub(super) fn square_at((x, y): (f32, f32), (right, bottom): (f32, f32), width: 
     // Off the image the weights are NaN-free placeholders and the value is dropped.
     let (x, y) = if inside { (x, y) } else { (0.0, 0.0) };
     let (x0, y0) = (whole_below(x), whole_below(y));
-    // Exact: a whole number below 2^23, which adding 2^23 leaves in the low bits of the float.
-    let index = (y0 * width as f32 + x0 + TWO_23).to_bits() - TWO_23.to_bits();
+    // Exact: a whole number below 2^23 (the image's size).
+    let index = whole_bits(y0 * width as f32 + x0);
     (if inside { index } else { u32::MAX }, x - x0, y - y0)
 }
 

@@ -304,7 +304,7 @@ fn paired_at(probe: Marks, view_marks: Marks, pose: Affine, anchor: Option<Pair>
     let pairs = found.len();
     let mut likeness: f32 =
         found.iter().filter_map(|p| Some(probe.likeness(p.probe, view_marks.patch(p.view)?)?.max(0.0))).sum();
-    let near = |m: &Placed, v: &Minutia| (m.x - v.x).powi(2) + (m.y - v.y).powi(2) <= OVERLAP_REACH * OVERLAP_REACH;
+    let near = |m: &Placed, v: &Minutia| within(m.x - v.x, m.y - v.y, OVERLAP_REACH);
     let probe_common = moved.iter().filter(|m| view.iter().any(|v| near(m, v))).count();
     let view_common = view.iter().filter(|v| moved.iter().any(|m| near(m, v))).count();
     if let Some(ridges) = ridges {
