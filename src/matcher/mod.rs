@@ -290,9 +290,7 @@ impl Features {
             .collect();
         let mut turned = self.turned.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         for &step in &steps {
-            if !turned.iter().any(|(s, _)| *s == step) {
-                turned.push((step, turned_band(&self.prepared, step as f32 * TURN_STEP)));
-            }
+            self.band_at_step(&mut turned, step);
         }
         let bands: Vec<&Spectrum> =
             steps.iter().filter_map(|step| turned.iter().find(|(s, _)| s == step).map(|(_, b)| b)).collect();
@@ -307,6 +305,30 @@ impl Features {
                 steps.iter().zip(peaks).map(at).collect()
             })
             .collect()
+    }
+
+    /// The place in `turned` of the band of this capture turned by `step` `TURN_STEP`s
+    /// (-180°..180°), put there unless it is. A turn a quarter circle from another is that band
+    /// with its bins moved ([`Spectrum::quarters_turned`]), so only turns within 45° of upright are
+    /// transformed: those of `ANGLES` are the correlation's own rotations, the others are kept.
+    fn band_at_step(&self, turned: &mut Vec<(i32, Spectrum)>, step: i32) -> usize {
+        if let Some(at) = turned.iter().position(|(s, _)| *s == step) {
+            return at;
+        }
+        // `near` in -45°..45°, whose own quarters are none: one level of recursion at most.
+        let quarter = (90.0 / TURN_STEP) as i32;
+        let quarters = (step + quarter / 2).div_euclid(quarter);
+        let near = step - quarters * quarter;
+        let band = match ANGLES.iter().position(|a| (*a - near as f32 * TURN_STEP).abs() < 1e-3) {
+            Some(r) => self.rotations[r].quarters_turned(quarters),
+            None if quarters == 0 => turned_band(&self.prepared, step as f32 * TURN_STEP),
+            None => {
+                let at = self.band_at_step(turned, near);
+                turned[at].1.quarters_turned(quarters)
+            }
+        };
+        turned.push((step, band));
+        turned.len() - 1
     }
 }
 

@@ -569,3 +569,23 @@ fn a_touch_where_a_view_lay_is_not_new_skin_even_when_that_view_was_not_correlat
     let elsewhere = extract(&synthetic(501, 1, |_| {})).unwrap();
     assert!(shows_new_skin(&elsewhere, template, &view_matches(&elsewhere, template)), "another finger's touch");
 }
+
+/// A band turned a quarter circle by moving its bins is the band of the capture turned by 90°
+/// (and twice, 180°; three times, 270°), and at every one of the correlation's rotations: the
+/// correlation of the two peaks at the same place with the height of a capture against itself.
+#[test]
+fn a_band_turned_by_quarters_is_the_band_of_the_capture_turned_as_far() {
+    let probe = extract(&synthetic(41, 5, |t| t.dx += 7.0)).unwrap();
+    for (r, &degrees) in ANGLES.iter().enumerate() {
+        let band = turned_band(&probe.prepared, degrees);
+        for quarters in -1..=3 {
+            let band = band.quarters_turned(quarters);
+            let turned = turned_band(&probe.prepared, degrees + 90.0 * quarters as f32);
+            let (peak, x, y) = fft::correlation_peaks(&[&band], &turned)[0];
+            assert!(peak > 0.99, "rotation {r}, {quarters} quarters: peak {peak}");
+            assert_eq!((x, y), (0, 0), "rotation {r}, {quarters} quarters: moved");
+        }
+        let (own, ..) = fft::correlation_peaks(&[&probe.rotations[r]], &turned_band(&probe.prepared, degrees))[0];
+        assert!(own > 0.99, "rotation {r} against itself: {own}");
+    }
+}
