@@ -679,26 +679,29 @@ impl Spectrum {
     /// gives it for the rows [`Prepared::turn_rows`](super::prepare::Prepared::turn_rows) hands
     /// over at 90° more each. The grid's pixels fall on each other under a quarter turn about its
     /// centre, so the bilinear samples are the same ones moved: in the spectrum, bin (kx, ky) takes
-    /// bin (ky, −kx) times the phase ramp that moving the origin from the grid's centre to its
-    /// corner, and the canvas's half-pixel offset ([`shifted_disc`]), leave: e^(iπ·kx / `SAMPLED`).
-    /// No transform.
+    /// bin (ky, −kx) times the phase ramp r(kx) = e^(iπ·kx / `SAMPLED`) that moving the origin from
+    /// the grid's centre to its corner, and the canvas's half-pixel offset ([`shifted_disc`]),
+    /// leave. Twice, bin (−kx, −ky) times r(kx + ky); three times, bin (−ky, kx) times r(ky). No
+    /// transform.
     pub fn quarters_turned(&self, quarters: i32) -> Spectrum {
-        let step = std::f32::consts::PI / SAMPLED as f32;
-        let ramp: Vec<Complex32> =
-            (-(BAND as isize)..=BAND as isize).map(|kx| Complex32::from_polar(1.0, step * kx as f32)).collect();
-        // Each step's band a Spectrum, wiped when the next replaces it.
-        let mut turned = Spectrum { band: self.band.clone() };
-        for _ in 0..quarters.rem_euclid(4) {
-            // Bin (kx, ky) from bin (ky, -kx): row BAND - kx, column BAND + ky, of the band before.
-            let band = (0..BAND_LEN)
-                .map(|i| {
-                    let (bx, by) = (i % BAND_SIDE, i / BAND_SIDE);
-                    turned.band[(BAND_SIDE - 1 - bx) * BAND_SIDE + by] * ramp[bx]
-                })
-                .collect();
-            turned = Spectrum { band };
-        }
-        turned
+        let ramp = |k: isize| Complex32::from_polar(1.0, std::f32::consts::PI / SAMPLED as f32 * k as f32);
+        // The ramp of every sum kx + ky, -2·BAND..=2·BAND.
+        let ramps: Vec<Complex32> = (-2 * BAND as isize..=2 * BAND as isize).map(ramp).collect();
+        let r = |k: isize| ramps[(k + 2 * BAND as isize) as usize];
+        let at =
+            |kx: isize, ky: isize| self.band[(ky + BAND as isize) as usize * BAND_SIDE + (kx + BAND as isize) as usize];
+        let band = (0..BAND_LEN)
+            .map(|i| {
+                let (kx, ky) = frequency(i);
+                match quarters.rem_euclid(4) {
+                    0 => self.band[i],
+                    1 => at(ky, -kx) * r(kx),
+                    2 => at(-kx, -ky) * r(kx + ky),
+                    _ => at(-ky, kx) * r(ky),
+                }
+            })
+            .collect();
+        Spectrum { band }
     }
 
     /// Each phase as one byte (1/256 of a turn): the `FPM1`..`FPM3` templates' band.
