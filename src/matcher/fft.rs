@@ -677,12 +677,13 @@ impl Spectrum {
 
     /// The band of the same capture turned `quarters` quarter circles further, as [`phase_band`]
     /// gives it for the rows [`Prepared::turn_rows`](super::prepare::Prepared::turn_rows) hands
-    /// over at 90° more each. The grid's pixels fall on each other under a quarter turn about its
-    /// centre, so the bilinear samples are the same ones moved: in the spectrum, bin (kx, ky) takes
-    /// bin (ky, −kx) times the phase ramp r(kx) = e^(iπ·kx / `SAMPLED`) that moving the origin from
-    /// the grid's centre to its corner, and the canvas's half-pixel offset ([`shifted_disc`]),
-    /// leave. Twice, bin (−kx, −ky) times r(kx + ky); three times, bin (−ky, kx) times r(ky). No
-    /// transform.
+    /// over at 90° more each. A quarter turn about the grid's centre, (`SAMPLED` − 1) / 2, lays its
+    /// pixels on each other, and the Hann window on itself, so the bilinear samples are the same
+    /// ones moved. In the spectrum, bin (kx, ky) then takes bin (ky, −kx) times r(kx), where
+    /// r(k) = e^(iπ·k / `SAMPLED`): e^(2πi·k / `SAMPLED`) from turning about the centre rather than
+    /// the corner, times e^(−iπ·k / `SAMPLED`) from the canvas's half-pixel offset
+    /// ([`shifted_disc`]). Two quarters take bin (−kx, −ky) times r(kx + ky); three, bin (−ky, kx)
+    /// times r(ky). No transform.
     pub fn quarters_turned(&self, quarters: i32) -> Spectrum {
         let ramp = |k: isize| Complex32::from_polar(1.0, std::f32::consts::PI / SAMPLED as f32 * k as f32);
         // The ramp of every sum kx + ky, -2·BAND..=2·BAND.
@@ -690,10 +691,11 @@ impl Spectrum {
         let r = |k: isize| ramps[(k + 2 * BAND as isize) as usize];
         let at =
             |kx: isize, ky: isize| self.band[(ky + BAND as isize) as usize * BAND_SIDE + (kx + BAND as isize) as usize];
+        let quarters = quarters.rem_euclid(4);
         let band = (0..BAND_LEN)
             .map(|i| {
                 let (kx, ky) = frequency(i);
-                match quarters.rem_euclid(4) {
+                match quarters {
                     0 => self.band[i],
                     1 => at(ky, -kx) * r(kx),
                     2 => at(-kx, -ky) * r(kx + ky),

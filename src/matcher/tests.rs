@@ -571,8 +571,8 @@ fn a_touch_where_a_view_lay_is_not_new_skin_even_when_that_view_was_not_correlat
 }
 
 /// A band turned a quarter circle by moving its bins is the band of the capture turned by 90°
-/// (and twice, 180°; three times, 270°), and at every one of the correlation's rotations: the
-/// correlation of the two peaks at the same place with the height of a capture against itself.
+/// (and twice, 180°; three times, 270°), at every one of the correlation's rotations: the two
+/// correlate at (0, 0), as high as a capture against itself.
 #[test]
 fn a_band_turned_by_quarters_is_the_band_of_the_capture_turned_as_far() {
     let probe = extract(&synthetic(41, 5, |t| t.dx += 7.0)).unwrap();
@@ -588,4 +588,26 @@ fn a_band_turned_by_quarters_is_the_band_of_the_capture_turned_as_far() {
         let (own, ..) = fft::correlation_peaks(&[&probe.rotations[r]], &turned_band(&probe.prepared, degrees))[0];
         assert!(own > 0.99, "rotation {r} against itself: {own}");
     }
+}
+
+/// Every turn a probe is tried at comes out as the band of the capture turned that far, whether it
+/// is one of the correlation's rotations, a turn within 45° of upright transformed anew, or a
+/// quarter circle or more from either; and the turns within 45° kept for the others are the bands
+/// of their own turns.
+#[test]
+fn a_turned_band_is_the_band_of_its_turn_however_it_is_come_by() {
+    let probe = extract(&synthetic(43, 6, |t| t.dy -= 5.0)).unwrap();
+    let mut turned = Vec::new();
+    for step in [-30, -23, -22, -16, -15, -8, -7, -3, 0, 4, 7, 8, 11, 15, 22, 23, 29] {
+        let at = probe.band_at_step(&mut turned, step);
+        assert_eq!(turned[at].0, step);
+        let (peak, x, y) =
+            fft::correlation_peaks(&[&turned[at].1], &turned_band(&probe.prepared, step as f32 * TURN_STEP))[0];
+        assert!(peak > 0.99 && (x, y) == (0, 0), "step {step}: peak {peak} at ({x}, {y})");
+    }
+    for (step, band) in &turned {
+        let (peak, x, y) = fft::correlation_peaks(&[band], &turned_band(&probe.prepared, *step as f32 * TURN_STEP))[0];
+        assert!(peak > 0.99 && (x, y) == (0, 0), "kept step {step}: peak {peak} at ({x}, {y})");
+    }
+    assert!(turned.iter().any(|(s, _)| *s == 7) && turned.iter().any(|(s, _)| *s == -7), "turns within 45° kept");
 }
