@@ -192,6 +192,17 @@ fn shifted_disc() -> &'static [Complex32] {
     })
 }
 
+/// The phase ramp r(k) = e^(iπ·k / `SAMPLED`) of a quarter turn ([`Spectrum::quarters_turned`]) for
+/// every sum kx + ky of two band frequencies, -2·BAND..=2·BAND: the same at every call.
+fn quarter_ramps() -> &'static [Complex32] {
+    static RAMPS: std::sync::OnceLock<Vec<Complex32>> = std::sync::OnceLock::new();
+    RAMPS.get_or_init(|| {
+        (-2 * BAND as isize..=2 * BAND as isize)
+            .map(|k| Complex32::from_polar(1.0, std::f32::consts::PI / SAMPLED as f32 * k as f32))
+            .collect()
+    })
+}
+
 /// `v.norm()`, without the library call: in double precision, as glibc's `hypotf` computes it
 /// (no finite `f32` parts overflow or underflow there); other C libraries may differ from it in
 /// the last bit.
@@ -685,9 +696,7 @@ impl Spectrum {
     /// ([`shifted_disc`]). Two quarters take bin (−kx, −ky) times r(kx + ky); three, bin (−ky, kx)
     /// times r(ky). No transform.
     pub fn quarters_turned(&self, quarters: i32) -> Spectrum {
-        let ramp = |k: isize| Complex32::from_polar(1.0, std::f32::consts::PI / SAMPLED as f32 * k as f32);
-        // The ramp of every sum kx + ky, -2·BAND..=2·BAND.
-        let ramps: Vec<Complex32> = (-2 * BAND as isize..=2 * BAND as isize).map(ramp).collect();
+        let ramps = quarter_ramps();
         let r = |k: isize| ramps[(k + 2 * BAND as isize) as usize];
         let at =
             |kx: isize, ky: isize| self.band[(ky + BAND as isize) as usize * BAND_SIDE + (kx + BAND as isize) as usize];
