@@ -387,14 +387,15 @@ impl ViewMatch {
 ///
 /// Every view gets a cheap look first (`Look`: coarse heights at two rotations and the minutiae's
 /// anchored agreement); the `SEARCHED_VIEWS` it ranks highest are correlated over every rotation,
-/// and the rest keep the agreement of their minutiae (impostors mostly score lower than with every
-/// view searched, and a few weak genuine touches too, see BENCHMARKS.md, "The third round"). A finger turned
+/// and the rest keep the agreement of their minutiae until the consensus below (impostors mostly
+/// score lower than with every view searched, and a few weak genuine touches too, see
+/// BENCHMARKS.md, "The third round"). A finger turned
 /// further than the correlation's rotations reach is found view by view through its minutiae
 /// ([`verify::best_agreement`]); where the alike minutiae pairs of all the views vote for a turn
 /// beyond the rotations, the views that vote for it most are tried there (`try_the_voted_turn`),
-/// and then, where one view found the turn clearly (by its own minutiae or by the vote), the views
-/// that did not are tried at that turn too (`try_the_clearest_turn`: a finger's views lie within a
-/// few tens of degrees of each other).
+/// and then, where one view found the probe clearly (upright or turned, by the correlation, its own
+/// minutiae or the vote), the views that did not are tried at that turn too
+/// (`try_the_clearest_turn`: a finger's views lie within a few tens of degrees of each other).
 /// The agreement each view ends with is [`verify::confirmed`]: the view's minutiae that the probe's
 /// extraction missed are sought in its ridges. So are both poses a searched view weighs (the
 /// correlated and the anchored one) and a turned correlation's; the turns tried at another view's
@@ -426,11 +427,14 @@ fn view_matches_searching(probe: &Features, template: &Template, searched: usize
             None => turned_further(probe, view, None, look.anchored.unwrap_or_default()),
         })
         .collect();
-    // The vote first, so that a turn only the vote found is spread to the other views too: 12 more
-    // of 1,600 real touches accepted (BENCHMARKS.md, "The vote before the consensus"), at no
-    // measurable cost.
+    // The vote first, so that a turn only the vote found is spread to the other views too; then the
+    // clearest turned pose, then the clearest upright one (each alone, the other would be given up
+    // where it is the less clear). 16 more of 1,600 real touches accepted at 0.17, and 12 more of
+    // the 640 of the same skin turned back upright, for 3 M instructions (BENCHMARKS.md, "The vote
+    // before the consensus").
     try_the_voted_turn(probe, template, &votes, &mut matches);
-    try_the_clearest_turn(probe, template, &mut matches);
+    try_the_clearest_turn(probe, template, &mut matches, true);
+    try_the_clearest_turn(probe, template, &mut matches, false);
     matches
 }
 
@@ -463,12 +467,16 @@ fn evidence(peak: f32, minutiae: f32) -> f32 {
     (peak + MINUTIAE_WEIGHT * minutiae) / (1.0 + MINUTIAE_WEIGHT)
 }
 
-/// Where one view found the probe turned beyond the rotations clearly enough, the views that are
-/// less sure are tried at that turn and a step to either side.
-fn try_the_clearest_turn(probe: &Features, template: &Template, matches: &mut [ViewMatch]) {
+/// Where one view found the probe clearly enough at a pose `turned` beyond the rotations (or, when
+/// not `turned`, within them), the views that are less sure are tried at its turn and a step to
+/// either side. Upright too: only `SEARCHED_VIEWS` views are correlated over the rotations, and a
+/// weak touch's other views, left with their minutiae alone, often hold its second best match.
+fn try_the_clearest_turn(probe: &Features, template: &Template, matches: &mut [ViewMatch], turned: bool) {
     let clearest = matches
         .iter()
-        .filter_map(|m| m.pose.filter(|pose| is_turned(pose.degrees)).map(|pose| (m.evidence(), pose.degrees)))
+        .filter_map(|m| {
+            m.pose.filter(|pose| is_turned(pose.degrees) == turned).map(|pose| (m.evidence(), pose.degrees))
+        })
         .max_by(|a, b| a.0.total_cmp(&b.0));
     let Some((evidence, degrees)) = clearest.filter(|(evidence, _)| *evidence >= CONSENSUS_EVIDENCE) else { return };
     let turns: Vec<f32> = (-CONSENSUS_STEPS..=CONSENSUS_STEPS)
