@@ -58,8 +58,8 @@ const _: () = assert!(90.0 % TURN_STEP == 0.0);
 /// which win back about as many real touches as it loses over every turn, though not those
 /// turned 30° (BENCHMARKS.md, "Where the turns are tried").
 const TURN_AGREEMENT: f32 = 0.08;
-/// A view this sure of a turn ([`ViewMatch::evidence`]) has the finger's other views tried at
-/// it, and this many `TURN_STEP`s to either side. Two steps cost 0.6-1.5 ms more per
+/// A view this sure of its pose ([`ViewMatch::evidence`]), turned or upright, has the finger's less
+/// sure views tried at its turn, and this many `TURN_STEP`s to either side. Two steps cost 0.6-1.5 ms more per
 /// identification against 5 fingers; they changed no decision on 800 real pairs and recognised 2
 /// more of 1,200 turned synthetic touches (BENCHMARKS.md, "The third round"). Set while the minutiae
 /// weighed 1.5 beside the peak (see `MINUTIAE_WEIGHT`); the figures measured since include it as it is.
@@ -72,10 +72,12 @@ const CONSENSUS_STEPS: i32 = 1;
 /// tried").
 const VOTED_VIEWS: usize = 5;
 /// Of a finger's views, how many are searched over every rotation of the probe: those a cheap look
-/// ranks highest ([`Look`]). The others keep what their minutiae say, and a probe turned beyond
-/// the rotations is still correlated where its minutiae lay it. The finger's score takes its best
-/// two views, but the cheap look ranks a weak touch's views out of order: of the 640 upright real
-/// touches of `scripts/operating.sh`, searching every view accepts 509, three 504, two 492.
+/// ranks highest ([`Look`]). The others keep what their minutiae say until the consensus tries
+/// them at the clearest view's pose (`try_the_clearest_turn`), and a probe turned beyond the
+/// rotations is still correlated where its minutiae lay it. The finger's score takes its best two
+/// views, but the cheap look ranks a weak touch's views out of order: of the 640 upright real
+/// touches of `scripts/operating.sh`, searching every view accepted 509, three 504, two 492 (before
+/// the consensus was tried upright).
 const SEARCHED_VIEWS: usize = 3;
 /// The probe rotations (indices into `ANGLES`: -6° and 6°) whose coarse heights rank the views,
 /// one packed coarse transform per view. Coarse heights change slowly with the rotation (the
@@ -365,8 +367,9 @@ pub struct ViewMatch {
     /// minutiae that the probe's extraction missed are sought in its ridges ([`verify::confirmed`]).
     pub minutiae: verify::Agreement,
     /// That pose: how the probe lies on the view; `None` when the view was not correlated (it was
-    /// not among the views a cheap look ranks highest, see [`view_matches`], and its minutiae did not
-    /// lay the probe beyond the rotations with enough agreement for a turned correlation).
+    /// not among the views a cheap look ranks highest, see [`view_matches`], its minutiae did not
+    /// lay the probe beyond the rotations with enough agreement for a turned correlation, and
+    /// neither the vote nor the consensus tried it).
     pub pose: Option<Alignment>,
 }
 
@@ -393,9 +396,10 @@ impl ViewMatch {
 /// further than the correlation's rotations reach is found view by view through its minutiae
 /// ([`verify::best_agreement`]); where the alike minutiae pairs of all the views vote for a turn
 /// beyond the rotations, the views that vote for it most are tried there (`try_the_voted_turn`),
-/// and then, where one view found the probe clearly (upright or turned, by the correlation, its own
-/// minutiae or the vote), the views that did not are tried at that turn too
-/// (`try_the_clearest_turn`: a finger's views lie within a few tens of degrees of each other).
+/// and then the clearest turned pose and the clearest upright one (found by the correlation, a
+/// view's own minutiae or the vote) are each tried on the views less sure than it, at its turn and
+/// a step to either side (`try_the_clearest_turn`: a finger's views lie within a few tens of
+/// degrees of each other).
 /// The agreement each view ends with is [`verify::confirmed`]: the view's minutiae that the probe's
 /// extraction missed are sought in its ridges. So are both poses a searched view weighs (the
 /// correlated and the anchored one) and a turned correlation's; the turns tried at another view's
@@ -428,8 +432,8 @@ fn view_matches_searching(probe: &Features, template: &Template, searched: usize
         })
         .collect();
     // The vote first, so that a turn only the vote found is spread to the other views too; then the
-    // clearest turned pose, then the clearest upright one (each alone, the other would be given up
-    // where it is the less clear). 16 more of 1,600 real touches accepted at 0.17, and 12 more of
+    // clearest turned pose, then the clearest upright one (one clearest over both would give up the
+    // turned consensus where an upright view is clearer). 16 more of 1,600 real touches accepted at 0.17, and 12 more of
     // the 640 of the same skin turned back upright, for 3 M instructions (BENCHMARKS.md, "The vote
     // before the consensus").
     try_the_voted_turn(probe, template, &votes, &mut matches);
@@ -691,17 +695,23 @@ fn turned_band(prepared: &Prepared, degrees: f32) -> Spectrum {
 }
 
 /// Whether a capture shows skin that none of a finger's views shows, from its `matches` with them
-/// ([`view_matches`]): false when it lies where one of them lay ([`Alignment::same_place`]). The views
-/// those matches did not correlate are correlated here (a touch lying where a view lay mostly ranks
-/// that view among the searched ones, but a weak touch need not).
+/// ([`view_matches`]): false when it lies where one of them lay ([`Alignment::same_place`]). A view
+/// whose match has no pose, or one within the rotations that is not the same place, is correlated
+/// over the rotations here: a touch lying where a view lay mostly ranks that view among the
+/// searched ones, but a weak touch need not, and another view's consensus may have laid it a step
+/// off (`try_the_clearest_turn`).
 pub fn shows_new_skin(probe: &Features, template: &Template, matches: &[ViewMatch]) -> bool {
     // Tapered only if a view needs correlating, and then once for all of them.
     let probe_tapered = std::cell::OnceCell::new();
     let correlated = |view: &template::View| {
         best_pose(probe, probe_tapered.get_or_init(|| tapered(&probe.rotations)), &view.band, view.centre)
     };
-    let new =
-        template.views.iter().zip(matches).all(|(view, m)| !m.pose.unwrap_or_else(|| correlated(view)).same_place());
+    let new = template.views.iter().zip(matches).all(|(view, m)| match m.pose {
+        Some(pose) if pose.same_place() => false,
+        // Beyond the rotations: no pose the rotations try could be the same place either.
+        Some(pose) if is_turned(pose.degrees) => true,
+        _ => !correlated(view).same_place(),
+    });
     fft::wipe_scratch();
     new
 }

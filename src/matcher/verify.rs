@@ -73,9 +73,10 @@ pub struct Agreement {
     /// Minutiae of each capture in the area both show.
     pub probe_common: usize,
     pub view_common: usize,
-    /// The turn (radians, -π..π) of the pose that gave this agreement when it was not the upright
-    /// correlation's: an anchored pose's, or a turned correlation's; `None` for the upright
-    /// correlation's pose.
+    /// The turn (radians, -π..π) of the pose that gave this agreement when it was not the
+    /// correlation's over the rotations: an anchored pose's, or a pose tried at a turn (turned, or
+    /// upright where another view's consensus set it); `None` for the pose of the search over the
+    /// rotations.
     pub turn: Option<f32>,
     /// Whether the view's unpaired minutiae of the common area were sought in the probe's ridges
     /// ([`confirmed`]): then `likeness` includes what was found of them, and the share is of the
