@@ -464,11 +464,7 @@ fn weak_turned_touches_are_recognised_at_the_turn_the_views_vote_for() {
     let templates = upright_templates();
     let mut recognised = 0;
     for (f, impression, turn) in [(1u64, 21u32, 140.0f32), (9, 20, 100.0), (10, 25, 140.0)] {
-        let probe = extract(&synthetic(500 + f, impression, |t| {
-            *t = t.clone().harsh();
-            t.rotation += turn;
-        }))
-        .unwrap();
+        let probe = harsh_touch(f, impression, turn);
         let template = &templates[f as usize];
         let votes = votes_of(&probe, template);
         let (_, voted) = voted_turn(&votes).expect("the views vote");
@@ -489,17 +485,7 @@ fn weak_turned_touches_are_recognised_at_the_turn_the_views_vote_for() {
 /// another finger.
 #[test]
 fn a_turn_only_the_vote_found_is_tried_on_the_other_views_too() {
-    let templates = upright_templates();
-    let mut recognised = 0;
-    for (f, impression, turn) in [(0u64, 21u32, 100.0f32), (4, 21, 170.0), (16, 24, 100.0)] {
-        let probe = extract(&synthetic(500 + f, impression, |t| {
-            *t = t.clone().harsh();
-            t.rotation += turn;
-        }))
-        .unwrap();
-        recognised += usize::from(score(&probe, &templates[f as usize]) >= DEFAULT_THRESHOLD);
-        assert_taken_for_no_other_finger(&probe, f, templates);
-    }
+    let recognised = harsh_touches_recognised(&[(0, 21, 100.0), (4, 21, 170.0), (16, 24, 100.0)]);
     assert!(recognised >= 2, "{recognised} of 3 weak turned touches recognised once the vote's turn is spread");
 }
 
@@ -512,26 +498,34 @@ fn a_turn_only_the_vote_found_is_tried_on_the_other_views_too() {
 /// must stay recognised.
 #[test]
 fn an_upright_touch_has_its_less_sure_views_tried_at_its_clearest_pose() {
-    let templates = upright_templates();
-    let mut recognised = 0;
-    for (f, impression, turn) in [(5u64, 21u32, 10.0f32), (10, 24, -10.0), (15, 25, 0.0)] {
-        let probe = extract(&synthetic(500 + f, impression, |t| {
-            *t = t.clone().harsh();
-            t.rotation += turn;
-        }))
-        .unwrap();
-        recognised += usize::from(score(&probe, &templates[f as usize]) >= DEFAULT_THRESHOLD);
-        assert_taken_for_no_other_finger(&probe, f, templates);
-    }
+    let recognised = harsh_touches_recognised(&[(5, 21, 10.0), (10, 24, -10.0), (15, 25, 0.0)]);
     assert!(recognised >= 2, "{recognised} of 3 weak upright touches recognised at their clearest pose");
 }
 
-/// Finger `f`'s touch scores below the threshold against every other finger's template.
-fn assert_taken_for_no_other_finger(probe: &Features, f: u64, templates: &[Template]) {
-    for (other, template) in templates.iter().enumerate().filter(|(other, _)| *other as u64 != f) {
-        let s = score(probe, template);
-        assert!(s < DEFAULT_THRESHOLD, "finger {f}'s touch taken for finger {other}: {s}");
+/// A harshly drawn touch (`Touch::harsh`) of synthetic finger 500 + `f`, turned by `turn` degrees
+/// more than it was drawn.
+fn harsh_touch(f: u64, impression: u32, turn: f32) -> Features {
+    extract(&synthetic(500 + f, impression, |t| {
+        *t = t.clone().harsh();
+        t.rotation += turn;
+    }))
+    .unwrap()
+}
+
+/// How many of the harsh touches (finger, impression, turn) their finger's upright template
+/// recognises; each must score below the threshold against every other finger's template.
+fn harsh_touches_recognised(touches: &[(u64, u32, f32)]) -> usize {
+    let templates = upright_templates();
+    let mut recognised = 0;
+    for &(f, impression, turn) in touches {
+        let probe = harsh_touch(f, impression, turn);
+        recognised += usize::from(score(&probe, &templates[f as usize]) >= DEFAULT_THRESHOLD);
+        for (other, template) in templates.iter().enumerate().filter(|(other, _)| *other as u64 != f) {
+            let s = score(&probe, template);
+            assert!(s < DEFAULT_THRESHOLD, "finger {f}'s touch taken for finger {other}: {s}");
+        }
     }
+    recognised
 }
 
 /// The coarse correlation only chooses which rotations the full one compares: for a capture of the
