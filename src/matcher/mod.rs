@@ -59,10 +59,11 @@ const _: () = assert!(90.0 % TURN_STEP == 0.0);
 /// turned 30° (BENCHMARKS.md, "Where the turns are tried").
 const TURN_AGREEMENT: f32 = 0.08;
 /// A view this sure of its pose ([`ViewMatch::evidence`]), turned or upright, has the finger's less
-/// sure views tried at its turn, and this many `TURN_STEP`s to either side. Two steps cost 0.6-1.5 ms more per
-/// identification against 5 fingers; they changed no decision on 800 real pairs and recognised 2
-/// more of 1,200 turned synthetic touches (BENCHMARKS.md, "The third round"). Set while the minutiae
-/// weighed 1.5 beside the peak (see `MINUTIAE_WEIGHT`); the figures measured since include it as it is.
+/// sure views tried at its turn, and this many `TURN_STEP`s to either side. Two steps cost 0.6-1.5
+/// ms more per identification against 5 fingers; they changed no decision on 800 real pairs and
+/// recognised 2 more of 1,200 turned synthetic touches (BENCHMARKS.md, "The third round"). Set while
+/// the minutiae weighed 1.5 beside the peak (see `MINUTIAE_WEIGHT`); the figures measured since
+/// include it as it is. Tried upright too since "The vote before the consensus".
 const CONSENSUS_EVIDENCE: f32 = 0.12;
 const CONSENSUS_STEPS: i32 = 1;
 /// Where the alike minutiae pairs of all a finger's views vote for a turn beyond the rotations
@@ -433,9 +434,9 @@ fn view_matches_searching(probe: &Features, template: &Template, searched: usize
         .collect();
     // The vote first, so that a turn only the vote found is spread to the other views too; then the
     // clearest turned pose, then the clearest upright one (one clearest over both would give up the
-    // turned consensus where an upright view is clearer). 16 more of 1,600 real touches accepted at 0.17, and 12 more of
-    // the 640 of the same skin turned back upright, for 3 M instructions (BENCHMARKS.md, "The vote
-    // before the consensus").
+    // turned consensus where an upright view is clearer). 16 more of 1,600 real touches accepted at
+    // 0.17, and 12 more of the 640 of the same skin turned back upright, for 3 M instructions
+    // (BENCHMARKS.md, "The vote before the consensus").
     try_the_voted_turn(probe, template, &votes, &mut matches);
     try_the_clearest_turn(probe, template, &mut matches, true);
     try_the_clearest_turn(probe, template, &mut matches, false);
