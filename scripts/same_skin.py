@@ -13,6 +13,7 @@ touches whose turn no stage finds. A 90° probe's sign was drawn at random; it i
 the turned-back crop in its impression, read from REAL_DIR (default ../shared/data) as the protocol
 reads it. The upright copies are written to SIZE_DIR/upright/.
 """
+import functools
 import os
 import re
 import subprocess
@@ -30,15 +31,22 @@ except ImportError:
 PROBE = re.compile(r"(?P<set>fvc\d+_DB\d_B)-(?P<finger>\d+)_p(?P<impression>\d)_\d_r(?P<turn>90|180)\.png$")
 
 
-def located(image, crop):
-    """How well `crop` (zero mean) lies somewhere in `image`: the highest correlation, by FFT."""
+def quarters_back(image, crop):
+    """The quarter turns (1 or 3) that lay a 90° crop back the way it lies in `image`: the one whose
+    turned-back copy correlates highest somewhere in it (by FFT, the image's spectrum taken once)."""
     h, w = image.shape[0] + crop.shape[0], image.shape[1] + crop.shape[1]
-    c = crop - crop.mean()
-    spectrum = np.fft.rfft2(image - image.mean(), (h, w)) * np.fft.rfft2(c[::-1, ::-1], (h, w))
-    return np.fft.irfft2(spectrum, (h, w)).max() / np.linalg.norm(c)
+    whole = np.fft.rfft2(image - image.mean(), (h, w))
+
+    def located(k):
+        c = np.rot90(crop, k) - crop.mean()
+        return np.fft.irfft2(whole * np.fft.rfft2(c[::-1, ::-1], (h, w)), (h, w)).max()
+
+    return max((1, 3), key=located)
 
 
+@functools.lru_cache(maxsize=None)
 def impression(real_dir, set_name, finger, number):
+    """An impression as the protocol reads it (each is the source of two probe crops)."""
     year, db = set_name.split("_", 1)
     path = os.path.join(real_dir, year, db, f"{finger}_{number}.png")
     return np.asarray(operating_protocol.load(path, operating_protocol.DPI.get(set_name, 500)), float)
@@ -81,8 +89,7 @@ def main():
         if m["turn"] == "180":
             quarters = 2
         else:
-            whole = impression(real_dir, m["set"], m["finger"], m["impression"])
-            quarters = max((1, 3), key=lambda k: located(whole, np.rot90(crop, k)))
+            quarters = quarters_back(impression(real_dir, m["set"], m["finger"], m["impression"]), crop)
         path = os.path.join(out, name)
         Image.fromarray(np.rot90(crop, quarters).astype(np.uint8)).save(path)
         pairs.append(f"{template},{path}")
