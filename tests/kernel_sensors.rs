@@ -337,6 +337,10 @@ fn cancel_during_a_capture_ends_the_touch_with_one_canceled() {
     wait_for("the frame read to start", || rig.kernel.calls().iter().any(|c| matches!(c, Call::Read(_))));
     rig.cancel_once();
     irq.lift();
+    // The driver answers the cancelled touch late: its frame is read and thrown away while no
+    // operation runs, so the next touch does not take it for its own.
+    frames.push_frame(big_frame(2, 1));
+    wait_for("the late frame to be thrown away", || frames.frames_waiting() == 0);
 
     // The frame is there and the trustlet works on it when the cancel comes: the touch ends
     // without a result of its own (or, if the cancel came after it, with its result first).
@@ -401,9 +405,91 @@ fn a_touch_whose_frame_never_comes_tells_the_person_to_try_again() {
     rig.take();
     irq.lift();
     std::thread::sleep(Duration::from_millis(200));
+    // The next frame comes after its interrupt, as a driver sends it: one that came between the
+    // touches would be taken for the lost touch's, late.
+    let reads = || rig.kernel.calls().iter().filter(|c| matches!(c, Call::Read(_))).count();
+    let before = reads();
+    irq.touch(None);
+    wait_for("the frame read to start", || reads() > before);
+    frames.push_frame(frame(3, 1));
+    rig.enrolled();
+}
+
+/// A frame that comes after the worker gave its touch up belongs to no touch. It may show the
+/// owner's finger, so the next touch (anyone's) must be judged on its own frame, not on that one.
+#[test]
+fn a_frame_that_comes_after_its_touch_was_given_up_is_not_the_next_touchs() {
+    let (rig, irq, frames) = sysfs_rig("late-frame", "");
+    rig.enroll();
     frames.push_frame(frame(3, 1));
     irq.touch(None);
-    rig.enrolled();
+    let owner = rig.enrolled();
+    irq.lift();
+
+    rig.dev().authenticate(7, 0).unwrap();
+    rig.sync();
+    irq.touch(None);
+    let seen = rig.until(|m| matches!(m, Message::Acquired(_)));
+    assert_eq!(seen, vec![Message::Acquired(Acquired::Insufficient)], "the touch is given up");
+    rig.sync();
+    rig.take();
+    // The owner's frame comes after all, while the finger is still on the sensor; then the owner
+    // lifts and another person touches.
+    frames.push_frame(frame(3, 1));
+    std::thread::sleep(Duration::from_millis(60));
+    irq.lift();
+    std::thread::sleep(Duration::from_millis(100));
+    frames.push_frame(frame(11, 1));
+    irq.touch(None);
+    assert_eq!(rig.authenticated(), 0, "the other person's touch is judged on its own frame");
+    assert_eq!(frames.frames_waiting(), 0, "both frames were read");
+
+    // The same finger again: the owner is still recognised (the frames are back in step).
+    irq.lift();
+    rig.dev().authenticate(8, 0).unwrap();
+    frames.push_frame(frame(3, 2));
+    irq.touch(None);
+    assert_eq!(rig.authenticated(), owner);
+    rig.cancel_once();
+}
+
+/// A frame that comes after its operation was cancelled is not taken by the next operation's
+/// first touch either.
+#[test]
+fn a_frame_that_comes_after_a_cancel_is_not_the_next_operations() {
+    let (rig, irq, frames) = sysfs_rig("frame-after-cancel", "");
+    rig.enroll();
+    frames.push_frame(frame(3, 1));
+    irq.touch(None);
+    let owner = rig.enrolled();
+    irq.lift();
+
+    rig.dev().authenticate(7, 0).unwrap();
+    rig.sync();
+    let reads = || rig.kernel.calls().iter().filter(|c| matches!(c, Call::Read(_))).count();
+    let before = reads();
+    irq.touch(None);
+    wait_for("the frame read to start", || reads() > before);
+    rig.cancel_once();
+    rig.sync();
+    // The owner's frame comes after the cancel; the owner lifts, and another person's touch starts
+    // the next authentication.
+    frames.push_frame(frame(3, 1));
+    irq.lift();
+    rig.take();
+    rig.dev().authenticate(8, 0).unwrap();
+    rig.sync();
+    frames.push_frame(frame(11, 1));
+    irq.touch(None);
+    assert_eq!(rig.authenticated(), 0, "the other person's touch is judged on its own frame");
+    assert_eq!(frames.frames_waiting(), 0);
+
+    irq.lift();
+    rig.dev().authenticate(9, 0).unwrap();
+    frames.push_frame(frame(3, 2));
+    irq.touch(None);
+    assert_eq!(rig.authenticated(), owner);
+    rig.cancel_once();
 }
 
 /// A rig of `kind` on a fake kernel with every node, and the node whose interrupt it watches.
@@ -468,7 +554,12 @@ fn a_finger_left_on_the_sensor_is_checked_on_a_timer() {
     dev.touch(None);
     rig.enrolled();
     rig.dev().authenticate(1, 0).unwrap();
+    // The finger still on the sensor is a touch for the new operation; the driver sends no frame
+    // for it, so it is given up after 500 ms.
+    let seen = rig.until(|m| matches!(m, Message::Acquired(_)));
+    assert_eq!(seen, vec![Message::Acquired(Acquired::Insufficient)]);
     rig.sync();
+    rig.take();
     let (wakes0, _) = rig.dev().worker_load().unwrap();
     std::thread::sleep(Duration::from_millis(300));
     let (wakes1, _) = rig.dev().worker_load().unwrap();
@@ -476,8 +567,11 @@ fn a_finger_left_on_the_sensor_is_checked_on_a_timer() {
     assert!(wakes1 - wakes0 <= 20, "{} wakes while the finger stayed", wakes1 - wakes0);
     dev.lift();
     std::thread::sleep(Duration::from_millis(60));
-    frames.push_frame(frame(6, 1));
+    let reads = || rig.kernel.calls().iter().filter(|c| matches!(c, Call::Read(_))).count();
+    let before = reads();
     dev.touch(None);
+    wait_for("the frame read to start", || reads() > before);
+    frames.push_frame(frame(6, 1));
     assert_ne!(rig.authenticated(), 0, "the next touch after the lift is taken");
 }
 

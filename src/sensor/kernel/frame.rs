@@ -83,6 +83,11 @@ impl PendingFrame {
         GrayImage::new(spec.width, spec.height, spec.dpi, pixels).map(Some).map_err(|e| FrameError::Bad(e.to_string()))
     }
 
+    /// How many bytes of the frame have not come.
+    pub fn missing(&self) -> usize {
+        self.raw.len() - self.got
+    }
+
     /// Why the frame is given up at its deadline.
     pub fn late(&self) -> String {
         format!("no whole frame within {} ms ({} of {} bytes)", FRAME_TIMEOUT.as_millis(), self.got, self.raw.len())

@@ -20,12 +20,15 @@ mod frame;
 pub mod ioc;
 mod misc_ioctl;
 pub mod node;
+#[cfg(test)]
+mod tests;
 
 use super::{OpenError, Sensor, SensorEvent, SensorFault};
 use crate::config::Config;
 use crate::sys::{Ready, Watch};
 use node::{Backend, Node};
 use std::io;
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -103,6 +106,11 @@ pub struct KernelSensor {
     held: Option<(Instant, Instant)>,
     /// The frame of the current touch, while it arrives.
     pending: Option<frame::PendingFrame>,
+    /// Bytes of a frame given up (late, or its operation ended first) that may still come. They
+    /// belong to no touch and may show another finger than the next touch's: they are read and
+    /// thrown away as they come, or with the next interrupt. A driver sends a frame only after its
+    /// interrupt, so what is there by then is the old frame's.
+    late_bytes: usize,
     awake: bool,
 }
 
@@ -119,6 +127,7 @@ pub fn open(config: &Config, backend: Arc<dyn Backend>) -> Result<Box<dyn Sensor
         armed: false,
         held: None,
         pending: None,
+        late_bytes: 0,
         awake: false,
     };
     Ok(Box::new(sensor))
@@ -212,6 +221,7 @@ impl KernelSensor {
         self.frames = None;
         self.held = None;
         self.pending = None;
+        self.late_bytes = 0;
         SensorFault(format!("{name}: {what}: {e}"))
     }
 
@@ -273,6 +283,10 @@ impl KernelSensor {
         }
         let Some(spec) = &self.settings.frame else { return Ok(Some(SensorEvent::FingerDetected)) };
         self.pending = Some(frame::PendingFrame::new(spec));
+        // What is there of a frame given up before this interrupt is that frame's, not this
+        // touch's; if it never comes, this touch's frame is read from its start.
+        self.drop_late_bytes();
+        self.late_bytes = 0;
         self.pull_frame()
     }
 
@@ -302,25 +316,65 @@ impl KernelSensor {
     /// A frame that is late, short or malformed loses this touch, not the sensor.
     fn drop_touch(&mut self, why: &str) {
         log::warn!("frame dropped: {why}");
-        self.pending = None;
-        self.discard_frames();
+        self.give_up_frame();
         self.release_wakelock();
     }
 
+    /// Ends the wait for the current touch's frame (lost, or its operation over): what the node
+    /// holds is thrown away, and what has not come of the frame is owed (`late_bytes`).
+    fn give_up_frame(&mut self) {
+        let owed = self.late_bytes + self.pending.take().map_or(0, |p| p.missing());
+        let discarded = self.discard_frames();
+        self.late_bytes = owed.saturating_sub(discarded);
+    }
+
     /// Reads and throws away what the frame node holds (the rest of a frame given up, or one that
-    /// came after its touch was cancelled), so that the next touch starts on a frame boundary. A
-    /// frame that arrives after the operation ended is still taken by the next touch; drivers send
-    /// frames right after their interrupt, so that needs one that answers a cancelled touch late.
-    fn discard_frames(&mut self) {
-        let (Some(spec), Some(node)) = (&self.settings.frame, &self.frames) else { return };
+    /// came after its touch was cancelled), so that the next touch starts on a frame boundary.
+    /// Returns how many bytes were thrown away.
+    fn discard_frames(&mut self) -> usize {
+        self.read_away(usize::MAX)
+    }
+
+    /// Reads and throws away at most `limit` bytes of what the frame node holds now.
+    fn read_away(&self, limit: usize) -> usize {
+        let (Some(spec), Some(node)) = (&self.settings.frame, &self.frames) else { return 0 };
         let mut sink = vec![0u8; spec.bytes().min(64 * 1024)];
+        let mut total = 0;
         // Bounded: a node that never runs dry (a broken driver) cannot hold the worker.
         for _ in 0..64 {
-            match node.read(&mut sink) {
-                Ok(n) if n > 0 => {}
+            let want = sink.len().min(limit - total);
+            if want == 0 {
+                break;
+            }
+            match node.read(&mut sink[..want]) {
+                Ok(n) if n > 0 => total += n,
                 _ => break,
             }
         }
+        total
+    }
+
+    /// Throws away what has come of a frame given up, up to what is owed of it. Returns whether
+    /// anything came.
+    fn drop_late_bytes(&mut self) -> bool {
+        if self.late_bytes == 0 {
+            return false;
+        }
+        let n = self.read_away(self.late_bytes);
+        if n > 0 {
+            log::warn!("{n} bytes of a frame that came after its touch was given up are thrown away");
+        }
+        self.late_bytes -= n;
+        n > 0
+    }
+
+    /// The frame node while it is watched for the rest of a late frame: a node of its own, as the
+    /// interrupt's node may be readable for a finger rather than for data.
+    fn late_frame_watch(&self) -> Option<Watch<'_>> {
+        let (Some(d), Some(node)) = (&self.driver, &self.frames) else { return None };
+        let fd = node.fd();
+        (self.late_bytes > 0 && fd.as_raw_fd() != d.watch().fd.as_raw_fd())
+            .then_some(Watch { fd, interest: crate::sys::Interest::Readable })
     }
 }
 
@@ -330,8 +384,10 @@ impl Sensor for KernelSensor {
             (Some(_), Some(node)) if self.pending.is_some() => {
                 vec![Watch { fd: node.fd(), interest: crate::sys::Interest::Readable }]
             }
-            (Some(d), _) if self.armed && self.held.is_none() => vec![d.watch()],
-            _ => Vec::new(),
+            (Some(d), _) if self.armed && self.held.is_none() => {
+                std::iter::once(d.watch()).chain(self.late_frame_watch()).collect()
+            }
+            _ => self.late_frame_watch().into_iter().collect(),
         }
     }
 
@@ -361,8 +417,7 @@ impl Sensor for KernelSensor {
         };
         if !armed {
             self.held = None;
-            self.pending = None;
-            self.discard_frames();
+            self.give_up_frame();
             self.release_wakelock();
         }
         r.map_err(|e| self.fault(if armed { "arm" } else { "disarm" }, e))
@@ -374,6 +429,14 @@ impl Sensor for KernelSensor {
                 return Err(self.fault("read a frame", io::Error::from_raw_os_error(libc::ENODEV)));
             }
             return self.pull_frame();
+        }
+        if self.late_frame_watch().is_some_and(|w| w.fd.as_raw_fd() == ready.fd) {
+            // A wake with nothing to read ends the wait for the late frame, so that a node that
+            // stays readable cannot keep the worker awake.
+            if !self.drop_late_bytes() {
+                self.late_bytes = 0;
+            }
+            return Ok(None);
         }
         let Some(d) = self.driver.as_mut() else { return Ok(None) };
         // A node that hangs up, or errs without the urgent data a sysfs notification carries, has
