@@ -320,12 +320,14 @@ impl KernelSensor {
         self.release_wakelock();
     }
 
-    /// Ends the wait for the current touch's frame (lost, or its operation over): what the node
-    /// holds is thrown away, and what has not come of the frame is owed (`late_bytes`).
-    fn give_up_frame(&mut self) {
+    /// Ends the wait for the current touch's frame (lost, its finger lifted, or its operation
+    /// over): what the node holds is thrown away, and what has not come of the frame is owed
+    /// (`late_bytes`). Returns how many bytes were thrown away.
+    fn give_up_frame(&mut self) -> usize {
         let owed = self.late_bytes + self.pending.take().map_or(0, |p| p.missing());
         let discarded = self.discard_frames();
         self.late_bytes = owed.saturating_sub(discarded);
+        discarded
     }
 
     /// Reads and throws away what the frame node holds (the rest of a frame given up, or one that
@@ -476,7 +478,14 @@ impl Sensor for KernelSensor {
             }
             Ok(false) => {
                 self.held = None;
+                // Frames the driver sent while the finger stayed (for an interrupt of its own when
+                // the finger moved, say) are that finger's: the next touch reads only its own.
+                let stale = self.give_up_frame();
+                if stale > 0 {
+                    log::warn!("{stale} bytes of frames that came while the finger stayed are thrown away at its lift");
+                }
                 if self.armed {
+                    let Some(d) = self.driver.as_mut() else { return Ok(None) };
                     if let Err(e) = d.listen(true) {
                         return Err(self.fault("listen", e));
                     }

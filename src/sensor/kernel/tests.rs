@@ -76,3 +76,35 @@ fn only_the_late_frames_bytes_are_thrown_away() {
         other => panic!("the second frame, not {other:?}"),
     }
 }
+
+/// A frame the driver sends while the finger stays (a second capture of the same touch) is that
+/// finger's: once it lifts, the next touch reads only its own frame.
+#[test]
+fn frames_of_a_finger_that_stayed_are_not_the_next_touchs() {
+    let (mut sensor, irq, frames) = open_sysfs("frames-while-held");
+    sensor.arm(true).unwrap();
+    irq.touch(None);
+    frames.push_frame(frame(1));
+    let mut events = Vec::new();
+    while events.is_empty() {
+        events = round(&mut sensor);
+    }
+    assert!(matches!(events.as_slice(), [SensorEvent::FingerDown { .. }]), "{events:?}");
+    // The finger stays, and the driver sends another frame of it.
+    frames.push_frame(frame(1));
+    irq.lift();
+    loop {
+        std::thread::sleep(sensor.due_in().expect("the lift is checked on a timer"));
+        if let Some(event) = sensor.settled().unwrap() {
+            assert!(matches!(event, SensorEvent::FingerUp { .. }), "{event:?}");
+            break;
+        }
+    }
+    irq.touch(None);
+    assert!(round(&mut sensor).is_empty(), "the new touch's frame has not come");
+    frames.push_frame(frame(2));
+    match round(&mut sensor).as_slice() {
+        [SensorEvent::FingerDown { image, .. }] => assert!(image.pixels().iter().all(|&p| p == 2)),
+        other => panic!("the new touch's frame, not {other:?}"),
+    }
+}
