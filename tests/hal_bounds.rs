@@ -1,5 +1,6 @@
-//! The device's bounds: a query never waits forever, close stops the worker even while a caller
-//! still holds the device, and the runtime directory must be private.
+//! The device's bounds: a query never waits forever (and a late post_enroll still revokes), close
+//! stops the worker even while a caller still holds the device, and the runtime directory must be
+//! private.
 
 use fphal::codes::ErrorKind;
 use fphal::config::Config;
@@ -121,6 +122,54 @@ fn a_remove_all_stopped_part_way_reports_what_it_removed_then_the_error() {
             Message::Error(ErrorKind::UnableToRemove),
         ]
     );
+    drop(dev);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A trustlet whose first request waits until the test lets it go; every request it gets is
+/// recorded.
+struct SlowThenRecording {
+    release: Option<Receiver<()>>,
+    seen: Arc<Mutex<Vec<Request>>>,
+}
+
+impl Transport for SlowThenRecording {
+    fn execute(&mut self, request: &[u8]) -> Result<Vec<u8>, TransportError> {
+        if let Some(release) = self.release.take() {
+            let _ = release.recv();
+        }
+        let request = Request::decode(request).unwrap();
+        let response = match request {
+            Request::PreEnroll => Response::Challenge(7),
+            _ => Response::Ok,
+        };
+        self.seen.lock().unwrap().push(request);
+        Ok(response.encode())
+    }
+}
+
+/// A post_enroll the worker reaches only after its caller gave up still revokes the challenge: a
+/// late query is otherwise dropped, and the challenge would stay valid for a later enrollment.
+#[test]
+fn a_post_enroll_whose_caller_gave_up_still_revokes_the_challenge() {
+    let dir = runtime_dir("late-post-enroll");
+    let (release, slow) = channel();
+    let seen: Arc<Mutex<Vec<Request>>> = Arc::default();
+    let transport = SlowThenRecording { release: Some(slow), seen: Arc::clone(&seen) };
+    let dev = Arc::new(Device::open_with(&config(&dir), Box::new(transport)).unwrap());
+    // The first request (the authenticator id query) holds the worker past the query timeout.
+    let caller = Arc::clone(&dev);
+    let held = std::thread::spawn(move || caller.get_authenticator_id());
+    std::thread::sleep(Duration::from_millis(100));
+    let answer = dev.post_enroll();
+    assert!(matches!(answer, Err(HalError::Timeout(_))), "{answer:?}");
+    drop(release);
+    let _ = held.join().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !seen.lock().unwrap().contains(&Request::PostEnroll) {
+        assert!(std::time::Instant::now() < deadline, "the late post_enroll never reached the trustlet: {:?}", seen);
+        std::thread::sleep(Duration::from_millis(5));
+    }
     drop(dev);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -61,7 +61,7 @@ enum Command {
     Start(Operation),
     Cancel,
     /// A query, its answer channel, and the time after which its caller no longer waits: a query
-    /// that late is dropped, not run.
+    /// that late is dropped, not run (but for `post_enroll`, which only revokes).
     Query(Query, mpsc::SyncSender<Result<u64, HalError>>, Instant),
     Shutdown,
 }
