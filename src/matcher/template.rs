@@ -1,6 +1,7 @@
 //! A finger's template: its enrolled views, and the byte format they are stored in.
 //!
-//! Format `FPM4`: magic, view count (u32 LE), then per view: the phases of the half of its band
+//! Format `FPM5`: magic, view count (u32 LE), enrolled view count (u32 LE: the first views, the
+//! rest came from template update), then per view, as `FPM4`: the phases of the half of its band
 //! inside the disc at 4 bits each ([`Spectrum::half_nibbles`], 1,796 bytes; the other half mirrors
 //! it), the grid centre (two f32 LE), the minutiae count (u16 LE), six bytes per minutia (x and y
 //! in 1/8 px as u16 LE, direction in 1/256 turn, then the kind in the top bit and the quality in
@@ -8,8 +9,9 @@
 //! A view is kept in memory at what the format keeps (also one loaded from `FPM3`), so a finger
 //! scores the same before and after it is written and read back.
 //!
-//! Older formats still load: `FPM3` (phases of the whole band and patches at a byte each, about
-//! three times the size for real 160-px crops; written again as `FPM4`), `FPM2` (no patches) and
+//! Older formats still load, every view counted as enrolled: `FPM4` (the same views, no enrolled
+//! count), `FPM3` (phases of the whole band and patches at a byte each, about
+//! three times the size for real 160-px crops; written again as `FPM5`), `FPM2` (no patches) and
 //! `FPM1` (phases only). The pairs of minutiae of the last two count for nothing, so such a finger
 //! scores on correlation alone and should be enrolled again.
 
@@ -29,6 +31,7 @@ const MAGIC_V1: &[u8; 4] = b"FPM1";
 const MAGIC_V2: &[u8; 4] = b"FPM2";
 const MAGIC_V3: &[u8; 4] = b"FPM3";
 const MAGIC_V4: &[u8; 4] = b"FPM4";
+const MAGIC_V5: &[u8; 4] = b"FPM5";
 const MINUTIA_BYTES: usize = 6;
 /// Fixed-point steps per pixel for minutia positions.
 const POSITION_STEPS: f32 = 8.0;
@@ -54,18 +57,27 @@ impl Drop for View {
     }
 }
 
-/// A finger: its enrolled views.
+/// A finger: its enrolled views, then those template update added.
 pub struct Template {
     pub(super) views: Vec<View>,
+    /// How many of the first views came from enrollment.
+    enrolled: usize,
 }
 
 impl Template {
+    /// A template of enrolled views.
     pub fn from_views(views: Vec<Features>) -> Template {
-        let mut template = Template { views: Vec::new() };
+        let mut template = Template { views: Vec::new(), enrolled: 0 };
         for f in views {
             template.add_view(f);
         }
+        template.enrolled = template.views.len();
         template
+    }
+
+    /// How many of the first views came from enrollment (the rest from template update).
+    pub fn enrolled_views(&self) -> usize {
+        self.enrolled
     }
 
     /// Adds a capture as one more view, unless the template already holds `MAX_VIEWS`.
@@ -92,9 +104,10 @@ impl Template {
 
     pub fn to_bytes(&self) -> Vec<u8> {
         // Reserved whole, so that no partial copy of the features is left behind by a reallocation.
-        let mut out = Vec::with_capacity(8 + self.views.iter().map(stored_size).sum::<usize>());
-        out.extend_from_slice(MAGIC_V4);
+        let mut out = Vec::with_capacity(12 + self.views.iter().map(stored_size).sum::<usize>());
+        out.extend_from_slice(MAGIC_V5);
         out.extend_from_slice(&(self.views.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(self.enrolled as u32).to_le_bytes());
         for v in &self.views {
             write_view(&mut out, v);
         }
@@ -136,16 +149,27 @@ impl Template {
                         patches: Vec::new(),
                     })
                     .collect();
-                Ok(Template { views })
+                Ok(Template { views, enrolled: n })
             }
             m => {
-                let layout = match m {
-                    m if m == MAGIC_V2 => Layout::V2,
-                    m if m == MAGIC_V3 => Layout::V3,
-                    m if m == MAGIC_V4 => Layout::V4,
+                let (layout, header) = match m {
+                    m if m == MAGIC_V2 => (Layout::V2, 8),
+                    m if m == MAGIC_V3 => (Layout::V3, 8),
+                    m if m == MAGIC_V4 => (Layout::V4, 8),
+                    m if m == MAGIC_V5 => (Layout::V4, 12),
                     _ => return Err(bad("bad header".into())),
                 };
-                let mut reader = Reader { b, at: 8 };
+                if b.len() < header {
+                    return Err(bad("shorter than its header".into()));
+                }
+                let enrolled = match header {
+                    12 => u32::from_le_bytes(b[8..12].try_into().expect("4 bytes")) as usize,
+                    _ => n,
+                };
+                if enrolled == 0 || enrolled > n {
+                    return Err(bad(format!("{enrolled} enrolled views of {n}")));
+                }
+                let mut reader = Reader { b, at: header };
                 let mut views = Vec::with_capacity(n);
                 for k in 0..n {
                     let view =
@@ -161,7 +185,7 @@ impl Template {
                 if reader.at != b.len() {
                     return Err(bad(format!("{} bytes after the last view", b.len() - reader.at)));
                 }
-                Ok(Template { views })
+                Ok(Template { views, enrolled })
             }
         }
     }

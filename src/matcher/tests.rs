@@ -90,27 +90,47 @@ pub(crate) fn synthetic(finger: u64, impression: u32, edit: impl FnOnce(&mut fph
 #[test]
 fn a_template_stores_a_view_in_1806_bytes_and_151_per_minutia_and_older_templates_still_score() {
     let views: Vec<Features> = (1..=14).map(|k| extract(&synthetic(11, k, |_| {})).unwrap()).collect();
-    let t = Template::from_views(views);
+    let mut t = Template::from_views(views);
     let bytes = t.to_bytes();
-    assert_eq!(&bytes[..4], b"FPM4");
+    assert_eq!(&bytes[..4], b"FPM5");
     // Half the band at 4 bits (1,796 bytes), the centre and count (10), 6 + 145 per minutia: real
     // 160-px crops have about 10 minutiae, so 14 views take about 47 KB (BENCHMARKS.md).
     let minutiae: usize = t.views.iter().map(|v| v.minutiae.len()).sum();
-    assert_eq!(bytes.len(), 8 + 14 * 1806 + minutiae * 151);
+    assert_eq!(bytes.len(), 12 + 14 * 1806 + minutiae * 151);
     // What is stored is what scores: the template read back scores exactly as the one in memory.
     let probe = extract(&synthetic(11, 20, |_| {})).unwrap();
     let back = Template::from_bytes(&bytes).unwrap();
     assert_eq!(score(&probe, &t), score(&probe, &back));
     assert_eq!(back.to_bytes(), bytes);
     // The same finger stored as FPM3 (a byte per phase and per patch sample) loads, scores alike,
-    // and is written back as FPM4.
+    // and is written back as FPM5.
     let old = t.to_bytes_v3();
     assert!(old.len() > 2 * bytes.len(), "{} bytes as FPM3", old.len());
     let old = Template::from_bytes(&old).unwrap();
     assert!((score(&probe, &old) - score(&probe, &t)).abs() < 0.01);
-    assert_eq!(&old.to_bytes()[..4], b"FPM4");
+    assert_eq!(&old.to_bytes()[..4], b"FPM5");
     let impostor = extract(&synthetic(12, 20, |_| {})).unwrap();
     assert!(score(&probe, &t) > score(&impostor, &t) + 0.1);
+
+    // Views template update adds are told apart from the enrolled ones, stored and read back; an
+    // FPM4 template (the same views, no enrolled count) counts every view as enrolled.
+    assert!(t.add_view(extract(&synthetic(11, 21, |_| {})).unwrap()));
+    assert_eq!((t.view_count(), t.enrolled_views()), (15, 14));
+    let grown = t.to_bytes();
+    let back = Template::from_bytes(&grown).unwrap();
+    assert_eq!((back.view_count(), back.enrolled_views()), (15, 14));
+    let mut v4 = [b"FPM4".as_slice(), &grown[4..8], &grown[12..]].concat();
+    let read = Template::from_bytes(&v4).unwrap();
+    assert_eq!((read.view_count(), read.enrolled_views()), (15, 15));
+    assert_eq!(score(&probe, &read), score(&probe, &back));
+    // An enrolled count of 0, or above the view count, is refused.
+    for enrolled in [0u32, 16] {
+        let mut bad = grown.clone();
+        bad[8..12].copy_from_slice(&enrolled.to_le_bytes());
+        assert!(Template::from_bytes(&bad).is_err(), "{enrolled} enrolled views of 15");
+    }
+    v4.truncate(6);
+    assert!(Template::from_bytes(&v4).is_err());
 }
 
 #[test]

@@ -12,10 +12,13 @@ pub(super) struct Learning {
 }
 
 impl Learning {
-    /// Whether a matching capture should join its finger's template: a confident match, room
-    /// left, and skin that no view shows yet.
-    pub(super) fn worth_it(&self, score: f32, features: &Features, matches: &[ViewMatch], template: &Template) -> bool {
-        score >= self.min_score
+    /// Whether a matching capture should join its finger's template: a confident match on the
+    /// enrolled views themselves, room left, and skin that no view shows yet. The enrolled views
+    /// vouch for every update, so that updates cannot build on each other and drift, one capture
+    /// at a time, onto skin that is not the finger's.
+    pub(super) fn worth_it(&self, features: &Features, matches: &[ViewMatch], template: &Template) -> bool {
+        let enrolled = &matches[..template.enrolled_views().min(matches.len())];
+        matcher::score_of(enrolled) >= self.min_score
             && template.view_count() < self.max_views as usize
             && matcher::shows_new_skin(features, template, matches)
     }

@@ -501,7 +501,7 @@ impl SoftTrustlet {
         }
         let learn = match &best {
             Some((score, finger, matches))
-                if *score >= self.threshold && self.learning.worth_it(*score, &features, matches, &finger.template) =>
+                if *score >= self.threshold && self.learning.worth_it(&features, matches, &finger.template) =>
             {
                 Some(finger.fid)
             }

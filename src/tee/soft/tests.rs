@@ -410,6 +410,33 @@ fn noise_without_ridge_flow_is_insufficient() {
     assert_eq!(codes, vec![(Acquired::Insufficient, false)]);
 }
 
+/// Template update builds on the enrolled views only. Views an update added (here another
+/// finger's, as if a touch had laid foreign skin beside the owner's) do not vouch for a further
+/// update, however well a capture matches them; the enrolled finger's own captures still do.
+#[test]
+fn an_update_needs_the_enrolled_views_to_vouch_for_it() {
+    let extract = |finger: u64, k: u32| crate::matcher::extract(&synthetic(finger, k, |_| {})).ok();
+    let mut template = Template::from_views((1..=4).filter_map(|k| extract(23, k)).collect());
+    for k in 1..=4 {
+        assert!(template.add_view(extract(31, k).unwrap()));
+    }
+    let learning = Learning { min_score: 0.30, max_views: 20 };
+    let mut on_added_views_alone = 0;
+    for probe in (5..=20).filter_map(|k| extract(31, k)) {
+        let matches = matcher::view_matches(&probe, &template);
+        assert!(!learning.worth_it(&probe, &matches, &template), "a capture of the other finger");
+        if matcher::score_of(&matches) >= 0.30 && matcher::shows_new_skin(&probe, &template, &matches) {
+            on_added_views_alone += 1;
+        }
+    }
+    assert!(on_added_views_alone > 0, "no capture matched the added views confidently on new skin");
+    let own = (5..=20).filter_map(|k| extract(23, k)).filter(|probe| {
+        let matches = matcher::view_matches(probe, &template);
+        learning.worth_it(probe, &matches, &template)
+    });
+    assert!(own.count() > 0, "the enrolled finger's captures no longer update");
+}
+
 /// Synthetic finger 23, enrolled with 4 touches: some of its later touches match at 0.30 or more
 /// and show skin no view shows (finger 21, used before the generator's flow wandered more, no
 /// longer does).
