@@ -6,6 +6,11 @@
 //! lift, holds a wakelock from the interrupt to the result, reads the frame where the driver hands
 //! images to the normal world, and opens the driver again after a failure.
 //!
+//! Frame bytes carry nothing that tells touches apart, so a frame is taken only for a touch in
+//! progress: one that comes with no finger on the sensor, while a finger stays, or before an
+//! operation is thrown away, and while a frame given up may still come no touch is taken (it
+//! could be taken for that touch's frame, and show another finger).
+//!
 //! The kinds (`sensor.kind`):
 //! - [`FPC1020_SYSFS`]: the FPC reference driver's sysfs attributes ([`fpc1020_sysfs`]);
 //! - [`MISC_IOCTL`]: Sony's `/dev/fingerprint` misc device ([`misc_ioctl`]);
@@ -37,6 +42,9 @@ pub const FPC1020_SYSFS: &str = "fpc1020-sysfs";
 pub const MISC_IOCTL: &str = "misc-ioctl";
 pub const BLOCKING_IOCTL: &str = "blocking-ioctl";
 
+/// How long after a frame was given up a touch is not taken, as the rest of that frame may still
+/// come. A late frame that comes meanwhile, with no finger on the sensor, ends it sooner.
+const LATE_FRAME_GRACE: Duration = Duration::from_secs(1);
 /// While a finger stays on the sensor, its lift is checked this often (the interrupt is not watched
 /// then: a level-triggered driver would wake the worker without pause).
 const HELD_CHECK: Duration = Duration::from_millis(30);
@@ -106,11 +114,14 @@ pub struct KernelSensor {
     held: Option<(Instant, Instant)>,
     /// The frame of the current touch, while it arrives.
     pending: Option<frame::PendingFrame>,
-    /// Bytes of a frame given up (late, or its operation ended first) that may still come. They
-    /// belong to no touch and may show another finger than the next touch's: they are read and
-    /// thrown away as they come, or with the next interrupt. A driver sends a frame only after its
-    /// interrupt, so what is there by then is the old frame's.
-    late_bytes: usize,
+    /// Until when a frame given up (late, or its operation over first) may still come. Frame
+    /// bytes carry nothing that tells touches apart, and such a frame may show another finger than
+    /// the next touch's: a touch that starts meanwhile is not taken ("try again").
+    given_up_until: Option<Instant>,
+    /// Whether the frame node is watched while the sensor waits for a finger, so that a frame that
+    /// comes with no touch (a late one, a tap too quick to be seen) is thrown away as it comes;
+    /// off until the next arming after a wake with nothing to read.
+    idle_watch: bool,
     awake: bool,
 }
 
@@ -127,7 +138,8 @@ pub fn open(config: &Config, backend: Arc<dyn Backend>) -> Result<Box<dyn Sensor
         armed: false,
         held: None,
         pending: None,
-        late_bytes: 0,
+        given_up_until: None,
+        idle_watch: true,
         awake: false,
     };
     Ok(Box::new(sensor))
@@ -220,8 +232,7 @@ impl KernelSensor {
         self.driver = None;
         self.frames = None;
         self.held = None;
-        self.pending = None;
-        self.late_bytes = 0;
+        self.give_up_frame();
         SensorFault(format!("{name}: {what}: {e}"))
     }
 
@@ -282,11 +293,15 @@ impl KernelSensor {
             }
         }
         let Some(spec) = &self.settings.frame else { return Ok(Some(SensorEvent::FingerDetected)) };
+        if self.given_up_until.take().is_some_and(|until| Instant::now() < until) {
+            // The frame node may hold, or soon get, the given-up frame rather than this touch's:
+            // this touch is not taken. What comes while the finger stays goes at its lift.
+            let stale = self.discard_frames();
+            log::warn!("touch not taken: a frame given up may still come ({stale} bytes thrown away)");
+            self.release_wakelock();
+            return Ok(Some(SensorEvent::TouchLost));
+        }
         self.pending = Some(frame::PendingFrame::new(spec));
-        // What is there of a frame given up before this interrupt is that frame's, not this
-        // touch's; if it never comes, this touch's frame is read from its start.
-        self.drop_late_bytes();
-        self.late_bytes = 0;
         self.pull_frame()
     }
 
@@ -320,35 +335,24 @@ impl KernelSensor {
         self.release_wakelock();
     }
 
-    /// Ends the wait for the current touch's frame (lost, its finger lifted, or its operation
-    /// over): what the node holds is thrown away, and what has not come of the frame is owed
-    /// (`late_bytes`). Returns how many bytes were thrown away.
-    fn give_up_frame(&mut self) -> usize {
-        let owed = self.late_bytes + self.pending.take().map_or(0, |p| p.missing());
-        let discarded = self.discard_frames();
-        self.late_bytes = owed.saturating_sub(discarded);
-        discarded
+    /// Ends the wait for the current touch's frame (lost, or its operation over): what the node
+    /// holds is thrown away, and if the frame had not come whole, touches that start within
+    /// [`LATE_FRAME_GRACE`] are not taken, as the rest may still come.
+    fn give_up_frame(&mut self) {
+        if self.pending.take().is_some_and(|p| p.missing() > 0) {
+            self.given_up_until = Some(Instant::now() + LATE_FRAME_GRACE);
+        }
+        self.discard_frames();
     }
 
-    /// Reads and throws away what the frame node holds (the rest of a frame given up, or one that
-    /// came after its touch was cancelled), so that the next touch starts on a frame boundary.
-    /// Returns how many bytes were thrown away.
+    /// Reads and throws away what the frame node holds. Returns how many bytes that was.
     fn discard_frames(&mut self) -> usize {
-        self.read_away(usize::MAX)
-    }
-
-    /// Reads and throws away at most `limit` bytes of what the frame node holds now.
-    fn read_away(&self, limit: usize) -> usize {
         let (Some(spec), Some(node)) = (&self.settings.frame, &self.frames) else { return 0 };
         let mut sink = vec![0u8; spec.bytes().min(64 * 1024)];
         let mut total = 0;
         // Bounded: a node that never runs dry (a broken driver) cannot hold the worker.
         for _ in 0..64 {
-            let want = sink.len().min(limit - total);
-            if want == 0 {
-                break;
-            }
-            match node.read(&mut sink[..want]) {
+            match node.read(&mut sink) {
                 Ok(n) if n > 0 => total += n,
                 _ => break,
             }
@@ -356,27 +360,40 @@ impl KernelSensor {
         total
     }
 
-    /// Throws away what has come of a frame given up, up to what is owed of it. Returns whether
-    /// anything came.
-    fn drop_late_bytes(&mut self) -> bool {
-        if self.late_bytes == 0 {
-            return false;
-        }
-        let n = self.read_away(self.late_bytes);
-        if n > 0 {
-            log::warn!("{n} bytes of a frame that came after its touch was given up are thrown away");
-        }
-        self.late_bytes -= n;
-        n > 0
-    }
-
-    /// The frame node while it is watched for the rest of a late frame: a node of its own, as the
-    /// interrupt's node may be readable for a finger rather than for data.
-    fn late_frame_watch(&self) -> Option<Watch<'_>> {
+    /// The frame node, while the sensor waits for a finger: a frame that comes then belongs to no
+    /// touch seen yet. (Not where it is the interrupt's own descriptor: readable there means a
+    /// finger.)
+    fn idle_frame_watch(&self) -> Option<Watch<'_>> {
         let (Some(d), Some(node)) = (&self.driver, &self.frames) else { return None };
         let fd = node.fd();
-        (self.late_bytes > 0 && fd.as_raw_fd() != d.watch().fd.as_raw_fd())
+        (self.idle_watch && fd.as_raw_fd() != d.watch().fd.as_raw_fd())
             .then_some(Watch { fd, interest: crate::sys::Interest::Readable })
+    }
+
+    /// A frame came while the sensor waited for a finger. With the line high it is the frame of a
+    /// touch whose interrupt has not been seen yet (a driver may notify after it captures): the
+    /// touch starts now. With the line low no finger is there: the frame is thrown away.
+    fn frame_without_interrupt(&mut self) -> Result<Option<SensorEvent>, SensorFault> {
+        let Some(d) = self.driver.as_mut() else { return Ok(None) };
+        match d.level() {
+            Ok(true) => self.finger(),
+            Ok(false) => {
+                let stale = self.discard_frames();
+                if stale == 0 {
+                    // Readable with nothing to read: a node whose poll says so cannot be watched
+                    // without waking the worker over and over.
+                    log::warn!(
+                        "the frame node woke the worker with nothing to read: not watched until the next operation"
+                    );
+                    self.idle_watch = false;
+                } else {
+                    log::warn!("{stale} bytes of a frame with no touch waiting for it are thrown away");
+                    self.given_up_until = None;
+                }
+                Ok(None)
+            }
+            Err(e) => Err(self.fault("read the line level", e)),
+        }
     }
 }
 
@@ -387,9 +404,9 @@ impl Sensor for KernelSensor {
                 vec![Watch { fd: node.fd(), interest: crate::sys::Interest::Readable }]
             }
             (Some(d), _) if self.armed && self.held.is_none() => {
-                std::iter::once(d.watch()).chain(self.late_frame_watch()).collect()
+                std::iter::once(d.watch()).chain(self.idle_frame_watch()).collect()
             }
-            _ => self.late_frame_watch().into_iter().collect(),
+            _ => Vec::new(),
         }
     }
 
@@ -410,6 +427,15 @@ impl Sensor for KernelSensor {
             self.reopen()?;
         }
         self.armed = armed;
+        if armed {
+            // What the node holds before the operation listens came with no touch of it (a late
+            // frame, or a touch while nothing listened).
+            if self.discard_frames() > 0 {
+                log::warn!("a frame from before the operation is thrown away");
+                self.given_up_until = None;
+            }
+            self.idle_watch = true;
+        }
         let per_operation = self.settings.power_per_operation;
         let Some(d) = self.driver.as_mut() else { return Ok(()) };
         let r = if armed {
@@ -432,13 +458,15 @@ impl Sensor for KernelSensor {
             }
             return self.pull_frame();
         }
-        if self.late_frame_watch().is_some_and(|w| w.fd.as_raw_fd() == ready.fd) {
-            // A wake with nothing to read ends the wait for the late frame, so that a node that
-            // stays readable cannot keep the worker awake.
-            if !self.drop_late_bytes() {
-                self.late_bytes = 0;
+        if self.frames.as_ref().is_some_and(|n| n.fd().as_raw_fd() == ready.fd)
+            && self.driver.as_ref().is_some_and(|d| d.watch().fd.as_raw_fd() != ready.fd)
+        {
+            // The frame node, watched while waiting; once a touch has started (its interrupt in
+            // the same wake), its frame is read when the node is next ready.
+            if !self.armed || self.held.is_some() || self.idle_frame_watch().is_none() {
+                return Ok(None);
             }
-            return Ok(None);
+            return self.frame_without_interrupt();
         }
         let Some(d) = self.driver.as_mut() else { return Ok(None) };
         // A node that hangs up, or errs without the urgent data a sysfs notification carries, has
@@ -478,11 +506,12 @@ impl Sensor for KernelSensor {
             }
             Ok(false) => {
                 self.held = None;
-                // Frames the driver sent while the finger stayed (for an interrupt of its own when
-                // the finger moved, say) are that finger's: the next touch reads only its own.
-                let stale = self.give_up_frame();
+                // Frames that came while the finger stayed (a driver that captures again when the
+                // finger moves, or a late frame) are no later touch's.
+                let stale = self.discard_frames();
                 if stale > 0 {
                     log::warn!("{stale} bytes of frames that came while the finger stayed are thrown away at its lift");
+                    self.given_up_until = None;
                 }
                 if self.armed {
                     let Some(d) = self.driver.as_mut() else { return Ok(None) };

@@ -33,10 +33,32 @@ fn frame(fill: u8) -> Vec<u8> {
     vec![fill; SIDE * SIDE]
 }
 
-/// A frame owed by a touch its operation gave up, there by the time the next touch's interrupt is
-/// seen (both in one `poll()`), is not that touch's frame: the touch waits for its own.
+/// Waits out a finger's lift (checked on a timer).
+fn lifted(sensor: &mut Box<dyn Sensor>) {
+    loop {
+        std::thread::sleep(sensor.due_in().expect("the lift is checked on a timer"));
+        if let Some(event) = sensor.settled().unwrap() {
+            assert!(matches!(event, SensorEvent::FingerUp { .. }), "{event:?}");
+            return;
+        }
+    }
+}
+
+/// The next touch's own frame: `fill` everywhere.
+fn takes_frame(sensor: &mut Box<dyn Sensor>, irq: &double::FakeDevice, frames: &double::FakeDevice, fill: u8) {
+    irq.touch(None);
+    assert!(round(sensor).is_empty(), "the touch's frame has not come");
+    frames.push_frame(frame(fill));
+    match round(sensor).as_slice() {
+        [SensorEvent::FingerDown { image, .. }] => assert!(image.pixels().iter().all(|&p| p == fill)),
+        other => panic!("the touch's own frame, not {other:?}"),
+    }
+}
+
+/// A touch that starts while a frame given up may still come is not taken: that frame, there by
+/// the time the touch's interrupt is seen (both in one `poll()`), could be taken for the touch's.
 #[test]
-fn a_late_frame_found_with_the_next_interrupt_is_not_that_touchs() {
+fn a_touch_while_a_given_up_frame_may_still_come_is_not_taken() {
     let (mut sensor, irq, frames) = open_sysfs("late-frame-same-round");
     sensor.arm(true).unwrap();
     irq.touch(None);
@@ -48,20 +70,18 @@ fn a_late_frame_found_with_the_next_interrupt_is_not_that_touchs() {
     // The cancelled touch's frame comes, and a new touch, before the worker wakes.
     frames.push_frame(frame(1));
     irq.touch(None);
-    assert!(round(&mut sensor).is_empty(), "the late frame is not taken for the new touch");
-    assert_eq!(frames.frames_waiting(), 0, "the late frame was read");
-    frames.push_frame(frame(2));
-    match round(&mut sensor).as_slice() {
-        [SensorEvent::FingerDown { image, .. }] => assert!(image.pixels().iter().all(|&p| p == 2)),
-        other => panic!("the new touch's frame, not {other:?}"),
-    }
+    assert!(matches!(round(&mut sensor).as_slice(), [SensorEvent::TouchLost]), "try again");
+    assert_eq!(frames.frames_waiting(), 0, "the late frame was read and thrown away");
+    irq.lift();
+    lifted(&mut sensor);
+    takes_frame(&mut sensor, &irq, &frames, 2);
 }
 
-/// Only what is owed of a late frame is thrown away: a frame that comes after it is the next
-/// touch's.
+/// A frame that comes while no finger is on the sensor (late, or of a tap too quick to be seen)
+/// is thrown away as it comes, and ends the wait for a given-up frame: the next touch is taken.
 #[test]
-fn only_the_late_frames_bytes_are_thrown_away() {
-    let (mut sensor, irq, frames) = open_sysfs("late-frame-bytes");
+fn a_frame_with_no_finger_on_the_sensor_is_thrown_away() {
+    let (mut sensor, irq, frames) = open_sysfs("frame-no-finger");
     sensor.arm(true).unwrap();
     irq.touch(None);
     assert!(round(&mut sensor).is_empty());
@@ -69,12 +89,19 @@ fn only_the_late_frames_bytes_are_thrown_away() {
     irq.lift();
     sensor.arm(true).unwrap();
     frames.push_frame(frame(1));
-    frames.push_frame(frame(2));
-    irq.touch(None);
-    match round(&mut sensor).as_slice() {
-        [SensorEvent::FingerDown { image, .. }] => assert!(image.pixels().iter().all(|&p| p == 2)),
-        other => panic!("the second frame, not {other:?}"),
-    }
+    assert!(round(&mut sensor).is_empty());
+    assert_eq!(frames.frames_waiting(), 0, "the frame was read and thrown away");
+    takes_frame(&mut sensor, &irq, &frames, 2);
+}
+
+/// What the frame node holds when an operation starts came with no touch of it.
+#[test]
+fn a_frame_from_before_the_operation_is_thrown_away() {
+    let (mut sensor, irq, frames) = open_sysfs("frame-before-arming");
+    frames.push_frame(frame(1));
+    sensor.arm(true).unwrap();
+    assert_eq!(frames.frames_waiting(), 0);
+    takes_frame(&mut sensor, &irq, &frames, 2);
 }
 
 /// A frame the driver sends while the finger stays (a second capture of the same touch) is that
@@ -83,28 +110,10 @@ fn only_the_late_frames_bytes_are_thrown_away() {
 fn frames_of_a_finger_that_stayed_are_not_the_next_touchs() {
     let (mut sensor, irq, frames) = open_sysfs("frames-while-held");
     sensor.arm(true).unwrap();
-    irq.touch(None);
-    frames.push_frame(frame(1));
-    let mut events = Vec::new();
-    while events.is_empty() {
-        events = round(&mut sensor);
-    }
-    assert!(matches!(events.as_slice(), [SensorEvent::FingerDown { .. }]), "{events:?}");
+    takes_frame(&mut sensor, &irq, &frames, 1);
     // The finger stays, and the driver sends another frame of it.
     frames.push_frame(frame(1));
     irq.lift();
-    loop {
-        std::thread::sleep(sensor.due_in().expect("the lift is checked on a timer"));
-        if let Some(event) = sensor.settled().unwrap() {
-            assert!(matches!(event, SensorEvent::FingerUp { .. }), "{event:?}");
-            break;
-        }
-    }
-    irq.touch(None);
-    assert!(round(&mut sensor).is_empty(), "the new touch's frame has not come");
-    frames.push_frame(frame(2));
-    match round(&mut sensor).as_slice() {
-        [SensorEvent::FingerDown { image, .. }] => assert!(image.pixels().iter().all(|&p| p == 2)),
-        other => panic!("the new touch's frame, not {other:?}"),
-    }
+    lifted(&mut sensor);
+    takes_frame(&mut sensor, &irq, &frames, 2);
 }
