@@ -186,15 +186,24 @@ fn wait_for(what: &str, cond: impl Fn() -> bool) {
     }
 }
 
-/// A finger lands on `device`'s sensor and its frame comes once the worker reads for it: after
-/// the interrupt, as a driver sends it. (A frame that comes with no finger on the sensor belongs
-/// to no touch and is thrown away.)
+/// A finger lands on `device`'s sensor and its frame comes after the interrupt, as a driver sends
+/// it (a frame that comes with no finger on the sensor belongs to no touch and is thrown away):
+/// once the worker has read the frame node since the touch.
 fn touch_with_frame(rig: &Rig, device: &FakeDevice, frames: &FakeDevice, frame: Vec<u8>) {
     let reads = || rig.kernel.calls().iter().filter(|c| matches!(c, Call::Read(_))).count();
     let before = reads();
     device.touch(None);
     wait_for("the frame read to start", || reads() > before);
     frames.push_frame(frame);
+}
+
+/// The finger of a running operation leaves, and the worker has looked at the line since (the lift
+/// is checked on a timer), so that the next touch is a touch of its own.
+fn lift_seen(rig: &Rig, device: &FakeDevice) {
+    let checks = || rig.kernel.calls().iter().filter(|c| matches!(c, Call::ReadAt(_) | Call::Ioctl { .. })).count();
+    let before = checks();
+    device.lift();
+    wait_for("the lift to be seen", || checks() > before);
 }
 
 fn sysfs_rig(name: &str, extra: &str) -> (Rig, Arc<FakeDevice>, Arc<FakeDevice>) {
@@ -342,9 +351,11 @@ fn cancel_during_a_capture_ends_the_touch_with_one_canceled() {
     irq.touch(None);
     wait_for("the frame read to start", || rig.kernel.calls().iter().any(|c| matches!(c, Call::Read(_))));
     rig.cancel_once();
+    let given_up = Instant::now();
     irq.lift();
     // The driver answers the cancelled touch late, while no operation runs: the next operation
-    // throws that frame away as it starts, and takes its touches.
+    // throws that frame away (no finger is on the sensor), and takes its touches from a second
+    // after the cancel.
     frames.push_frame(big_frame(2, 1));
 
     // The frame is there and the trustlet works on it when the cancel comes: the touch ends
@@ -353,6 +364,7 @@ fn cancel_during_a_capture_ends_the_touch_with_one_canceled() {
     for op in 4..8 {
         rig.dev().authenticate(op, 0).unwrap();
         wait_for("the late frame to be thrown away", || frames.frames_waiting() == 0);
+        std::thread::sleep((given_up + Duration::from_secs(1)).saturating_duration_since(Instant::now()));
         rig.sync();
         touch_with_frame(&rig, &irq, &frames, enrolled.clone());
         wait_for("the frame to be taken", || frames.frames_waiting() == 0);
@@ -400,9 +412,9 @@ fn a_slow_frame_is_waited_for_without_spinning() {
 }
 
 /// A touch whose frame never comes is lost with "try again" (ACQUIRED_INSUFFICIENT) once the
-/// worker gives the frame up, and the operation goes on. A touch within a second after that is
-/// not taken either (the given-up frame could still come and be taken for its frame); the touch
-/// after it enrolls.
+/// worker gives the frame up, and the operation goes on. Touches within a second after that are
+/// not taken either (the given-up frame could still come and be taken for theirs); the first
+/// touch after that second enrolls.
 #[test]
 fn a_touch_whose_frame_never_comes_tells_the_person_to_try_again() {
     let (rig, irq, frames) = sysfs_rig("lost-frame", "");
@@ -410,26 +422,26 @@ fn a_touch_whose_frame_never_comes_tells_the_person_to_try_again() {
     rig.sync();
     irq.touch(None);
     let seen = rig.until(|m| matches!(m, Message::Acquired(_)));
+    let given_up = Instant::now();
     assert_eq!(seen, vec![Message::Acquired(Acquired::Insufficient)], "one try-again, nothing else");
     rig.sync();
     rig.take();
-    irq.lift();
-    std::thread::sleep(Duration::from_millis(100));
+    lift_seen(&rig, &irq);
     irq.touch(None);
     let seen = rig.until(|m| matches!(m, Message::Acquired(_)));
     assert_eq!(seen, vec![Message::Acquired(Acquired::Insufficient)], "not taken while the frame may come");
     rig.sync();
     rig.take();
-    irq.lift();
-    std::thread::sleep(Duration::from_millis(100));
+    lift_seen(&rig, &irq);
+    std::thread::sleep((given_up + Duration::from_secs(1)).saturating_duration_since(Instant::now()));
     touch_with_frame(&rig, &irq, &frames, frame(3, 1));
     rig.enrolled();
 }
 
 /// A frame that comes after the worker gave its touch up belongs to no touch. It may show the
-/// owner's finger, so the next touch (anyone's) must be judged on its own frame, not on that one.
+/// owner's finger, so a later touch (anyone's) must be judged on its own frame, not on that one.
 #[test]
-fn a_frame_that_comes_after_its_touch_was_given_up_is_not_the_next_touchs() {
+fn a_frame_that_comes_after_its_touch_was_given_up_is_not_a_later_touchs() {
     let (rig, irq, frames) = sysfs_rig("late-frame", "");
     rig.enroll();
     touch_with_frame(&rig, &irq, &frames, frame(3, 1));
@@ -440,27 +452,35 @@ fn a_frame_that_comes_after_its_touch_was_given_up_is_not_the_next_touchs() {
     rig.sync();
     irq.touch(None);
     let seen = rig.until(|m| matches!(m, Message::Acquired(_)));
+    let given_up = Instant::now();
     assert_eq!(seen, vec![Message::Acquired(Acquired::Insufficient)], "the touch is given up");
     rig.sync();
     rig.take();
     // The owner's frame comes after all, while the finger is still on the sensor; then the owner
-    // lifts and another person touches.
+    // lifts, and another person touches at once and again a second later.
     frames.push_frame(frame(3, 1));
-    irq.lift();
+    lift_seen(&rig, &irq);
     wait_for("the late frame to be thrown away at the lift", || frames.frames_waiting() == 0);
+    irq.touch(None);
+    assert_eq!(rig.until(|m| matches!(m, Message::Acquired(_))), [Message::Acquired(Acquired::Insufficient)]);
+    rig.sync();
+    rig.take();
+    lift_seen(&rig, &irq);
+    std::thread::sleep((given_up + Duration::from_secs(1)).saturating_duration_since(Instant::now()));
     touch_with_frame(&rig, &irq, &frames, frame(11, 1));
     assert_eq!(rig.authenticated(), 0, "the other person's touch is judged on its own frame");
 
-    // The same finger again: the owner is still recognised.
-    irq.lift();
+    // The same finger again (the authentication goes on after a finger that does not match): the
+    // owner is still recognised.
+    lift_seen(&rig, &irq);
     rig.dev().authenticate(8, 0).unwrap();
     touch_with_frame(&rig, &irq, &frames, frame(3, 2));
     assert_eq!(rig.authenticated(), owner);
     rig.cancel_once();
 }
 
-/// A frame that comes after its operation was cancelled is not taken by the next operation's
-/// first touch either.
+/// A frame that comes after its operation was cancelled is not taken by a touch of the next
+/// operation either.
 #[test]
 fn a_frame_that_comes_after_a_cancel_is_not_the_next_operations() {
     let (rig, irq, frames) = sysfs_rig("frame-after-cancel", "");
@@ -476,17 +496,19 @@ fn a_frame_that_comes_after_a_cancel_is_not_the_next_operations() {
     irq.touch(None);
     wait_for("the frame read to start", || reads() > before);
     rig.cancel_once();
-    // The owner's frame comes after the cancel; the owner lifts, and another person's touch starts
+    let given_up = Instant::now();
+    // The owner's frame comes after the cancel; the owner lifts, and another person touches for
     // the next authentication.
     frames.push_frame(frame(3, 1));
     irq.lift();
     rig.take();
     rig.dev().authenticate(8, 0).unwrap();
     wait_for("the late frame to be thrown away", || frames.frames_waiting() == 0);
+    std::thread::sleep((given_up + Duration::from_secs(1)).saturating_duration_since(Instant::now()));
     touch_with_frame(&rig, &irq, &frames, frame(11, 1));
     assert_eq!(rig.authenticated(), 0, "the other person's touch is judged on its own frame");
 
-    irq.lift();
+    lift_seen(&rig, &irq);
     rig.dev().authenticate(9, 0).unwrap();
     touch_with_frame(&rig, &irq, &frames, frame(3, 2));
     assert_eq!(rig.authenticated(), owner);
@@ -565,7 +587,7 @@ fn a_finger_left_on_the_sensor_is_checked_on_a_timer() {
     let (wakes1, _) = rig.dev().worker_load().unwrap();
     // One check per 30 ms: about 10, however long the line stays high.
     assert!(wakes1 - wakes0 <= 20, "{} wakes while the finger stayed", wakes1 - wakes0);
-    dev.lift();
+    lift_seen(&rig, &dev);
     // A second after the given-up frame, a touch is taken again (before, it might be that frame's).
     std::thread::sleep(Duration::from_millis(1000));
     touch_with_frame(&rig, &dev, &frames, frame(6, 1));

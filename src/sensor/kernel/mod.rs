@@ -6,10 +6,12 @@
 //! lift, holds a wakelock from the interrupt to the result, reads the frame where the driver hands
 //! images to the normal world, and opens the driver again after a failure.
 //!
-//! Frame bytes carry nothing that tells touches apart, so a frame is taken only for a touch in
-//! progress: one that comes with no finger on the sensor, while a finger stays, or before an
-//! operation is thrown away, and while a frame given up may still come no touch is taken (it
-//! could be taken for that touch's frame, and show another finger).
+//! Frame bytes carry nothing that tells touches apart, and a frame read for a later touch may show
+//! another person's finger. So for a second after a frame was given up (late, or its operation
+//! over first) no touch is taken, as that frame may still come; and where frames come from a node
+//! of their own (`sensor.frame_device`), a frame that comes with no finger on the sensor or while
+//! a finger stays is thrown away. (Not on a driver's own device node, read only to end a touch's
+//! frame: the OnePlus 2 driver starts a capture on a `read()`.)
 //!
 //! The kinds (`sensor.kind`):
 //! - [`FPC1020_SYSFS`]: the FPC reference driver's sysfs attributes ([`fpc1020_sysfs`]);
@@ -42,8 +44,7 @@ pub const FPC1020_SYSFS: &str = "fpc1020-sysfs";
 pub const MISC_IOCTL: &str = "misc-ioctl";
 pub const BLOCKING_IOCTL: &str = "blocking-ioctl";
 
-/// How long after a frame was given up a touch is not taken, as the rest of that frame may still
-/// come. A late frame that comes meanwhile, with no finger on the sensor, ends it sooner.
+/// How long after a frame was given up no touch is taken, as that frame may still come.
 const LATE_FRAME_GRACE: Duration = Duration::from_secs(1);
 /// While a finger stays on the sensor, its lift is checked this often (the interrupt is not watched
 /// then: a level-triggered driver would wake the worker without pause).
@@ -114,13 +115,12 @@ pub struct KernelSensor {
     held: Option<(Instant, Instant)>,
     /// The frame of the current touch, while it arrives.
     pending: Option<frame::PendingFrame>,
-    /// Until when a frame given up (late, or its operation over first) may still come. Frame
-    /// bytes carry nothing that tells touches apart, and such a frame may show another finger than
-    /// the next touch's: a touch that starts meanwhile is not taken ("try again").
+    /// Until when a frame given up (late, or its operation over first) may still come: a touch
+    /// that starts before then is not taken ("try again").
     given_up_until: Option<Instant>,
-    /// Whether the frame node is watched while the sensor waits for a finger, so that a frame that
-    /// comes with no touch (a late one, a tap too quick to be seen) is thrown away as it comes;
-    /// off until the next arming after a wake with nothing to read.
+    /// Whether a frame node of its own is watched while the sensor waits for a finger, so that a
+    /// frame that comes with no touch (late, or of a tap too quick to be seen) is thrown away as
+    /// it comes; off until the next arming after a wake with nothing to read.
     idle_watch: bool,
     awake: bool,
 }
@@ -293,11 +293,9 @@ impl KernelSensor {
             }
         }
         let Some(spec) = &self.settings.frame else { return Ok(Some(SensorEvent::FingerDetected)) };
-        if self.given_up_until.take().is_some_and(|until| Instant::now() < until) {
-            // The frame node may hold, or soon get, the given-up frame rather than this touch's:
-            // this touch is not taken. What comes while the finger stays goes at its lift.
-            let stale = self.discard_frames();
-            log::warn!("touch not taken: a frame given up may still come ({stale} bytes thrown away)");
+        if self.given_up_until.is_some_and(|until| Instant::now() < until) {
+            // The node may hold, or soon get, the given-up frame rather than this touch's.
+            log::warn!("touch not taken: a frame given up within {} ms may still come", LATE_FRAME_GRACE.as_millis());
             self.release_wakelock();
             return Ok(Some(SensorEvent::TouchLost));
         }
@@ -346,7 +344,7 @@ impl KernelSensor {
     }
 
     /// Reads and throws away what the frame node holds. Returns how many bytes that was.
-    fn discard_frames(&mut self) -> usize {
+    fn discard_frames(&self) -> usize {
         let (Some(spec), Some(node)) = (&self.settings.frame, &self.frames) else { return 0 };
         let mut sink = vec![0u8; spec.bytes().min(64 * 1024)];
         let mut total = 0;
@@ -360,13 +358,18 @@ impl KernelSensor {
         total
     }
 
-    /// The frame node, while the sensor waits for a finger: a frame that comes then belongs to no
-    /// touch seen yet. (Not where it is the interrupt's own descriptor: readable there means a
-    /// finger.)
+    /// Whether frames come from a node of their own (`sensor.frame_device`), which may be read
+    /// at any time to throw a frame away.
+    fn own_frame_node(&self) -> bool {
+        self.settings.frame.as_ref().is_some_and(|f| f.device.is_some())
+    }
+
+    /// A frame node of its own, while the sensor waits for a finger: a frame that comes then
+    /// belongs to no touch seen yet.
     fn idle_frame_watch(&self) -> Option<Watch<'_>> {
         let (Some(d), Some(node)) = (&self.driver, &self.frames) else { return None };
         let fd = node.fd();
-        (self.idle_watch && fd.as_raw_fd() != d.watch().fd.as_raw_fd())
+        (self.idle_watch && self.own_frame_node() && fd.as_raw_fd() != d.watch().fd.as_raw_fd())
             .then_some(Watch { fd, interest: crate::sys::Interest::Readable })
     }
 
@@ -387,8 +390,7 @@ impl KernelSensor {
                     );
                     self.idle_watch = false;
                 } else {
-                    log::warn!("{stale} bytes of a frame with no touch waiting for it are thrown away");
-                    self.given_up_until = None;
+                    log::warn!("{stale} bytes of a frame with no finger on the sensor are thrown away");
                 }
                 Ok(None)
             }
@@ -428,12 +430,6 @@ impl Sensor for KernelSensor {
         }
         self.armed = armed;
         if armed {
-            // What the node holds before the operation listens came with no touch of it (a late
-            // frame, or a touch while nothing listened).
-            if self.discard_frames() > 0 {
-                log::warn!("a frame from before the operation is thrown away");
-                self.given_up_until = None;
-            }
             self.idle_watch = true;
         }
         let per_operation = self.settings.power_per_operation;
@@ -461,8 +457,8 @@ impl Sensor for KernelSensor {
         if self.frames.as_ref().is_some_and(|n| n.fd().as_raw_fd() == ready.fd)
             && self.driver.as_ref().is_some_and(|d| d.watch().fd.as_raw_fd() != ready.fd)
         {
-            // The frame node, watched while waiting; once a touch has started (its interrupt in
-            // the same wake), its frame is read when the node is next ready.
+            // The frame node, watched while waiting for a finger. A touch that started in the same
+            // wake (its interrupt first) has its frame already, or is not taken.
             if !self.armed || self.held.is_some() || self.idle_frame_watch().is_none() {
                 return Ok(None);
             }
@@ -508,10 +504,11 @@ impl Sensor for KernelSensor {
                 self.held = None;
                 // Frames that came while the finger stayed (a driver that captures again when the
                 // finger moves, or a late frame) are no later touch's.
-                let stale = self.discard_frames();
-                if stale > 0 {
-                    log::warn!("{stale} bytes of frames that came while the finger stayed are thrown away at its lift");
-                    self.given_up_until = None;
+                if self.own_frame_node() {
+                    let stale = self.discard_frames();
+                    if stale > 0 {
+                        log::warn!("{stale} bytes of frames that came while the finger stayed are thrown away");
+                    }
                 }
                 if self.armed {
                     let Some(d) = self.driver.as_mut() else { return Ok(None) };
