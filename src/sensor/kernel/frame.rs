@@ -88,6 +88,11 @@ impl PendingFrame {
         self.raw.len() - self.got
     }
 
+    /// Whether some of the frame has come (the driver is handing it over).
+    pub fn started(&self) -> bool {
+        self.got > 0
+    }
+
     /// Why the frame is given up at its deadline.
     pub fn late(&self) -> String {
         format!("no whole frame within {} ms ({} of {} bytes)", FRAME_TIMEOUT.as_millis(), self.got, self.raw.len())

@@ -65,8 +65,8 @@ fn no_touch_is_taken_while_a_given_up_frame_may_still_come() {
     irq.touch(None);
     assert!(round(&mut sensor).is_empty(), "the frame has not come");
     // The operation ends (a cancel) while the frame is awaited; another one starts.
-    let given_up = Instant::now();
     sensor.arm(false).unwrap();
+    let given_up = Instant::now();
     irq.lift();
     sensor.arm(true).unwrap();
     // The cancelled touch's frame comes, and a new touch, before the worker wakes.
@@ -130,4 +130,63 @@ fn frames_of_a_finger_that_stayed_are_not_the_next_touchs() {
     irq.lift();
     lifted(&mut sensor);
     takes_frame(&mut sensor, &irq, &frames, 2);
+}
+
+/// A frame given up that comes while no operation runs is thrown away when the next one starts,
+/// even with a finger on the sensor then; a frame there with no frame owed is the resting finger's
+/// (it woke the phone), and is that touch's.
+#[test]
+fn a_given_up_frame_that_came_between_operations_is_thrown_away_and_a_wake_frame_is_kept() {
+    let (mut sensor, irq, frames) = open_sysfs("owed-between-operations");
+    sensor.arm(true).unwrap();
+    irq.touch(None);
+    assert!(round(&mut sensor).is_empty());
+    sensor.arm(false).unwrap();
+    let given_up = Instant::now();
+    irq.lift();
+    frames.push_frame(frame(1));
+    std::thread::sleep((given_up + LATE_FRAME_GRACE).saturating_duration_since(Instant::now()));
+    // Another finger rests on the sensor as the next operation starts.
+    irq.touch(None);
+    sensor.arm(true).unwrap();
+    assert_eq!(frames.frames_waiting(), 0, "the given-up frame is thrown away");
+    assert!(round(&mut sensor).is_empty(), "the touch waits for its own frame");
+    frames.push_frame(frame(2));
+    match round(&mut sensor).as_slice() {
+        [SensorEvent::FingerDown { image, .. }] => assert!(image.pixels().iter().all(|&p| p == 2)),
+        other => panic!("the touch's own frame, not {other:?}"),
+    }
+    sensor.arm(false).unwrap();
+    irq.lift();
+    // A finger wakes the phone: its frame comes before the operation starts, and it stays.
+    irq.touch(None);
+    frames.push_frame(frame(5));
+    sensor.arm(true).unwrap();
+    let mut events = Vec::new();
+    while events.is_empty() {
+        events = round(&mut sensor);
+    }
+    match events.as_slice() {
+        [SensorEvent::FingerDown { image, .. }] => assert!(image.pixels().iter().all(|&p| p == 5)),
+        other => panic!("the waking finger's frame, not {other:?}"),
+    }
+}
+
+/// A driver's own device node (the OnePlus 2 `/dev/fpc1020`, whose `read()` starts a capture) is
+/// not read when an operation starts or ends with no touch.
+#[test]
+fn a_drivers_own_node_is_read_only_for_a_touch() {
+    let kernel = FakeKernel::new("own-node-reads");
+    let _dev = kernel.device(Path::new("/dev/fpc1020"), Model::Blocking);
+    let config = Config::from_toml(&format!(
+        "[sensor]\nkind = \"blocking-ioctl\"\nframe_width = {SIDE}\nframe_height = {SIDE}\nframe_dpi = 500\nwakelock = \"none\"\n"
+    ))
+    .unwrap();
+    let mut sensor = open(&config, kernel.clone()).unwrap_or_else(|e| panic!("open: {e}"));
+    for _ in 0..3 {
+        sensor.arm(true).unwrap();
+        sensor.arm(false).unwrap();
+    }
+    let reads = kernel.calls().iter().filter(|c| matches!(c, double::Call::Read(_))).count();
+    assert_eq!(reads, 0, "reads of the device node with no touch");
 }
