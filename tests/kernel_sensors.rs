@@ -114,6 +114,16 @@ impl Rig {
         }
     }
 
+    /// Waits for the touch to be answered with one "try again" and nothing else; returns when.
+    fn tried_again(&self, why: &str) -> Instant {
+        let seen = self.until(|m| matches!(m, Message::Acquired(_)));
+        let when = Instant::now();
+        assert_eq!(seen, vec![Message::Acquired(Acquired::Insufficient)], "{why}");
+        self.sync();
+        self.take();
+        when
+    }
+
     fn authenticated(&self) -> u32 {
         let seen = self.until(|m| matches!(m, Message::Authenticated { .. }));
         self.sync();
@@ -206,6 +216,20 @@ fn lift_seen(rig: &Rig, device: &FakeDevice) {
     wait_for("the lift to be seen", || checks() > before);
     // That check may have looked at the line just before the lift: the next one, 30 ms on, saw it.
     std::thread::sleep(Duration::from_millis(50));
+}
+
+/// Sleeps until a second after `given_up`, when touches are taken again.
+fn after_the_window(given_up: Instant) {
+    std::thread::sleep((given_up + Duration::from_secs(1)).saturating_duration_since(Instant::now()));
+}
+
+/// Enrolls the owner's finger (synthetic finger 3) with one touch on `irq`; the finger lifts.
+fn enroll_owner(rig: &Rig, irq: &FakeDevice, frames: &FakeDevice) -> u32 {
+    rig.enroll();
+    touch_with_frame(rig, irq, frames, frame(3, 1));
+    let owner = rig.enrolled();
+    irq.lift();
+    owner
 }
 
 fn sysfs_rig(name: &str, extra: &str) -> (Rig, Arc<FakeDevice>, Arc<FakeDevice>) {
@@ -366,7 +390,7 @@ fn cancel_during_a_capture_ends_the_touch_with_one_canceled() {
     for op in 4..8 {
         rig.dev().authenticate(op, 0).unwrap();
         wait_for("the late frame to be thrown away", || frames.frames_waiting() == 0);
-        std::thread::sleep((given_up + Duration::from_secs(1)).saturating_duration_since(Instant::now()));
+        after_the_window(given_up);
         rig.sync();
         touch_with_frame(&rig, &irq, &frames, enrolled.clone());
         wait_for("the frame to be taken", || frames.frames_waiting() == 0);
@@ -423,22 +447,15 @@ fn a_touch_whose_frame_never_comes_tells_the_person_to_try_again() {
     rig.enroll();
     rig.sync();
     irq.touch(None);
-    let seen = rig.until(|m| matches!(m, Message::Acquired(_)));
-    let given_up = Instant::now();
-    assert_eq!(seen, vec![Message::Acquired(Acquired::Insufficient)], "one try-again, nothing else");
-    rig.sync();
-    rig.take();
+    let given_up = rig.tried_again("one try-again, nothing else");
     lift_seen(&rig, &irq);
     // This touch's frame comes, but the given-up one might have come instead.
     irq.touch(None);
     frames.push_frame(frame(3, 1));
-    let seen = rig.until(|m| matches!(m, Message::Acquired(_)));
-    assert_eq!(seen, vec![Message::Acquired(Acquired::Insufficient)], "not taken while the frame may come");
-    rig.sync();
-    rig.take();
+    rig.tried_again("not taken while the frame may come");
     lift_seen(&rig, &irq);
     assert_eq!(frames.frames_waiting(), 0, "thrown away at the lift");
-    std::thread::sleep((given_up + Duration::from_secs(1)).saturating_duration_since(Instant::now()));
+    after_the_window(given_up);
     touch_with_frame(&rig, &irq, &frames, frame(3, 1));
     rig.enrolled();
 }
@@ -448,40 +465,21 @@ fn a_touch_whose_frame_never_comes_tells_the_person_to_try_again() {
 #[test]
 fn a_frame_that_comes_after_its_touch_was_given_up_is_not_a_later_touchs() {
     let (rig, irq, frames) = sysfs_rig("late-frame", "");
-    rig.enroll();
-    touch_with_frame(&rig, &irq, &frames, frame(3, 1));
-    let owner = rig.enrolled();
-    irq.lift();
+    let owner = enroll_owner(&rig, &irq, &frames);
 
     rig.dev().authenticate(7, 0).unwrap();
     rig.sync();
     irq.touch(None);
-    let seen = rig.until(|m| matches!(m, Message::Acquired(_)));
-    let given_up = Instant::now();
-    assert_eq!(seen, vec![Message::Acquired(Acquired::Insufficient)], "the touch is given up");
-    rig.sync();
-    rig.take();
+    let given_up = rig.tried_again("the touch is given up");
     // The owner's frame comes after all, while the finger is still on the sensor; then the owner
     // lifts, and another person touches at once and again a second later.
     frames.push_frame(frame(3, 1));
     lift_seen(&rig, &irq);
     wait_for("the late frame to be thrown away at the lift", || frames.frames_waiting() == 0);
     irq.touch(None);
-    assert_eq!(rig.until(|m| matches!(m, Message::Acquired(_))), [Message::Acquired(Acquired::Insufficient)]);
-    rig.sync();
-    rig.take();
+    rig.tried_again("not taken within the second");
     lift_seen(&rig, &irq);
-    std::thread::sleep((given_up + Duration::from_secs(1)).saturating_duration_since(Instant::now()));
-    touch_with_frame(&rig, &irq, &frames, frame(11, 1));
-    assert_eq!(rig.authenticated(), 0, "the other person's touch is judged on its own frame");
-
-    // The same finger again (the authentication goes on after a finger that does not match): the
-    // owner is still recognised.
-    lift_seen(&rig, &irq);
-    rig.dev().authenticate(8, 0).unwrap();
-    touch_with_frame(&rig, &irq, &frames, frame(3, 2));
-    assert_eq!(rig.authenticated(), owner);
-    rig.cancel_once();
+    judged_on_their_own_frames(&rig, &irq, &frames, given_up, owner);
 }
 
 /// A frame that comes after its operation was cancelled is not taken by a touch of the next
@@ -489,10 +487,7 @@ fn a_frame_that_comes_after_its_touch_was_given_up_is_not_a_later_touchs() {
 #[test]
 fn a_frame_that_comes_after_a_cancel_is_not_the_next_operations() {
     let (rig, irq, frames) = sysfs_rig("frame-after-cancel", "");
-    rig.enroll();
-    touch_with_frame(&rig, &irq, &frames, frame(3, 1));
-    let owner = rig.enrolled();
-    irq.lift();
+    let owner = enroll_owner(&rig, &irq, &frames);
 
     rig.dev().authenticate(7, 0).unwrap();
     rig.sync();
@@ -509,13 +504,19 @@ fn a_frame_that_comes_after_a_cancel_is_not_the_next_operations() {
     rig.take();
     rig.dev().authenticate(8, 0).unwrap();
     wait_for("the late frame to be thrown away", || frames.frames_waiting() == 0);
-    std::thread::sleep((given_up + Duration::from_secs(1)).saturating_duration_since(Instant::now()));
-    touch_with_frame(&rig, &irq, &frames, frame(11, 1));
-    assert_eq!(rig.authenticated(), 0, "the other person's touch is judged on its own frame");
+    judged_on_their_own_frames(&rig, &irq, &frames, given_up, owner);
+}
 
-    lift_seen(&rig, &irq);
+/// A second after `given_up`, in a running authentication: another person's touch is judged on
+/// its own frame (no match), and then the owner's (the authentication goes on after a finger that
+/// does not match; the owner is recognised).
+fn judged_on_their_own_frames(rig: &Rig, irq: &FakeDevice, frames: &FakeDevice, given_up: Instant, owner: u32) {
+    after_the_window(given_up);
+    touch_with_frame(rig, irq, frames, frame(11, 1));
+    assert_eq!(rig.authenticated(), 0, "the other person's touch is judged on its own frame");
+    lift_seen(rig, irq);
     rig.dev().authenticate(9, 0).unwrap();
-    touch_with_frame(&rig, &irq, &frames, frame(3, 2));
+    touch_with_frame(rig, irq, frames, frame(3, 2));
     assert_eq!(rig.authenticated(), owner);
     rig.cancel_once();
 }

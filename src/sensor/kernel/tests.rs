@@ -55,19 +55,25 @@ fn takes_frame(sensor: &mut Box<dyn Sensor>, irq: &double::FakeDevice, frames: &
     }
 }
 
+/// A touch whose frame has not come when its operation ends (a cancel): the frame is given up.
+/// Returns when.
+fn cancelled_touch(sensor: &mut Box<dyn Sensor>, irq: &double::FakeDevice) -> Instant {
+    sensor.arm(true).unwrap();
+    irq.touch(None);
+    assert!(round(sensor).is_empty(), "the frame has not come");
+    sensor.arm(false).unwrap();
+    let given_up = Instant::now();
+    irq.lift();
+    given_up
+}
+
 /// No touch that starts within a second after a frame was given up is taken: that frame, there
 /// by the time the touch's interrupt is seen (both in one `poll()`), or coming while the touch
 /// waits, could be taken for the touch's. The window holds for every touch in it.
 #[test]
 fn no_touch_is_taken_while_a_given_up_frame_may_still_come() {
     let (mut sensor, irq, frames) = open_sysfs("late-frame-same-round");
-    sensor.arm(true).unwrap();
-    irq.touch(None);
-    assert!(round(&mut sensor).is_empty(), "the frame has not come");
-    // The operation ends (a cancel) while the frame is awaited; another one starts.
-    sensor.arm(false).unwrap();
-    let given_up = Instant::now();
-    irq.lift();
+    let given_up = cancelled_touch(&mut sensor, &irq);
     sensor.arm(true).unwrap();
     // The cancelled touch's frame comes, and a new touch, before the worker wakes.
     frames.push_frame(frame(1));
@@ -138,12 +144,7 @@ fn frames_of_a_finger_that_stayed_are_not_the_next_touchs() {
 #[test]
 fn a_given_up_frame_that_came_between_operations_is_thrown_away_and_a_wake_frame_is_kept() {
     let (mut sensor, irq, frames) = open_sysfs("owed-between-operations");
-    sensor.arm(true).unwrap();
-    irq.touch(None);
-    assert!(round(&mut sensor).is_empty());
-    sensor.arm(false).unwrap();
-    let given_up = Instant::now();
-    irq.lift();
+    let given_up = cancelled_touch(&mut sensor, &irq);
     frames.push_frame(frame(1));
     std::thread::sleep((given_up + LATE_FRAME_GRACE).saturating_duration_since(Instant::now()));
     // Another finger rests on the sensor as the next operation starts.
