@@ -58,12 +58,14 @@ pub(super) enum FrameError {
 pub(super) struct PendingFrame {
     raw: Vec<u8>,
     got: usize,
+    /// The node said end-of-file: nothing more of this frame will come.
+    ended: bool,
     pub deadline: Instant,
 }
 
 impl PendingFrame {
     pub fn new(spec: &FrameSpec) -> PendingFrame {
-        PendingFrame { raw: vec![0; spec.bytes()], got: 0, deadline: Instant::now() + FRAME_TIMEOUT }
+        PendingFrame { raw: vec![0; spec.bytes()], got: 0, ended: false, deadline: Instant::now() + FRAME_TIMEOUT }
     }
 
     /// Reads what `node` has now: the image once the frame is whole, `None` while it is not.
@@ -71,6 +73,7 @@ impl PendingFrame {
         while self.got < self.raw.len() {
             match node.read(&mut self.raw[self.got..]) {
                 Ok(0) => {
+                    self.ended = true;
                     return Err(FrameError::Bad(format!("short frame: {} of {} bytes", self.got, self.raw.len())));
                 }
                 Ok(n) => self.got += n,
@@ -88,9 +91,10 @@ impl PendingFrame {
         self.raw.len() - self.got
     }
 
-    /// Whether some of the frame has come (the driver is handing it over).
-    pub fn started(&self) -> bool {
-        self.got > 0
+    /// How many bytes of the frame the driver is still handing over: what has not come of a frame
+    /// that has started to and has not ended (0 otherwise).
+    pub fn in_transit(&self) -> usize {
+        if self.got > 0 && !self.ended { self.missing() } else { 0 }
     }
 
     /// Why the frame is given up at its deadline.

@@ -9,10 +9,9 @@
 //! Frame bytes carry nothing that tells touches apart, and a frame read for a later touch may show
 //! another person's finger. So for a second after a frame was given up (late, or its operation
 //! over first) no touch is taken, as that frame may still come; and where frames come from a node
-//! of their own (`sensor.frame_device`), a frame that comes with no finger on the sensor or while
-//! a finger stays, or a frame given up that came while no operation ran, is thrown away. (Not on
-//! a driver's own device node, read only for a touch's frame: the OnePlus 2 driver starts a
-//! capture on a `read()`.)
+//! of their own (`sensor.frame_device`), a frame that comes with no finger on the sensor while an
+//! operation waits, or while a finger stays, is thrown away. (Not on a driver's own device node,
+//! read only for a touch's frame: the OnePlus 2 driver starts a capture on a `read()`.)
 //!
 //! The kinds (`sensor.kind`):
 //! - [`FPC1020_SYSFS`]: the FPC reference driver's sysfs attributes ([`fpc1020_sysfs`]);
@@ -119,10 +118,6 @@ pub struct KernelSensor {
     /// Until when a frame given up (late, short, or its operation over first) may still come: a
     /// touch that starts before then is not taken ("try again").
     given_up_until: Option<Instant>,
-    /// A frame given up before it came whole, with nothing read away from a node of its own and
-    /// no operation started since: what that node holds when the next operation starts is thrown
-    /// away.
-    owed: bool,
     /// Whether a frame node of its own is watched while the sensor waits for a finger, so that a
     /// frame that comes with no touch (late, or of a tap too quick to be seen) is thrown away as
     /// it comes; off until the next arming after a wake with nothing to read.
@@ -144,7 +139,6 @@ pub fn open(config: &Config, backend: Arc<dyn Backend>) -> Result<Box<dyn Sensor
         held: None,
         pending: None,
         given_up_until: None,
-        owed: false,
         idle_watch: true,
         awake: false,
     };
@@ -341,40 +335,40 @@ impl KernelSensor {
 
     /// Ends the wait for the current touch's frame (lost, or its operation over). If the frame had
     /// not come whole, touches that start within [`LATE_FRAME_GRACE`] are not taken, as the rest
-    /// may still come. What the node holds is thrown away: a node of its own at any time, a
-    /// driver's own node only while it hands a frame over (a read there may start a capture).
+    /// may still come. What the node holds is thrown away: all of it on a node of its own; on a
+    /// driver's own node only the rest of a frame it is handing over (a read there once the driver
+    /// is idle may start a capture).
     fn give_up_frame(&mut self) {
         let pending = self.pending.take();
         if pending.as_ref().is_some_and(|p| p.missing() > 0) {
             self.given_up_until = Some(Instant::now() + LATE_FRAME_GRACE);
-            self.owed = true;
         }
-        if self.own_frame_node() || pending.is_some_and(|p| p.started()) {
-            self.read_away();
+        if self.own_frame_node() {
+            self.read_away(usize::MAX);
+        } else if let Some(rest) = pending.map(|p| p.in_transit()).filter(|rest| *rest > 0) {
+            self.read_away(rest);
         }
     }
 
     /// Throws away what a frame node of its own holds (nothing elsewhere: a driver's own node may
     /// start a capture on a read). Returns how many bytes that was.
-    fn discard_frames(&mut self) -> usize {
-        if !self.own_frame_node() {
-            return 0;
-        }
-        let n = self.read_away();
-        if n > 0 {
-            self.owed = false;
-        }
-        n
+    fn discard_frames(&self) -> usize {
+        if self.own_frame_node() { self.read_away(usize::MAX) } else { 0 }
     }
 
-    /// Reads and throws away what the frame node holds. Returns how many bytes that was.
-    fn read_away(&self) -> usize {
+    /// Reads and throws away at most `limit` bytes of what the frame node holds. Returns how many
+    /// bytes that was.
+    fn read_away(&self, limit: usize) -> usize {
         let (Some(spec), Some(node)) = (&self.settings.frame, &self.frames) else { return 0 };
         let mut sink = vec![0u8; spec.bytes().min(64 * 1024)];
         let mut total = 0;
         // Bounded: a node that never runs dry (a broken driver) cannot hold the worker.
         for _ in 0..64 {
-            match node.read(&mut sink) {
+            let want = sink.len().min(limit - total);
+            if want == 0 {
+                break;
+            }
+            match node.read(&mut sink[..want]) {
                 Ok(n) if n > 0 => total += n,
                 _ => break,
             }
@@ -454,12 +448,9 @@ impl Sensor for KernelSensor {
         }
         self.armed = armed;
         if armed {
+            // What the node holds is kept: it may be the frame of a finger that woke the phone
+            // and stays (with no finger on the sensor, the watch throws it away).
             self.idle_watch = true;
-            // A frame given up may have come while nothing watched: thrown away. (Otherwise what
-            // the node holds may be the frame of a finger that woke the phone and stays.)
-            if std::mem::take(&mut self.owed) && self.discard_frames() > 0 {
-                log::warn!("a frame given up earlier came while no operation ran: thrown away");
-            }
         }
         let per_operation = self.settings.power_per_operation;
         let Some(d) = self.driver.as_mut() else { return Ok(()) };

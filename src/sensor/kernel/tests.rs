@@ -138,28 +138,11 @@ fn frames_of_a_finger_that_stayed_are_not_the_next_touchs() {
     takes_frame(&mut sensor, &irq, &frames, 2);
 }
 
-/// A frame given up that comes while no operation runs is thrown away when the next one starts,
-/// even with a finger on the sensor then; a frame there with no frame owed is the resting finger's
-/// (it woke the phone), and is that touch's.
+/// A frame there when an operation starts, with a finger on the sensor, is that finger's: it woke
+/// the phone and stays (touch-to-wake), and its touch is judged on it.
 #[test]
-fn a_given_up_frame_that_came_between_operations_is_thrown_away_and_a_wake_frame_is_kept() {
-    let (mut sensor, irq, frames) = open_sysfs("owed-between-operations");
-    let given_up = cancelled_touch(&mut sensor, &irq);
-    frames.push_frame(frame(1));
-    std::thread::sleep((given_up + LATE_FRAME_GRACE).saturating_duration_since(Instant::now()));
-    // Another finger rests on the sensor as the next operation starts.
-    irq.touch(None);
-    sensor.arm(true).unwrap();
-    assert_eq!(frames.frames_waiting(), 0, "the given-up frame is thrown away");
-    assert!(round(&mut sensor).is_empty(), "the touch waits for its own frame");
-    frames.push_frame(frame(2));
-    match round(&mut sensor).as_slice() {
-        [SensorEvent::FingerDown { image, .. }] => assert!(image.pixels().iter().all(|&p| p == 2)),
-        other => panic!("the touch's own frame, not {other:?}"),
-    }
-    sensor.arm(false).unwrap();
-    irq.lift();
-    // A finger wakes the phone: its frame comes before the operation starts, and it stays.
+fn a_waking_fingers_frame_is_its_touchs() {
+    let (mut sensor, irq, frames) = open_sysfs("wake-frame");
     irq.touch(None);
     frames.push_frame(frame(5));
     sensor.arm(true).unwrap();
