@@ -344,7 +344,7 @@ impl KernelSensor {
             self.given_up_until = Some(Instant::now() + LATE_FRAME_GRACE);
         }
         if self.own_frame_node() {
-            self.read_away(usize::MAX);
+            self.discard_frames();
         } else if let Some(rest) = pending.map(|p| p.in_transit()).filter(|rest| *rest > 0) {
             self.read_away(rest);
         }
@@ -474,12 +474,10 @@ impl Sensor for KernelSensor {
             }
             return self.pull_frame();
         }
-        if self.frames.as_ref().is_some_and(|n| n.fd().as_raw_fd() == ready.fd)
-            && self.driver.as_ref().is_some_and(|d| d.watch().fd.as_raw_fd() != ready.fd)
-        {
+        if self.idle_frame_watch().is_some_and(|w| w.fd.as_raw_fd() == ready.fd) {
             // The frame node, watched while waiting for a finger. A touch that started in the same
             // wake (its interrupt first) has its frame already, or is not taken.
-            if !self.armed || self.held.is_some() || self.idle_frame_watch().is_none() {
+            if !self.armed || self.held.is_some() {
                 return Ok(None);
             }
             return self.frame_without_interrupt();
