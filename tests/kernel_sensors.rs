@@ -429,12 +429,35 @@ fn a_slow_frame_is_waited_for_without_spinning() {
     // The interrupt, and the query itself; no timer while the frame is awaited.
     assert!(wakes1 - wakes0 <= 4, "{} wakes while the frame was late", wakes1 - wakes0);
     assert!(cpu1 - cpu0 < Duration::from_millis(50), "{:?} of worker CPU while waiting", cpu1 - cpu0);
+    frame_comes_at_last(&rig, &frames);
+}
+
+/// The awaited frame comes: it enrolls, unless a machine so loaded that the test slept past the
+/// 500 ms saw the touch given up instead.
+fn frame_comes_at_last(rig: &Rig, frames: &FakeDevice) {
     frames.push_frame(frame(3, 1));
     let seen = rig.until(|m| matches!(m, Message::Enrolling { .. } | Message::Acquired(Acquired::Insufficient)));
-    // A machine so loaded that the test slept past the 500 ms sees the touch given up instead.
     if !seen.contains(&Message::Acquired(Acquired::Insufficient)) {
         rig.enrolled();
     }
+}
+
+/// A frame node that polls readable with nothing to read while the frame is awaited (a driver
+/// whose `poll` follows its capture rather than its data) does not keep the worker spinning.
+#[test]
+fn a_frame_node_readable_with_nothing_is_waited_on_without_spinning() {
+    let (rig, irq, frames) = sysfs_rig("readable-with-nothing", "");
+    rig.enroll();
+    rig.sync();
+    let (wakes0, _) = rig.dev().worker_load().unwrap();
+    irq.touch(None);
+    frames.readable_with_nothing();
+    std::thread::sleep(Duration::from_millis(150));
+    let (wakes1, _) = rig.dev().worker_load().unwrap();
+    // Two wakes every 5 ms (the rest's end, then the node) is about 60; a spinning worker wakes
+    // tens of thousands of times.
+    assert!(wakes1 - wakes0 <= 300, "{} wakes while the node said readable with nothing", wakes1 - wakes0);
+    frame_comes_at_last(&rig, &frames);
 }
 
 /// A touch whose frame never comes is lost with "try again" (ACQUIRED_INSUFFICIENT) once the

@@ -260,6 +260,15 @@ impl FakeDevice {
         }
     }
 
+    /// The nodes open on this device become readable with nothing to read, and stay so (a
+    /// driver whose `poll` says readable while its capture runs).
+    pub fn readable_with_nothing(&self) {
+        let st = self.state.lock();
+        for end in &st.ends {
+            let _ = rustix::net::send(end, &[0], SendFlags::DONTWAIT);
+        }
+    }
+
     /// The finger leaves: the line goes low (no interrupt: the drivers fire on the rising edge).
     pub fn lift(&self) {
         let mut st = self.state.lock();

@@ -12,6 +12,11 @@ use std::time::{Duration, Instant};
 /// How long a frame may take to arrive after the interrupt before the touch is dropped.
 const FRAME_TIMEOUT: Duration = Duration::from_millis(500);
 
+/// How long a frame node that woke the worker with nothing to read is left unwatched before it is
+/// watched again: a driver whose node stays readable while its capture runs would otherwise keep
+/// the worker spinning until the frame comes.
+const NODE_REST: Duration = Duration::from_millis(5);
+
 /// The frame format (`sensor.frame_*`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct FrameSpec {
@@ -61,11 +66,19 @@ pub(super) struct PendingFrame {
     /// The node said end-of-file: nothing more of this frame will come.
     ended: bool,
     pub deadline: Instant,
+    /// Until when the node is not watched, after a wake with nothing to read.
+    rest_until: Option<Instant>,
 }
 
 impl PendingFrame {
     pub fn new(spec: &FrameSpec) -> PendingFrame {
-        PendingFrame { raw: vec![0; spec.bytes()], got: 0, ended: false, deadline: Instant::now() + FRAME_TIMEOUT }
+        PendingFrame {
+            raw: vec![0; spec.bytes()],
+            got: 0,
+            ended: false,
+            deadline: Instant::now() + FRAME_TIMEOUT,
+            rest_until: None,
+        }
     }
 
     /// Reads what `node` has now: the image once the frame is whole, `None` while it is not.
@@ -84,6 +97,21 @@ impl PendingFrame {
         }
         let pixels = to_eight_bits(&self.raw, spec.bits);
         GrayImage::new(spec.width, spec.height, spec.dpi, pixels).map(Some).map_err(|e| FrameError::Bad(e.to_string()))
+    }
+
+    /// The node woke the worker and had nothing of the frame: it is left unwatched for a moment.
+    pub fn rest(&mut self) {
+        self.rest_until = Some(Instant::now() + NODE_REST);
+    }
+
+    /// Whether the node is left unwatched now.
+    pub fn resting(&self) -> bool {
+        self.rest_until.is_some_and(|until| Instant::now() < until)
+    }
+
+    /// When the worker must look again without any wake: at the end of a rest, or at the deadline.
+    pub fn next_look(&self) -> Instant {
+        self.rest_until.filter(|_| self.resting()).map_or(self.deadline, |until| until.min(self.deadline))
     }
 
     /// How many bytes of the frame have not come.

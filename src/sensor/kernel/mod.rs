@@ -300,17 +300,25 @@ impl KernelSensor {
             return Ok(Some(SensorEvent::TouchLost));
         }
         self.pending = Some(frame::PendingFrame::new(spec));
-        self.pull_frame()
+        self.pull_frame(false)
     }
 
-    /// Takes what the frame node has; the image once the frame is whole.
-    fn pull_frame(&mut self) -> Result<Option<SensorEvent>, SensorFault> {
+    /// Takes what the frame node has; the image once the frame is whole. `woke`: the node was
+    /// found readable, so getting nothing means it is readable with nothing to read.
+    fn pull_frame(&mut self, woke: bool) -> Result<Option<SensorEvent>, SensorFault> {
         let (Some(spec), Some(node), Some(pending)) = (&self.settings.frame, &self.frames, self.pending.as_mut())
         else {
             return Ok(None);
         };
+        let missing = pending.missing();
         match pending.pull(&**node, spec) {
-            Ok(None) => Ok(None),
+            Ok(None) => {
+                if woke && pending.missing() == missing {
+                    log::trace!("the frame node woke with nothing to read; it rests");
+                    pending.rest();
+                }
+                Ok(None)
+            }
             Ok(Some(image)) => {
                 self.pending = None;
                 if let Some((since, _)) = self.held {
@@ -421,6 +429,9 @@ impl Sensor for KernelSensor {
     fn watches(&self) -> Vec<Watch<'_>> {
         match (&self.driver, &self.frames) {
             (Some(_), Some(node)) if self.pending.is_some() => {
+                if self.pending.as_ref().is_some_and(|p| p.resting()) {
+                    return Vec::new();
+                }
                 vec![Watch { fd: node.fd(), interest: crate::sys::Interest::Readable }]
             }
             (Some(d), _) if self.armed && self.held.is_none() => {
@@ -432,9 +443,10 @@ impl Sensor for KernelSensor {
 
     fn due_in(&self) -> Option<Duration> {
         let now = Instant::now();
-        // While a frame arrives only its deadline counts: the lift is checked once it is in.
+        // While a frame arrives only its deadline (or the end of the node's rest) counts: the lift
+        // is checked once it is in.
         if let Some(p) = &self.pending {
-            return Some(p.deadline.saturating_duration_since(now));
+            return Some(p.next_look().saturating_duration_since(now));
         }
         self.held.map(|(_, next)| next.saturating_duration_since(now))
     }
@@ -472,7 +484,7 @@ impl Sensor for KernelSensor {
             if ready.hangup && !ready.readable {
                 return Err(self.fault("read a frame", io::Error::from_raw_os_error(libc::ENODEV)));
             }
-            return self.pull_frame();
+            return self.pull_frame(true);
         }
         if self.idle_frame_watch().is_some_and(|w| w.fd.as_raw_fd() == ready.fd) {
             // The frame node, watched while waiting for a finger. A touch that started in the same

@@ -174,3 +174,46 @@ fn a_drivers_own_node_is_read_only_for_a_touch() {
     let reads = kernel.calls().iter().filter(|c| matches!(c, double::Call::Read(_))).count();
     assert_eq!(reads, 0, "reads of the device node with no touch");
 }
+
+/// A frame node that polls readable with nothing to read (a driver whose `poll` follows its
+/// capture rather than its data) is left unwatched for a few milliseconds at a time while the
+/// touch's frame is awaited, so the worker does not spin until the frame comes; the frame is
+/// still taken.
+#[test]
+fn a_frame_node_readable_with_nothing_rests_while_the_frame_is_awaited() {
+    let (mut sensor, irq, frames) = open_sysfs("readable-with-nothing");
+    sensor.arm(true).unwrap();
+    irq.touch(None);
+    assert!(round(&mut sensor).is_empty(), "the frame has not come");
+    frames.readable_with_nothing();
+    assert!(round(&mut sensor).is_empty(), "nothing to read");
+    assert!(sensor.watches().is_empty(), "a node that woke with nothing is not watched again at once");
+    let due = sensor.due_in().expect("a look again is due");
+    assert!(due <= Duration::from_millis(5), "looked at again within 5 ms, not {due:?}");
+    std::thread::sleep(due);
+    assert!(sensor.settled().unwrap().is_none(), "the frame is still awaited");
+    assert_eq!(sensor.watches().len(), 1, "watched again after the rest");
+    frames.push_frame(frame(7));
+    match round(&mut sensor).as_slice() {
+        [SensorEvent::FingerDown { image, .. }] => assert!(image.pixels().iter().all(|&p| p == 7)),
+        other => panic!("the touch's frame, not {other:?}"),
+    }
+}
+
+/// The same node, while the sensor waits for a finger, is not watched again until the next
+/// operation: the interrupt alone starts touches meanwhile.
+#[test]
+fn a_frame_node_readable_with_nothing_is_not_watched_until_the_next_operation() {
+    let (mut sensor, irq, frames) = open_sysfs("idle-readable-with-nothing");
+    sensor.arm(true).unwrap();
+    assert_eq!(sensor.watches().len(), 2, "the interrupt and the frame node");
+    frames.readable_with_nothing();
+    assert!(round(&mut sensor).is_empty(), "nothing to read, no finger");
+    assert_eq!(sensor.watches().len(), 1, "the interrupt alone");
+    takes_frame(&mut sensor, &irq, &frames, 9);
+    irq.lift();
+    lifted(&mut sensor);
+    sensor.arm(false).unwrap();
+    sensor.arm(true).unwrap();
+    assert_eq!(sensor.watches().len(), 2, "the frame node watched again from the next operation");
+}
