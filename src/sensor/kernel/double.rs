@@ -260,8 +260,8 @@ impl FakeDevice {
         }
     }
 
-    /// The nodes open on this device become readable with nothing to read, and stay so (a
-    /// driver whose `poll` says readable while its capture runs).
+    /// The nodes open on this device become readable with nothing to read (a driver whose `poll`
+    /// says readable while its capture runs), until a frame is next read whole.
     pub fn readable_with_nothing(&self) {
         let st = self.state.lock();
         for end in &st.ends {

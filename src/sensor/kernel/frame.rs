@@ -68,6 +68,11 @@ pub(super) struct PendingFrame {
     pub deadline: Instant,
     /// Until when the node is not watched, after a wake with nothing to read.
     rest_until: Option<Instant>,
+    /// Whether the node has rested at all for this frame (it is told once per touch).
+    rested: bool,
+    /// Made in the worker's current round: a wake of the node in that round may be the one whose
+    /// data the touch's start already read, so it is no sign of a node readable with nothing.
+    fresh: bool,
 }
 
 impl PendingFrame {
@@ -78,6 +83,8 @@ impl PendingFrame {
             ended: false,
             deadline: Instant::now() + FRAME_TIMEOUT,
             rest_until: None,
+            rested: false,
+            fresh: true,
         }
     }
 
@@ -99,9 +106,14 @@ impl PendingFrame {
         GrayImage::new(spec.width, spec.height, spec.dpi, pixels).map(Some).map_err(|e| FrameError::Bad(e.to_string()))
     }
 
-    /// The node woke the worker and had nothing of the frame: it is left unwatched for a moment.
-    pub fn rest(&mut self) {
+    /// The node woke the worker and had nothing of the frame: it is left unwatched for a moment
+    /// (not in the round the frame's wait began). Returns whether this is the frame's first rest.
+    pub fn woke_with_nothing(&mut self) -> bool {
+        if self.fresh {
+            return false;
+        }
         self.rest_until = Some(Instant::now() + NODE_REST);
+        !std::mem::replace(&mut self.rested, true)
     }
 
     /// Whether the node is left unwatched now.
@@ -109,9 +121,18 @@ impl PendingFrame {
         self.rest_until.is_some_and(|until| Instant::now() < until)
     }
 
-    /// When the worker must look again without any wake: at the end of a rest, or at the deadline.
+    /// When the worker must look again without any wake: at the end of a rest (at once if it has
+    /// ended since the node was last left out of a `poll()`), or at the deadline.
     pub fn next_look(&self) -> Instant {
-        self.rest_until.filter(|_| self.resting()).map_or(self.deadline, |until| until.min(self.deadline))
+        self.rest_until.map_or(self.deadline, |until| until.min(self.deadline))
+    }
+
+    /// The worker's round is over: a rest that has ended is forgotten.
+    pub fn round_over(&mut self) {
+        self.fresh = false;
+        if !self.resting() {
+            self.rest_until = None;
+        }
     }
 
     /// How many bytes of the frame have not come.

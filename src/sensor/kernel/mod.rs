@@ -303,9 +303,9 @@ impl KernelSensor {
         self.pull_frame(false)
     }
 
-    /// Takes what the frame node has; the image once the frame is whole. `woke`: the node was
-    /// found readable, so getting nothing means it is readable with nothing to read.
-    fn pull_frame(&mut self, woke: bool) -> Result<Option<SensorEvent>, SensorFault> {
+    /// Takes what the frame node has; the image once the frame is whole. `node_woke`: the node was
+    /// found readable, so getting nothing may mean it is readable with nothing to read.
+    fn pull_frame(&mut self, node_woke: bool) -> Result<Option<SensorEvent>, SensorFault> {
         let (Some(spec), Some(node), Some(pending)) = (&self.settings.frame, &self.frames, self.pending.as_mut())
         else {
             return Ok(None);
@@ -313,9 +313,10 @@ impl KernelSensor {
         let missing = pending.missing();
         match pending.pull(&**node, spec) {
             Ok(None) => {
-                if woke && pending.missing() == missing {
-                    log::trace!("the frame node woke with nothing to read; it rests");
-                    pending.rest();
+                if node_woke && pending.missing() == missing && pending.woke_with_nothing() {
+                    log::warn!(
+                        "the frame node is readable with nothing to read: looked at every 5 ms until the frame comes"
+                    );
                 }
                 Ok(None)
             }
@@ -488,7 +489,8 @@ impl Sensor for KernelSensor {
         }
         if self.idle_frame_watch().is_some_and(|w| w.fd.as_raw_fd() == ready.fd) {
             // The frame node, watched while waiting for a finger. A touch that started in the same
-            // wake (its interrupt first) has its frame already, or is not taken.
+            // wake (its interrupt first) has its frame already, is still reading it (above), or is
+            // not taken.
             if !self.armed || self.held.is_some() {
                 return Ok(None);
             }
@@ -512,7 +514,8 @@ impl Sensor for KernelSensor {
     }
 
     fn settled(&mut self) -> Result<Option<SensorEvent>, SensorFault> {
-        if let Some(p) = &self.pending {
+        if let Some(p) = &mut self.pending {
+            p.round_over();
             if Instant::now() >= p.deadline {
                 let why = p.late();
                 self.drop_touch(&why);

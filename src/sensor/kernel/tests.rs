@@ -21,11 +21,14 @@ fn open_sysfs(name: &str) -> (Box<dyn Sensor>, Arc<double::FakeDevice>, Arc<doub
     (sensor, irq, frames)
 }
 
-/// One round of the worker: one `poll()`, then each ready descriptor in the order it was watched.
+/// One round of the worker: one `poll()`, each ready descriptor in the order it was watched, then
+/// what came due by time.
 fn round(sensor: &mut Box<dyn Sensor>) -> Vec<SensorEvent> {
     let ready = wait(&sensor.watches(), Some(Duration::from_secs(2)));
     assert!(!ready.is_empty(), "nothing became ready");
-    ready.iter().filter_map(|r| sensor.service(r, true).unwrap()).collect()
+    let mut events: Vec<SensorEvent> = ready.iter().filter_map(|r| sensor.service(r, true).unwrap()).collect();
+    events.extend(sensor.settled().unwrap());
+    events
 }
 
 /// A frame whose every sample is `fill`.
@@ -175,10 +178,10 @@ fn a_drivers_own_node_is_read_only_for_a_touch() {
     assert_eq!(reads, 0, "reads of the device node with no touch");
 }
 
-/// A frame node that polls readable with nothing to read (a driver whose `poll` follows its
-/// capture rather than its data) is left unwatched for a few milliseconds at a time while the
-/// touch's frame is awaited, so the worker does not spin until the frame comes; the frame is
-/// still taken.
+/// A frame node that polls readable with nothing to read (a driver whose `poll` says readable
+/// while its capture runs) is left unwatched for a few milliseconds at a time while the touch's
+/// frame is awaited, so the worker does not spin until the frame comes; a frame that comes during
+/// a rest is taken at its end.
 #[test]
 fn a_frame_node_readable_with_nothing_rests_while_the_frame_is_awaited() {
     let (mut sensor, irq, frames) = open_sysfs("readable-with-nothing");
@@ -190,12 +193,34 @@ fn a_frame_node_readable_with_nothing_rests_while_the_frame_is_awaited() {
     assert!(sensor.watches().is_empty(), "a node that woke with nothing is not watched again at once");
     let due = sensor.due_in().expect("a look again is due");
     assert!(due <= Duration::from_millis(5), "looked at again within 5 ms, not {due:?}");
+    frames.push_frame(frame(7));
     std::thread::sleep(due);
+    // Asked once the rest is over (the worker may be late to ask), the look is due at once, not at
+    // the frame's deadline half a second on.
+    assert_eq!(sensor.due_in(), Some(Duration::ZERO), "the look again is due");
     assert!(sensor.settled().unwrap().is_none(), "the frame is still awaited");
     assert_eq!(sensor.watches().len(), 1, "watched again after the rest");
-    frames.push_frame(frame(7));
     match round(&mut sensor).as_slice() {
         [SensorEvent::FingerDown { image, .. }] => assert!(image.pixels().iter().all(|&p| p == 7)),
+        other => panic!("the touch's frame, not {other:?}"),
+    }
+}
+
+/// A touch whose interrupt is seen in the same `poll()` as the first part of its frame reads that
+/// part when it starts; the frame node's own readiness in that `poll()` then finds nothing, which
+/// is no sign of a node readable with nothing: the rest of the frame is waited for as usual.
+#[test]
+fn a_frame_begun_in_the_touchs_own_round_is_waited_for_without_rest() {
+    let (mut sensor, irq, frames) = open_sysfs("frame-begun-same-round");
+    sensor.arm(true).unwrap();
+    let whole = frame(5);
+    frames.push_frame(whole[..SIDE * SIDE / 2].to_vec());
+    irq.touch(None);
+    assert!(round(&mut sensor).is_empty(), "half the frame");
+    assert_eq!(sensor.watches().len(), 1, "the frame node is watched for the rest of the frame");
+    frames.push_frame(whole[SIDE * SIDE / 2..].to_vec());
+    match round(&mut sensor).as_slice() {
+        [SensorEvent::FingerDown { image, .. }] => assert!(image.pixels().iter().all(|&p| p == 5)),
         other => panic!("the touch's frame, not {other:?}"),
     }
 }
