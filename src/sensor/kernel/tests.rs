@@ -52,7 +52,12 @@ fn takes_frame(sensor: &mut Box<dyn Sensor>, irq: &double::FakeDevice, frames: &
     irq.touch(None);
     assert!(round(sensor).is_empty(), "the touch's frame has not come");
     frames.push_frame(frame(fill));
-    match round(sensor).as_slice() {
+    took_frame(&round(sensor), fill);
+}
+
+/// The events of a round are the touch's start with its own frame: `fill` everywhere.
+fn took_frame(events: &[SensorEvent], fill: u8) {
+    match events {
         [SensorEvent::FingerDown { image, .. }] => assert!(image.pixels().iter().all(|&p| p == fill)),
         other => panic!("the touch's own frame, not {other:?}"),
     }
@@ -121,10 +126,7 @@ fn a_frame_before_its_interrupt_is_seen_is_the_touchs() {
     assert_eq!(watches.len(), 2, "the interrupt and the frame node");
     let ready = wait(&watches[1..], Some(Duration::from_secs(2)));
     drop(watches);
-    match ready.iter().filter_map(|r| sensor.service(r, true).unwrap()).collect::<Vec<_>>().as_slice() {
-        [SensorEvent::FingerDown { image, .. }] => assert!(image.pixels().iter().all(|&p| p == 4)),
-        other => panic!("the touch's frame, not {other:?}"),
-    }
+    took_frame(&ready.iter().filter_map(|r| sensor.service(r, true).unwrap()).collect::<Vec<_>>(), 4);
 }
 
 /// A frame the driver sends while the finger stays (a second capture of the same touch) is that
@@ -153,10 +155,7 @@ fn a_waking_fingers_frame_is_its_touchs() {
     while events.is_empty() {
         events = round(&mut sensor);
     }
-    match events.as_slice() {
-        [SensorEvent::FingerDown { image, .. }] => assert!(image.pixels().iter().all(|&p| p == 5)),
-        other => panic!("the waking finger's frame, not {other:?}"),
-    }
+    took_frame(&events, 5);
 }
 
 /// A driver's own device node (the OnePlus 2 `/dev/fpc1020`, whose `read()` starts a capture) is
@@ -200,10 +199,7 @@ fn a_frame_node_readable_with_nothing_rests_while_the_frame_is_awaited() {
     assert_eq!(sensor.due_in(), Some(Duration::ZERO), "the look again is due");
     assert!(sensor.settled().unwrap().is_none(), "the frame is still awaited");
     assert_eq!(sensor.watches().len(), 1, "watched again after the rest");
-    match round(&mut sensor).as_slice() {
-        [SensorEvent::FingerDown { image, .. }] => assert!(image.pixels().iter().all(|&p| p == 7)),
-        other => panic!("the touch's frame, not {other:?}"),
-    }
+    took_frame(&round(&mut sensor), 7);
 }
 
 /// A touch whose interrupt is seen in the same `poll()` as the first part of its frame reads that
@@ -219,10 +215,7 @@ fn a_frame_begun_in_the_touchs_own_round_is_waited_for_without_rest() {
     assert!(round(&mut sensor).is_empty(), "half the frame");
     assert_eq!(sensor.watches().len(), 1, "the frame node is watched for the rest of the frame");
     frames.push_frame(whole[SIDE * SIDE / 2..].to_vec());
-    match round(&mut sensor).as_slice() {
-        [SensorEvent::FingerDown { image, .. }] => assert!(image.pixels().iter().all(|&p| p == 5)),
-        other => panic!("the touch's frame, not {other:?}"),
-    }
+    took_frame(&round(&mut sensor), 5);
 }
 
 /// The same node, while the sensor waits for a finger, is not watched again until the next
