@@ -237,7 +237,7 @@ fn sensor_nodes(t: &Target, config: &Config) -> Step {
     const NAME: &str = "sensor";
     let s = &config.sensor;
     let nodes: Vec<PathBuf> = match s.kind.as_str() {
-        "virtual" => return skipped(NAME, "the virtual sensor has no device node"),
+        "virtual" => return virtual_sensor(t),
         "fpc1020-sysfs" => match &s.device {
             Some(dir) => ["irq", "hw_reset", "device_prepare", "wakeup_enable"]
                 .iter()
@@ -245,14 +245,8 @@ fn sensor_nodes(t: &Target, config: &Config) -> Step {
                 .filter(|p| *p == dir.join("irq") || t.on_device(p).exists())
                 .collect(),
             None => {
-                let root = t.on_device(Path::new("/sys/bus/platform/devices"));
-                let found: Vec<PathBuf> = std::fs::read_dir(&root)
-                    .into_iter()
-                    .flatten()
-                    .flatten()
-                    .filter(|e| e.file_name().to_string_lossy().contains(s.device_name.as_str()))
-                    .map(|e| Path::new("/sys/bus/platform/devices").join(e.file_name()).join("irq"))
-                    .collect();
+                let found: Vec<PathBuf> =
+                    platform_devices_named(t, &s.device_name).into_iter().map(|dir| dir.join("irq")).collect();
                 if found.is_empty() {
                     return failed(
                         NAME,
@@ -295,6 +289,47 @@ fn sensor_nodes(t: &Target, config: &Config) -> Step {
         seen.push(node.display().to_string());
     }
     ok(NAME, format!("{} present and usable by system", seen.join(", ")))
+}
+
+/// The platform devices (`/sys/bus/platform/devices/…`, as on the device) whose name contains
+/// `name`.
+fn platform_devices_named(t: &Target, name: &str) -> Vec<PathBuf> {
+    let root = Path::new("/sys/bus/platform/devices");
+    std::fs::read_dir(t.on_device(root))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains(name))
+        .map(|e| root.join(e.file_name()))
+        .collect()
+}
+
+/// The virtual sensor is right for emulators and boards without a sensor. On a device whose
+/// kernel has a fingerprint driver fphal can drive, it is almost always the example configuration
+/// left as it was: touches on the real sensor would reach nothing.
+fn virtual_sensor(t: &Target) -> Step {
+    const NAME: &str = "sensor";
+    let driver = platform_devices_named(t, &Config::default().sensor.device_name)
+        .into_iter()
+        .find(|dir| t.on_device(&dir.join("irq")).exists())
+        .map(|dir| (dir, "fpc1020-sysfs"))
+        .or_else(|| {
+            [("/dev/fingerprint", "misc-ioctl"), ("/dev/fpc1020", "blocking-ioctl")]
+                .into_iter()
+                .map(|(node, kind)| (PathBuf::from(node), kind))
+                .find(|(node, _)| t.on_device(node).exists())
+        });
+    match driver {
+        Some((node, kind)) => failed(
+            NAME,
+            format!(
+                "sensor.kind is \"virtual\", but this device has {} (a {kind} driver): touches on its sensor reach nothing",
+                node.display()
+            ),
+            format!("set sensor.kind = \"{kind}\" (docs/porting.md section 8 says which keys go with it)"),
+        ),
+        None => skipped(NAME, "the virtual sensor has no device node"),
+    }
 }
 
 /// The trustlet's and keymaster's firmware.

@@ -218,6 +218,26 @@ fn check_finds_the_qsee_trustlet_keymaster_and_library() {
     std::fs::remove_dir_all(&root).unwrap();
 }
 
+/// The virtual sensor (the example configuration, or no configuration at all) on a device whose
+/// kernel has a fingerprint driver is named as the failing step, with the kind to set.
+#[test]
+fn a_virtual_sensor_on_a_device_with_a_fingerprint_driver_is_named() {
+    let root = scratch("virtual-on-a-phone");
+    let (_, text) = check(&root);
+    assert!(text.contains("skipped sensor") && text.contains("no device node"), "{text}");
+    put(&root, "sys/bus/platform/devices/soc:fp_fpc1020/irq", b"0\n");
+    let (code, text) = check(&root);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("FAILED  sensor") && text.contains("/sys/bus/platform/devices/soc:fp_fpc1020"), "{text}");
+    assert!(text.contains("sensor.kind = \"fpc1020-sysfs\""), "{text}");
+    std::fs::remove_dir_all(root.join("sys")).unwrap();
+    put(&root, "vendor/etc/fphal.toml", b"[sensor]\nkind = \"virtual\"\n");
+    put(&root, "dev/fingerprint", b"");
+    let (_, text) = check(&root);
+    assert!(text.contains("FAILED  sensor") && text.contains("sensor.kind = \"misc-ioctl\""), "{text}");
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
 /// The live-device touch step, driven through the system double of the kernel sensor kinds.
 #[test]
 fn the_touch_step_reports_an_interrupt_or_its_absence() {
