@@ -304,31 +304,39 @@ fn platform_devices_named(t: &Target, name: &str) -> Vec<PathBuf> {
         .collect()
 }
 
-/// The virtual sensor is right for emulators and boards without a sensor. On a device whose
-/// kernel has a fingerprint driver fphal can drive, it is almost always the example configuration
-/// left as it was: touches on the real sensor would reach nothing.
+/// The virtual sensor is right for emulators, boards without a sensor and bring-up. On a device
+/// whose kernel has a fingerprint driver fphal can drive, it is most often the example
+/// configuration installed unchanged: fphal would never listen to the real sensor.
 fn virtual_sensor(t: &Target) -> Step {
+    use fphal::sensor::kernel::{BLOCKING_IOCTL, FPC1020_SYSFS, MISC_IOCTL};
     const NAME: &str = "sensor";
     let driver = platform_devices_named(t, &Config::default().sensor.device_name)
         .into_iter()
         .find(|dir| t.on_device(&dir.join("irq")).exists())
-        .map(|dir| (dir, "fpc1020-sysfs"))
+        .map(|dir| (dir, "the fpc1020 platform driver", FPC1020_SYSFS))
         .or_else(|| {
-            [("/dev/fingerprint", "misc-ioctl"), ("/dev/fpc1020", "blocking-ioctl")]
-                .into_iter()
-                .map(|(node, kind)| (PathBuf::from(node), kind))
-                .find(|(node, _)| t.on_device(node).exists())
+            [
+                ("/dev/fingerprint", "a misc device, as Sony's driver makes", MISC_IOCTL),
+                ("/dev/fpc1020", "the OnePlus 2 generation's driver", BLOCKING_IOCTL),
+            ]
+            .into_iter()
+            .map(|(node, what, kind)| (PathBuf::from(node), what, kind))
+            .find(|(node, _, _)| t.on_device(node).exists())
         });
     match driver {
-        Some((node, kind)) => failed(
+        Some((node, what, kind)) => failed(
             NAME,
             format!(
-                "sensor.kind is \"virtual\", but this device has {} (a {kind} driver): touches on its sensor reach nothing",
+                "sensor.kind is \"virtual\" (the example configuration and the built-in default), but this device has \
+                 {} ({what}): fphal does not listen to its sensor",
                 node.display()
             ),
-            format!("set sensor.kind = \"{kind}\" (docs/porting.md section 8 says which keys go with it)"),
+            format!(
+                "set sensor.kind = \"{kind}\" (docs/porting.md section 8 tells the drivers apart and says which keys go \
+                 with it); during bring-up with fphal-touch the virtual sensor is meant, and this step can be ignored"
+            ),
         ),
-        None => skipped(NAME, "the virtual sensor has no device node"),
+        None => skipped(NAME, "the virtual sensor has no device node (and this tree has no kernel fingerprint driver)"),
     }
 }
 
