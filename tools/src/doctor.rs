@@ -332,8 +332,9 @@ fn virtual_sensor(t: &Target) -> Step {
                 node.display()
             ),
             format!(
-                "set sensor.kind = \"{kind}\" (docs/porting.md section 8 tells the drivers apart and says which keys go \
-                 with it); during bring-up with fphal-touch the virtual sensor is meant, and this step can be ignored"
+                "set sensor.kind = \"{kind}\" (docs/porting.md section 8 tells the drivers apart and says \
+                 which keys go with it); during bring-up with fphal-touch the virtual sensor is meant, and this \
+                 step can be ignored"
             ),
         ),
         None => skipped(NAME, "the virtual sensor has no device node (and this tree has no kernel fingerprint driver)"),
