@@ -92,6 +92,9 @@ fn packets(armed: bool, list: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
+/// Writes the seeds below. The `fpm3_` templates of `template` and `template_match` are not
+/// written here: they are this function's earlier output, in the `FPM3` format, kept for the
+/// reader of older templates.
 #[test]
 #[ignore = "writes fuzz/corpus; run by hand when a format changes"]
 fn write_seed_corpora() {
