@@ -15,7 +15,7 @@ const FRAME_TIMEOUT: Duration = Duration::from_millis(500);
 /// How long a frame node that woke the worker with nothing to read is left unwatched before it is
 /// watched again: a driver whose node stays readable while its capture runs would otherwise keep
 /// the worker spinning until the frame comes.
-const NODE_REST: Duration = Duration::from_millis(5);
+pub(super) const NODE_REST: Duration = Duration::from_millis(5);
 
 /// The frame format (`sensor.frame_*`).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -315,7 +315,8 @@ impl KernelSensor {
             Ok(None) => {
                 if node_woke && pending.missing() == missing && pending.woke_with_nothing() {
                     log::warn!(
-                        "the frame node is readable with nothing to read: looked at every 5 ms until the frame comes"
+                        "the frame node is readable with nothing to read: looked at every {} ms until the frame comes",
+                        frame::NODE_REST.as_millis()
                     );
                 }
                 Ok(None)
@@ -516,12 +517,18 @@ impl Sensor for KernelSensor {
     fn settled(&mut self) -> Result<Option<SensorEvent>, SensorFault> {
         if let Some(p) = &mut self.pending {
             p.round_over();
-            if Instant::now() >= p.deadline {
+            if Instant::now() < p.deadline {
+                return Ok(None);
+            }
+            // The node is read once more first: the frame may have come while it rested.
+            if let Some(event) = self.pull_frame(false)? {
+                return Ok(Some(event));
+            }
+            if let Some(p) = &self.pending {
                 let why = p.late();
                 self.drop_touch(&why);
-                return Ok(Some(SensorEvent::TouchLost));
             }
-            return Ok(None);
+            return Ok(Some(SensorEvent::TouchLost));
         }
         let Some((since, next)) = self.held else { return Ok(None) };
         if Instant::now() < next {
