@@ -70,6 +70,24 @@ fn every_committed_fuzz_input_keeps_its_promise() {
     }
 }
 
+/// The template seeds are templates the reader takes (each format it reads has one), so that the
+/// fuzzers start from inside the format rather than at its header.
+#[test]
+fn the_template_seeds_decode() {
+    for target in ["template", "template_match"] {
+        let dir = fuzz_dir().join("corpus").join(target);
+        let mut formats = std::collections::BTreeSet::new();
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let bytes = std::fs::read(e.path()).unwrap();
+            if let Err(err) = Template::from_bytes(&bytes) {
+                panic!("{} does not decode: {err}", e.path().display());
+            }
+            formats.insert(String::from_utf8_lossy(&bytes[..4]).into_owned());
+        }
+        assert_eq!(formats.into_iter().collect::<Vec<_>>(), ["FPM3", "FPM4", "FPM5"], "{target}");
+    }
+}
+
 fn touch(finger: u64, impression: u32, size: u32) -> GrayImage {
     let t = fphal_synth::Touch::nth(finger, impression, size, 500);
     let i = fphal_synth::impression(&fphal_synth::Master::grow(finger), &t);
@@ -92,9 +110,10 @@ fn packets(armed: bool, list: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
-/// Writes the seeds below. The `fpm3_` templates of `template` and `template_match` are not
-/// written here: they are this function's earlier output, in the `FPM3` format, kept for the
-/// reader of older templates.
+/// Writes the seeds below. The `fpm3_` and `fpm4_` templates of `template` and `template_match`
+/// are not written here; they are kept for the reader of older templates: the `fpm3_` ones are
+/// this function's earlier output, in the `FPM3` format, the `fpm4_` ones its `FPM5` output with
+/// the enrolled count taken out (`FPM4` is `FPM5` without it).
 #[test]
 #[ignore = "writes fuzz/corpus; run by hand when a format changes"]
 fn write_seed_corpora() {
