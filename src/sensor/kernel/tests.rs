@@ -177,19 +177,26 @@ fn a_drivers_own_node_is_read_only_for_a_touch() {
     assert_eq!(reads, 0, "reads of the device node with no touch");
 }
 
-/// A frame node that polls readable with nothing to read (a driver whose `poll` says readable
-/// while its capture runs) is left unwatched for a few milliseconds at a time while the touch's
-/// frame is awaited, so the worker does not spin until the frame comes; a frame that comes during
-/// a rest is taken at its end.
-#[test]
-fn a_frame_node_readable_with_nothing_rests_while_the_frame_is_awaited() {
-    let (mut sensor, irq, frames) = open_sysfs("readable-with-nothing");
+/// A touch whose frame has not come, and a frame node that then says readable with nothing to
+/// read; returns once the worker's round has read nothing from it, and when the node woke.
+fn a_node_readable_with_nothing(name: &str) -> (Box<dyn Sensor>, Arc<double::FakeDevice>, Instant) {
+    let (mut sensor, irq, frames) = open_sysfs(name);
     sensor.arm(true).unwrap();
     irq.touch(None);
     assert!(round(&mut sensor).is_empty(), "the frame has not come");
     frames.readable_with_nothing();
     let woke = Instant::now();
     assert!(round(&mut sensor).is_empty(), "nothing to read");
+    (sensor, frames, woke)
+}
+
+/// A frame node that polls readable with nothing to read (a driver whose `poll` says readable
+/// while its capture runs) is left unwatched for a few milliseconds at a time while the touch's
+/// frame is awaited, so the worker does not spin until the frame comes; a frame that comes during
+/// a rest is taken at its end.
+#[test]
+fn a_frame_node_readable_with_nothing_rests_while_the_frame_is_awaited() {
+    let (mut sensor, frames, woke) = a_node_readable_with_nothing("readable-with-nothing");
     let resting = sensor.watches().is_empty();
     // (A machine too slow to ask within the rest finds it over already.)
     assert!(
@@ -212,12 +219,7 @@ fn a_frame_node_readable_with_nothing_rests_while_the_frame_is_awaited() {
 /// still taken at the deadline: the node is read once more before the touch is given up.
 #[test]
 fn a_frame_that_came_during_a_rest_is_taken_at_the_deadline() {
-    let (mut sensor, irq, frames) = open_sysfs("frame-at-the-deadline");
-    sensor.arm(true).unwrap();
-    irq.touch(None);
-    assert!(round(&mut sensor).is_empty(), "the frame has not come");
-    frames.readable_with_nothing();
-    assert!(round(&mut sensor).is_empty(), "nothing to read");
+    let (mut sensor, frames, _) = a_node_readable_with_nothing("frame-at-the-deadline");
     frames.push_frame(frame(6));
     // Nothing looks at the node until the deadline has passed.
     std::thread::sleep(Duration::from_millis(550));
