@@ -3,6 +3,7 @@
 
 use fphal::config::Config;
 use fphal::diagnose::firmware;
+use fphal::sensor::kernel::{BLOCKING_IOCTL, BLOCKING_IOCTL_DEVICE, FPC1020_SYSFS, MISC_IOCTL, MISC_IOCTL_DEVICE};
 use serde::Serialize;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -257,8 +258,8 @@ fn sensor_nodes(t: &Target, config: &Config) -> Step {
                 found
             }
         },
-        "misc-ioctl" => vec![s.device.clone().unwrap_or_else(|| "/dev/fingerprint".into())],
-        _ => vec![s.device.clone().unwrap_or_else(|| "/dev/fpc1020".into())],
+        "misc-ioctl" => vec![s.device.clone().unwrap_or_else(|| MISC_IOCTL_DEVICE.into())],
+        _ => vec![s.device.clone().unwrap_or_else(|| BLOCKING_IOCTL_DEVICE.into())],
     };
     let mut seen = Vec::new();
     for node in &nodes {
@@ -308,7 +309,6 @@ fn platform_devices_named(t: &Target, name: &str) -> Vec<PathBuf> {
 /// whose kernel has a fingerprint driver fphal can drive, it is most often the example
 /// configuration installed unchanged: fphal would never listen to the real sensor.
 fn virtual_sensor(t: &Target) -> Step {
-    use fphal::sensor::kernel::{BLOCKING_IOCTL, FPC1020_SYSFS, MISC_IOCTL};
     const NAME: &str = "sensor";
     let driver = platform_devices_named(t, &Config::default().sensor.device_name)
         .into_iter()
@@ -316,8 +316,8 @@ fn virtual_sensor(t: &Target) -> Step {
         .map(|dir| (dir, "the fpc1020 platform driver", FPC1020_SYSFS))
         .or_else(|| {
             [
-                ("/dev/fingerprint", "a misc device, as Sony's driver makes", MISC_IOCTL),
-                ("/dev/fpc1020", "the OnePlus 2 generation's driver", BLOCKING_IOCTL),
+                (MISC_IOCTL_DEVICE, "a misc device, as Sony's driver makes", MISC_IOCTL),
+                (BLOCKING_IOCTL_DEVICE, "the OnePlus 2 generation's driver", BLOCKING_IOCTL),
             ]
             .into_iter()
             .map(|(node, what, kind)| (PathBuf::from(node), what, kind))

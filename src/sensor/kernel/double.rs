@@ -254,19 +254,21 @@ impl FakeDevice {
     fn queue_frame(&self, st: &mut DeviceState, frame: Vec<u8>) {
         st.frames.push_back(frame);
         if matches!(self.model, Model::Frames | Model::Blocking) {
-            for end in &st.ends {
-                let _ = rustix::net::send(end, &[0], SendFlags::DONTWAIT);
-            }
+            Self::make_readable(st);
+        }
+    }
+
+    /// The nodes open on this device poll readable, whatever they hold.
+    fn make_readable(st: &DeviceState) {
+        for end in &st.ends {
+            let _ = rustix::net::send(end, &[0], SendFlags::DONTWAIT);
         }
     }
 
     /// The nodes open on this device become readable with nothing to read (a driver whose `poll`
     /// says readable while its capture runs), until a frame is next read whole.
     pub fn readable_with_nothing(&self) {
-        let st = self.state.lock();
-        for end in &st.ends {
-            let _ = rustix::net::send(end, &[0], SendFlags::DONTWAIT);
-        }
+        Self::make_readable(&self.state.lock());
     }
 
     /// The finger leaves: the line goes low (no interrupt: the drivers fire on the rising edge).

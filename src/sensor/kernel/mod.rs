@@ -40,6 +40,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The device nodes the ioctl kinds open when `sensor.device` names none.
+pub use blocking_ioctl::DEFAULT_DEVICE as BLOCKING_IOCTL_DEVICE;
+pub use misc_ioctl::DEFAULT_DEVICE as MISC_IOCTL_DEVICE;
+
 pub const FPC1020_SYSFS: &str = "fpc1020-sysfs";
 pub const MISC_IOCTL: &str = "misc-ioctl";
 pub const BLOCKING_IOCTL: &str = "blocking-ioctl";
