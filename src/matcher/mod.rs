@@ -13,6 +13,7 @@ mod nibbles;
 pub mod patch;
 mod prepare;
 pub mod ridge_flow;
+mod second_look;
 mod template;
 pub mod verify;
 mod whole;
@@ -28,6 +29,7 @@ use zeroize::Zeroize;
 
 pub use prepare::{Normalised, Quality, StaticBlocks, assess, normalise, repeats_static_pattern, static_blocks};
 pub use ridge_flow::RidgeFlow;
+pub use second_look::{SECOND_LOOK_FROM, Scored, Touch};
 pub use template::{MAX_VIEWS, Template};
 
 /// Side of the square the prepared image is laid into before its spectrum is taken.

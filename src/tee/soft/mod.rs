@@ -487,21 +487,28 @@ impl SoftTrustlet {
             Ok(features) => features,
             Err(acquired) => return not_counted(acquired),
         };
+        let touch = matcher::Touch::new(&image, features);
         let group = self.group()?;
-        let mut best: Option<(f32, &Finger, Vec<matcher::ViewMatch>)> = None;
+        let mut best: Option<(matcher::Scored, &Finger)> = None;
         for f in &group.fingers {
             if self.interrupted() {
                 return not_counted(Acquired::Insufficient);
             }
-            let matches = matcher::view_matches(&features, &f.template);
-            let score = matcher::score_of(&matches);
-            if best.as_ref().is_none_or(|b| score > b.0) {
-                best = Some((score, f, matches));
+            let scored = touch.score_until(&f.template, self.threshold, &|| self.interrupt.requested());
+            if best.as_ref().is_none_or(|b| scored.score > b.0.score) {
+                best = Some((scored, f));
             }
         }
+        if self.interrupted() {
+            // A second look stopped part way: its score may be short of what it would have been.
+            return not_counted(Acquired::Insufficient);
+        }
+        // Only a first look that matched on its own teaches the template (a second look's
+        // features lie on a rescaled copy of the capture).
         let learn = match &best {
-            Some((score, finger, matches))
-                if *score >= self.threshold && self.learning.worth_it(&features, matches, &finger.template) =>
+            Some((scored, finger))
+                if scored.first >= self.threshold
+                    && self.learning.worth_it(touch.features(), &scored.matches, &finger.template) =>
             {
                 Some(finger.fid)
             }
@@ -509,8 +516,8 @@ impl SoftTrustlet {
         };
         let key = group.key();
         let gid = group.store.gid();
-        let outcome = match best {
-            Some((score, finger, _)) if score >= self.threshold => {
+        let outcome = match best.map(|(scored, finger)| (scored.score, finger)) {
+            Some((score, finger)) if score >= self.threshold => {
                 log::debug!("match: finger {} score {score:.3}", finger.fid);
                 let hat = self.tokens.mint_match(operation_id, finger.user_id, group.manifest.authenticator_id);
                 let fid = finger.fid;
@@ -542,7 +549,7 @@ impl SoftTrustlet {
         };
         if let (Some(fid), Some(group)) = (learn, self.group.as_mut()) {
             // The match stands whether or not the update can be stored.
-            if let Err(e) = Learning::learn(group, fid, features) {
+            if let Err(e) = Learning::learn(group, fid, touch.into_features()) {
                 log::error!("finger {fid}: template update not stored: {e}");
             }
         }

@@ -11,6 +11,7 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
+use fphal::image::GrayImage;
 use fphal::matcher::{self, Features, Template};
 use fphal_tools::load_capture;
 use std::collections::HashMap;
@@ -214,29 +215,36 @@ fn score_block(
     probes.sort_unstable();
     probes.dedup();
     // An unusable probe scores 0 (it would be rejected), with its reason on stderr.
-    let features: HashMap<&str, Option<Features>> =
-        parallel_map(&probes, threads, |p| match features_of(Path::new(p), dpi) {
-            Ok(f) => Some(f),
+    let captures: Vec<Option<(GrayImage, Features)>> = parallel_map(&probes, threads, |p| {
+        let path = Path::new(p);
+        match load_capture(path, dpi)
+            .and_then(|img| matcher::extract(&img).map(|f| (img, f)).with_context(|| format!("{p}: no features")))
+        {
+            Ok(c) => Some(c),
             Err(e) => {
                 eprintln!("fphal-eval: {e:#}");
                 None
             }
-        })
-        .into_iter()
-        .zip(&probes)
-        .map(|(f, p)| (*p, f))
-        .collect();
-    let matches = parallel_map(block, threads, |(t, p)| match &features[p.as_str()] {
-        Some(f) => matcher::view_matches(f, &templates[t]),
-        None => Vec::new(),
+        }
     });
-    for ((t, p), m) in block.iter().zip(&matches) {
-        let s = matcher::score_of(m);
+    // Scored as the HAL scores a touch: with the second look where the first comes near.
+    let (images, features): (Vec<Option<GrayImage>>, Vec<Option<Features>>) =
+        captures.into_iter().map(|c| c.map_or((None, None), |(img, f)| (Some(img), Some(f)))).unzip();
+    let touches: HashMap<&str, Option<matcher::Touch>> = probes
+        .iter()
+        .zip(images.iter().zip(features))
+        .map(|(p, (img, f))| (*p, img.as_ref().zip(f).map(|(img, f)| matcher::Touch::new(img, f))))
+        .collect();
+    let scored = parallel_map(block, threads, |(t, p)| {
+        touches[p.as_str()].as_ref().map(|touch| touch.score(&templates[t], matcher::DEFAULT_THRESHOLD))
+    });
+    for ((t, p), m) in block.iter().zip(&scored) {
+        let s = m.as_ref().map_or(0.0, |m| m.score);
         let matched = u8::from(s >= matcher::DEFAULT_THRESHOLD);
         writeln!(out, "{t},{p},{s:.5},{matched}")?;
     }
     if let Some(w) = views {
-        for ((t, p), m) in block.iter().zip(&matches) {
+        for ((t, p), m) in block.iter().zip(scored.iter().map(|m| m.as_ref().map_or(&[][..], |m| &m.matches[..]))) {
             for (v, view) in m.iter().enumerate() {
                 writeln!(w, "{t},{p},{v},{}", fphal_tools::view_match_fields(view))?;
             }
@@ -279,7 +287,8 @@ fn time(dpi: u32, fingers: usize, views: usize, stages: bool, images: &[PathBuf]
         let t0 = std::time::Instant::now();
         let Ok(f) = matcher::extract(c) else { continue };
         let t1 = std::time::Instant::now();
-        let best = templates.iter().map(|t| matcher::score(&f, t)).fold(0.0f32, f32::max);
+        let touch = matcher::Touch::new(c, f);
+        let best = templates.iter().map(|t| touch.score(t, matcher::DEFAULT_THRESHOLD).score).fold(0.0f32, f32::max);
         let t2 = std::time::Instant::now();
         std::hint::black_box(best);
         extract_ms.push((t1 - t0).as_secs_f64() * 1e3);

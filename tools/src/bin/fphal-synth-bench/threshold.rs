@@ -101,19 +101,23 @@ pub fn run(args: &Args) -> Result<()> {
     let scored = parallel(probes.len(), threads, &Progress::new("scoring probes", probes.len() as u64), |i| {
         let (own, k, img) = probes[i];
         let Ok(features) = matcher::extract(img) else { return (0.0, vec![0.0; per_probe], Vec::new(), Vec::new()) };
+        // Scored as the HAL scores a touch at the shipped threshold, the second look included (a
+        // threshold found below it is then counted with more second looks than it would give).
+        let touch = matcher::Touch::new(img, features);
         let mut rows = Vec::new();
         let mut compare = |f: usize| {
-            let matches = matcher::view_matches(&features, &fingers[f].template);
+            let scored = touch.score(&fingers[f].template, matcher::DEFAULT_THRESHOLD);
+            let matches = &scored.matches;
             if args.views_csv.is_some() {
                 rows.extend(view_rows(
                     i,
                     (own, fingers[own].probe_touches[k]),
                     (f, &fingers[f].view_touches),
-                    &matches,
+                    matches,
                     args,
                 ));
             }
-            matcher::score_of(&matches)
+            scored.score
         };
         let genuine = compare(own);
         let mut rng = ChaCha8Rng::seed_from_u64(i as u64);

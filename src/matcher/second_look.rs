@@ -1,0 +1,95 @@
+//! A second look at a touch that almost matched a finger.
+//!
+//! A weak genuine touch's score depends on small changes of the capture: the extraction finds
+//! different minutiae in nearly the same pixels (ridges broken or merged by a dry or wet finger),
+//! and a second set of them often finds the pose the first missed. So a touch whose first look
+//! scores just under the threshold is extracted again from the capture rescaled by 2% either way
+//! (as a firmer or lighter press spreads the skin), and the finger keeps the best of the three
+//! scores. Touches that match at once, and the many that score far below, pay nothing; an impostor
+//! finger gets the same two more tries only where it already comes near (BENCHMARKS.md, "A second
+//! look at a touch that almost matched").
+
+use super::{EngineError, Features, Template, ViewMatch, extract_until, score_of, view_matches};
+use crate::image::GrayImage;
+use std::sync::OnceLock;
+
+/// A first look scoring from here up to the threshold gets the second look. Below it the second
+/// looks lifted few genuine touches to the threshold on real prints, and every look costs an
+/// extraction and a comparison.
+pub const SECOND_LOOK_FROM: f32 = 0.12;
+/// How each second look rescales the capture: its resolution taken as 2% higher (the print 2%
+/// smaller to the engine), then 2% lower.
+const RESCALES: [f32; 2] = [1.02, 0.98];
+
+/// A capture's features, and those of its second looks once a finger needs them (extracted once,
+/// whichever thread asks first, and shared by every finger after).
+pub struct Touch<'a> {
+    image: &'a GrayImage,
+    first: Features,
+    again: OnceLock<Vec<Features>>,
+}
+
+/// How a touch scored against one finger.
+pub struct Scored {
+    /// The finger's score: the first look's, or the best of it and the second looks'.
+    pub score: f32,
+    /// The first look's score alone.
+    pub first: f32,
+    /// The first look's views' matches (a second look's lie on a rescaled copy: nothing to learn
+    /// a template's geometry from).
+    pub matches: Vec<ViewMatch>,
+}
+
+impl<'a> Touch<'a> {
+    /// The touch of `image`, whose features (by [`super::extract`]) are `first`.
+    pub fn new(image: &'a GrayImage, first: Features) -> Touch<'a> {
+        Touch { image, first, again: OnceLock::new() }
+    }
+
+    /// The first look's features.
+    pub fn features(&self) -> &Features {
+        &self.first
+    }
+
+    /// The first look's features, the touch consumed (for a template update).
+    pub fn into_features(self) -> Features {
+        self.first
+    }
+
+    /// The touch against `template` at `threshold`: a first look that scores from
+    /// [`SECOND_LOOK_FROM`] up to below `threshold` takes the best of it and the second looks.
+    /// `stop` is asked between the second looks' stages; once it says so, they add nothing.
+    pub fn score_until(&self, template: &Template, threshold: f32, stop: &dyn Fn() -> bool) -> Scored {
+        let matches = view_matches(&self.first, template);
+        let first = score_of(&matches);
+        let mut score = first;
+        if (SECOND_LOOK_FROM..threshold).contains(&first) {
+            for again in self.again(stop) {
+                if stop() {
+                    break;
+                }
+                score = score.max(score_of(&view_matches(again, template)));
+            }
+        }
+        Scored { score, first, matches }
+    }
+
+    /// [`Touch::score_until`], never stopped.
+    pub fn score(&self, template: &Template, threshold: f32) -> Scored {
+        self.score_until(template, threshold, &|| false)
+    }
+
+    /// The second looks' features, extracted on first use. A stop leaves the looks not yet
+    /// extracted out for good, which is what a stopped touch needs: its result is dropped.
+    fn again(&self, stop: &dyn Fn() -> bool) -> &[Features] {
+        self.again.get_or_init(|| RESCALES.iter().filter_map(|r| rescaled_look(self.image, *r, stop).ok()).collect())
+    }
+}
+
+/// The features of `image` read as if its resolution were `rescale` times what it says.
+fn rescaled_look(image: &GrayImage, rescale: f32, stop: &dyn Fn() -> bool) -> Result<Features, EngineError> {
+    let dpi = (image.dpi() as f32 * rescale).round() as u32;
+    let copy = GrayImage::new(image.width(), image.height(), dpi, image.pixels().to_vec())
+        .map_err(|e| EngineError::Image(e.to_string()))?;
+    extract_until(&copy, stop)
+}
