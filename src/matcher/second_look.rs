@@ -21,12 +21,13 @@ pub const SECOND_LOOK_FROM: f32 = 0.12;
 /// smaller to the engine), then 2% lower.
 const RESCALES: [f32; 2] = [1.02, 0.98];
 
-/// A capture's features, and those of its second looks once a finger needs them (extracted once,
-/// whichever thread asks first, and shared by every finger after).
+/// A capture's features, and those of its second looks once a finger needs them (each extracted
+/// once, whichever thread asks first, and shared by every finger after; `None` when the rescaled
+/// copy gave no features or a stop came during its extraction).
 pub struct Touch<'a> {
     image: &'a GrayImage,
     first: Features,
-    again: OnceLock<Vec<Features>>,
+    again: [OnceLock<Option<Features>>; RESCALES.len()],
 }
 
 /// How a touch scored against one finger.
@@ -43,7 +44,7 @@ pub struct Scored {
 impl<'a> Touch<'a> {
     /// The touch of `image`, whose features (by [`super::extract`]) are `first`.
     pub fn new(image: &'a GrayImage, first: Features) -> Touch<'a> {
-        Touch { image, first, again: OnceLock::new() }
+        Touch { image, first, again: [OnceLock::new(), OnceLock::new()] }
     }
 
     /// The first look's features.
@@ -57,18 +58,22 @@ impl<'a> Touch<'a> {
     }
 
     /// The touch against `template` at `threshold`: a first look that scores from
-    /// [`SECOND_LOOK_FROM`] up to below `threshold` takes the best of it and the second looks.
-    /// `stop` is asked between the second looks' stages; once it says so, they add nothing.
+    /// [`SECOND_LOOK_FROM`] up to below `threshold` takes the best of it and the second looks,
+    /// which stop at the first that reaches `threshold` (the decision is then made; the score may
+    /// be lower than the best of all of them). `stop` is asked between the second looks' stages;
+    /// once it says so, they add nothing.
     pub fn score_until(&self, template: &Template, threshold: f32, stop: &dyn Fn() -> bool) -> Scored {
         let matches = view_matches(&self.first, template);
         let first = score_of(&matches);
         let mut score = first;
         if (SECOND_LOOK_FROM..threshold).contains(&first) {
-            for again in self.again(stop) {
-                if stop() {
+            for (look, rescale) in self.again.iter().zip(RESCALES) {
+                if score >= threshold || stop() {
                     break;
                 }
-                score = score.max(score_of(&view_matches(again, template)));
+                if let Some(features) = look.get_or_init(|| rescaled_look(self.image, rescale, stop).ok()) {
+                    score = score.max(score_of(&view_matches(features, template)));
+                }
             }
         }
         Scored { score, first, matches }
@@ -79,10 +84,9 @@ impl<'a> Touch<'a> {
         self.score_until(template, threshold, &|| false)
     }
 
-    /// The second looks' features, extracted on first use. A stop leaves the looks not yet
-    /// extracted out for good, which is what a stopped touch needs: its result is dropped.
-    fn again(&self, stop: &dyn Fn() -> bool) -> &[Features] {
-        self.again.get_or_init(|| RESCALES.iter().filter_map(|r| rescaled_look(self.image, *r, stop).ok()).collect())
+    /// How many second looks were extracted (for the tools' reports of what identification cost).
+    pub fn second_looks(&self) -> usize {
+        self.again.iter().filter(|look| look.get().is_some()).count()
     }
 }
 

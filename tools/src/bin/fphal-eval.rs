@@ -278,6 +278,7 @@ fn time(dpi: u32, fingers: usize, views: usize, stages: bool, images: &[PathBuf]
         templates.push(Template::from_views(v));
     }
     let (mut extract_ms, mut analyse_ms, mut identify_ms) = (Vec::new(), Vec::new(), Vec::new());
+    let mut second_looks = 0;
     for c in &captures[enrolled..] {
         // The ridge analysis alone (the first stage of extraction), timed on its own run.
         let t0 = std::time::Instant::now();
@@ -290,6 +291,7 @@ fn time(dpi: u32, fingers: usize, views: usize, stages: bool, images: &[PathBuf]
         let touch = matcher::Touch::new(c, f);
         let best = templates.iter().map(|t| touch.score(t, matcher::DEFAULT_THRESHOLD).score).fold(0.0f32, f32::max);
         let t2 = std::time::Instant::now();
+        second_looks += usize::from(touch.second_looks() > 0);
         std::hint::black_box(best);
         extract_ms.push((t1 - t0).as_secs_f64() * 1e3);
         identify_ms.push((t2 - t0).as_secs_f64() * 1e3);
@@ -322,6 +324,11 @@ fn time(dpi: u32, fingers: usize, views: usize, stages: bool, images: &[PathBuf]
         "identification against {fingers} fingers x {views} views (extraction included): median {:.2} ms, p90 {:.2} ms",
         percentile(&identify_ms, 0.5),
         percentile(&identify_ms, 0.9)
+    );
+    println!(
+        "probes looked at again (a first look from {} up to the threshold): {second_looks} of {}",
+        matcher::SECOND_LOOK_FROM,
+        identify_ms.len()
     );
     println!("template size: {size} bytes ({views} views)");
     if let Some(peak) = peak_resident_kb() {
