@@ -103,11 +103,13 @@ const MINUTIAE_WEIGHT: f32 = 0.7;
 /// enrollment; probes turned anywhere in the full circle), 150,000 impostor identification attempts
 /// (best of 5 other fingers, from 200,000 comparisons) each on fingers 1–1000 and 1001–2000
 /// (`--first-id 1001`), and with templates grown to `matcher.update_max_views` (20 views, `--views
-/// 20`): none accepted at 0.17; on fingers 1–1000 one look-alike pair scores 0.166 in 4 attempts,
-/// which holds the threshold there (the other two sets accept none from 0.16 and 0.165 up). Real
+/// 20`): none accepted at 0.17; on fingers 1–1000 one look-alike pair scores 0.166 in 4 attempts
+/// (6 attempts from 0.165 with 20-view templates), which holds the threshold there (fingers
+/// 1001–2000 accept none from 0.16 up). Real
 /// (`scripts/operating.sh`): every crop of the FVC sets at every turn against every other finger's
 /// template, 84,240 comparisons at 160 px and as many at 192 px, all below 0.165 (the highest 0.161,
-/// at 192 px). At 0.17 the synthetic FRR is 0.25%, 0.70% and 0.25%.
+/// at 192 px). Every figure includes the second looks ([`Touch`]), which lift none of those
+/// impostors to 0.17. At 0.17 the synthetic FRR is 0.05%, 0.25% and 0.05%.
 pub const DEFAULT_THRESHOLD: f32 = 0.17;
 /// The lowest threshold a configuration may set without `matcher.insecure_low_threshold`. It rests
 /// on the same evidence as [`DEFAULT_THRESHOLD`] and is that threshold itself: the synthetic sets

@@ -18,7 +18,8 @@ use std::sync::OnceLock;
 /// extraction and a comparison.
 pub const SECOND_LOOK_FROM: f32 = 0.12;
 /// How each second look rescales the capture: its resolution taken as 2% higher (the print 2%
-/// smaller to the engine), then 2% lower.
+/// smaller to the engine), then 2% lower. A capture at the edge of the resolutions the engine reads
+/// (300 and 1000 dpi) gets only the look that stays within them.
 const RESCALES: [f32; 2] = [1.02, 0.98];
 
 /// A capture's features, and those of its second looks once a finger needs them (each extracted
@@ -84,7 +85,15 @@ impl<'a> Touch<'a> {
         self.score_until(template, threshold, &|| false)
     }
 
-    /// How many second looks were extracted (for the tools' reports of what identification cost).
+    /// The best of the first look and, from [`SECOND_LOOK_FROM`] up, every second look: compared
+    /// with any threshold, this score gives the decision [`Touch::score`] makes at that threshold.
+    /// For tools that count decisions at many thresholds from one score.
+    pub fn best(&self, template: &Template) -> Scored {
+        self.score(template, f32::INFINITY)
+    }
+
+    /// How many second looks were tried, whether or not the copy gave features (for the tools'
+    /// reports of what identification cost).
     pub fn second_looks(&self) -> usize {
         self.again.iter().filter(|look| look.get().is_some()).count()
     }

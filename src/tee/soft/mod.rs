@@ -489,13 +489,16 @@ impl SoftTrustlet {
         };
         let touch = matcher::Touch::new(&image, features);
         let group = self.group()?;
+        // A finger the first look matched comes before one a second look lifted: the second look
+        // is there for touches no finger matched at once.
+        let rank = |s: &matcher::Scored| (s.first >= self.threshold, s.score);
         let mut best: Option<(matcher::Scored, &Finger)> = None;
         for f in &group.fingers {
             if self.interrupted() {
                 return not_counted(Acquired::Insufficient);
             }
             let scored = touch.score_until(&f.template, self.threshold, &|| self.interrupt.requested());
-            if best.as_ref().is_none_or(|b| scored.score > b.0.score) {
+            if best.as_ref().is_none_or(|b| rank(&scored) > rank(&b.0)) {
                 best = Some((scored, f));
             }
         }

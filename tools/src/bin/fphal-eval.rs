@@ -5,8 +5,10 @@
 //!                                              (lines: template_path,probe_image_path)
 //!
 //! `score` prints `template_path,probe_image_path,score,match` in input order; `match` is 1 when
-//! the score reaches the threshold the HAL uses by default. With `--views-csv FILE` it also writes
-//! each pair's comparison with every view of the template, for finding out why a score is low.
+//! the score reaches the threshold the HAL uses by default. The score includes the second looks at
+//! a touch that almost matched, as the best of the looks from 0.12 up, so that it gives the HAL's
+//! decision at any threshold. With `--views-csv FILE` it also writes each pair's comparison with
+//! every view of the template (the first look's), for finding out why a score is low.
 #![forbid(unsafe_code)]
 
 use anyhow::{Context, Result, bail};
@@ -53,8 +55,9 @@ enum Command {
         /// Also write one row per pair and enrolled view: the view's correlation peak and pose
         /// (empty for a view the engine did not correlate), minutiae pairs, patch likeness,
         /// common-area counts and evidence (a finger scores the mean of its two highest
-        /// evidences). A probe the engine cannot use (it scores 0) has no rows. Written whole or
-        /// not at all: FILE appears only when every pair was scored.
+        /// evidences). The rows are the first look's: a score a second look lifted is above
+        /// theirs. A probe the engine cannot use (it scores 0) has no rows. Written whole or not
+        /// at all: FILE appears only when every pair was scored.
         #[arg(long)]
         views_csv: Option<PathBuf>,
     },
@@ -99,8 +102,13 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn features_of(path: &Path, dpi: u32) -> Result<Features> {
+    capture_and_features(path, dpi).map(|(_, f)| f)
+}
+
+fn capture_and_features(path: &Path, dpi: u32) -> Result<(GrayImage, Features)> {
     let img = load_capture(path, dpi)?;
-    matcher::extract(&img).with_context(|| format!("{}: no features", path.display()))
+    let features = matcher::extract(&img).with_context(|| format!("{}: no features", path.display()))?;
+    Ok((img, features))
 }
 
 fn enroll(dpi: u32, out: &Path, images: &[PathBuf]) -> Result<()> {
@@ -215,29 +223,25 @@ fn score_block(
     probes.sort_unstable();
     probes.dedup();
     // An unusable probe scores 0 (it would be rejected), with its reason on stderr.
-    let captures: Vec<Option<(GrayImage, Features)>> = parallel_map(&probes, threads, |p| {
-        let path = Path::new(p);
-        match load_capture(path, dpi)
-            .and_then(|img| matcher::extract(&img).map(|f| (img, f)).with_context(|| format!("{p}: no features")))
-        {
-            Ok(c) => Some(c),
+    let (images, features): (Vec<Option<GrayImage>>, Vec<Option<Features>>) =
+        parallel_map(&probes, threads, |p| match capture_and_features(Path::new(p), dpi) {
+            Ok((img, f)) => (Some(img), Some(f)),
             Err(e) => {
                 eprintln!("fphal-eval: {e:#}");
-                None
+                (None, None)
             }
-        }
-    });
-    // Scored as the HAL scores a touch: with the second look where the first comes near.
-    let (images, features): (Vec<Option<GrayImage>>, Vec<Option<Features>>) =
-        captures.into_iter().map(|c| c.map_or((None, None), |(img, f)| (Some(img), Some(f)))).unzip();
+        })
+        .into_iter()
+        .unzip();
+    // Scored with the second looks, in the form that gives the HAL's decision at any threshold
+    // (`Touch::best`); the view rows are the first look's.
     let touches: HashMap<&str, Option<matcher::Touch>> = probes
         .iter()
         .zip(images.iter().zip(features))
         .map(|(p, (img, f))| (*p, img.as_ref().zip(f).map(|(img, f)| matcher::Touch::new(img, f))))
         .collect();
-    let scored = parallel_map(block, threads, |(t, p)| {
-        touches[p.as_str()].as_ref().map(|touch| touch.score(&templates[t], matcher::DEFAULT_THRESHOLD))
-    });
+    let scored =
+        parallel_map(block, threads, |(t, p)| touches[p.as_str()].as_ref().map(|touch| touch.best(&templates[t])));
     for ((t, p), m) in block.iter().zip(&scored) {
         let s = m.as_ref().map_or(0.0, |m| m.score);
         let matched = u8::from(s >= matcher::DEFAULT_THRESHOLD);

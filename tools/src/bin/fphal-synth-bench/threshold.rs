@@ -47,8 +47,9 @@ pub struct Args {
     /// scores are what they are: the view's correlation peak and pose, minutiae pairs, patch
     /// likeness and common-area counts, the view's evidence (a finger scores the mean of its two
     /// highest), and for genuine rows the true rotation between the two
-    /// touches and the share of the probe's area the view's touch covers. (Use few fingers and
-    /// `--impostors`: every comparison writes a row per view.)
+    /// touches and the share of the probe's area the view's touch covers. The rows are the first
+    /// look's: a score a second look lifted is above theirs. (Use few fingers and `--impostors`:
+    /// every comparison writes a row per view.)
     #[arg(long)]
     views_csv: Option<PathBuf>,
     /// Probes are turned by up to this many degrees either way (180: the full circle, as a phone
@@ -101,12 +102,12 @@ pub fn run(args: &Args) -> Result<()> {
     let scored = parallel(probes.len(), threads, &Progress::new("scoring probes", probes.len() as u64), |i| {
         let (own, k, img) = probes[i];
         let Ok(features) = matcher::extract(img) else { return (0.0, vec![0.0; per_probe], Vec::new(), Vec::new()) };
-        // Scored as the HAL scores a touch at the shipped threshold, the second look included (a
-        // threshold found below it is then counted with more second looks than it would give).
+        // With the second looks as the HAL takes them, in the form that gives its decision at
+        // whatever threshold the scores are counted at (`Touch::best`).
         let touch = matcher::Touch::new(img, features);
         let mut rows = Vec::new();
         let mut compare = |f: usize| {
-            let scored = touch.score(&fingers[f].template, matcher::DEFAULT_THRESHOLD);
+            let scored = touch.best(&fingers[f].template);
             let matches = &scored.matches;
             if args.views_csv.is_some() {
                 rows.extend(view_rows(
