@@ -12,9 +12,8 @@ seeds:
 
 It prints the FRR at the threshold of each draw (at most attempts/50,000 accepted) and the FRR at
 no false accept among all 1:1 impostor comparisons (the least lucky draw). The evidence is rounded
-to 5 digits in the CSV, so a score may differ from the bench's in the last digit. The rows are the
-first look's: a comparison whose score a second look lifted (from 0.12 up, see
-src/matcher/second_look.rs) counts here at its first look's score, lower than the bench's.
+to 5 digits in the CSV, so a score may differ from the bench's in the last digit. A comparison a
+second look lifted (src/matcher/second_look.rs) has the rows of that look.
 """
 import argparse, csv
 from collections import defaultdict

@@ -40,6 +40,16 @@ pub struct Scored {
     /// The first look's views' matches (a second look's lie on a rescaled copy: nothing to learn
     /// a template's geometry from).
     pub matches: Vec<ViewMatch>,
+    /// The views' matches of the second look that gave `score`, when one lifted it.
+    pub lifted: Option<Vec<ViewMatch>>,
+}
+
+impl Scored {
+    /// The views' matches of the look that gave `score` (for reports of why a score is what it
+    /// is; a second look's poses lie on its rescaled copy).
+    pub fn matches_of_score(&self) -> &[ViewMatch] {
+        self.lifted.as_deref().unwrap_or(&self.matches)
+    }
 }
 
 impl<'a> Touch<'a> {
@@ -66,18 +76,22 @@ impl<'a> Touch<'a> {
     pub fn score_until(&self, template: &Template, threshold: f32, stop: &dyn Fn() -> bool) -> Scored {
         let matches = view_matches(&self.first, template);
         let first = score_of(&matches);
-        let mut score = first;
+        let (mut score, mut lifted) = (first, None);
         if (SECOND_LOOK_FROM..threshold).contains(&first) {
             for (look, rescale) in self.again.iter().zip(RESCALES) {
                 if score >= threshold || stop() {
                     break;
                 }
                 if let Some(features) = look.get_or_init(|| rescaled_look(self.image, rescale, stop).ok()) {
-                    score = score.max(score_of(&view_matches(features, template)));
+                    let again = view_matches(features, template);
+                    let again_score = score_of(&again);
+                    if again_score > score {
+                        (score, lifted) = (again_score, Some(again));
+                    }
                 }
             }
         }
-        Scored { score, first, matches }
+        Scored { score, first, matches, lifted }
     }
 
     /// [`Touch::score_until`], never stopped.

@@ -8,7 +8,8 @@
 //! the score reaches the threshold the HAL uses by default. The score includes the second looks at
 //! a touch that almost matched, as the best of the looks from 0.12 up, so that it gives the HAL's
 //! decision at any threshold. With `--views-csv FILE` it also writes each pair's comparison with
-//! every view of the template (the first look's), for finding out why a score is low.
+//! every view of the template (in the look that gave the score), for finding out why a score is
+//! low.
 #![forbid(unsafe_code)]
 
 use anyhow::{Context, Result, bail};
@@ -55,9 +56,9 @@ enum Command {
         /// Also write one row per pair and enrolled view: the view's correlation peak and pose
         /// (empty for a view the engine did not correlate), minutiae pairs, patch likeness,
         /// common-area counts and evidence (a finger scores the mean of its two highest
-        /// evidences). The rows are the first look's: a score a second look lifted is above
-        /// theirs. A probe the engine cannot use (it scores 0) has no rows. Written whole or not
-        /// at all: FILE appears only when every pair was scored.
+        /// evidences), in the look that gave the score (a second look's poses lie on its copy,
+        /// rescaled by 2%). A probe the engine cannot use (it scores 0) has no rows. Written whole
+        /// or not at all: FILE appears only when every pair was scored.
         #[arg(long)]
         views_csv: Option<PathBuf>,
     },
@@ -234,7 +235,7 @@ fn score_block(
         .into_iter()
         .unzip();
     // Scored with the second looks, in the form that gives the HAL's decision at any threshold
-    // (`Touch::best`); the view rows are the first look's.
+    // (`Touch::best`); the view rows are those of the look that gave the score.
     let touches: HashMap<&str, Option<matcher::Touch>> = probes
         .iter()
         .zip(images.iter().zip(features))
@@ -248,7 +249,8 @@ fn score_block(
         writeln!(out, "{t},{p},{s:.5},{matched}")?;
     }
     if let Some(w) = views {
-        for ((t, p), m) in block.iter().zip(scored.iter().map(|m| m.as_ref().map_or(&[][..], |m| &m.matches[..]))) {
+        for ((t, p), m) in block.iter().zip(scored.iter().map(|m| m.as_ref().map_or(&[][..], |m| m.matches_of_score())))
+        {
             for (v, view) in m.iter().enumerate() {
                 writeln!(w, "{t},{p},{v},{}", fphal_tools::view_match_fields(view))?;
             }

@@ -47,9 +47,9 @@ pub struct Args {
     /// scores are what they are: the view's correlation peak and pose, minutiae pairs, patch
     /// likeness and common-area counts, the view's evidence (a finger scores the mean of its two
     /// highest), and for genuine rows the true rotation between the two
-    /// touches and the share of the probe's area the view's touch covers. The rows are the first
-    /// look's: a score a second look lifted is above theirs. (Use few fingers and `--impostors`:
-    /// every comparison writes a row per view.)
+    /// touches and the share of the probe's area the view's touch covers. The rows are those of the
+    /// look that gave the score (a second look's poses lie on its copy, rescaled by 2%). (Use few
+    /// fingers and `--impostors`: every comparison writes a row per view.)
     #[arg(long)]
     views_csv: Option<PathBuf>,
     /// Probes are turned by up to this many degrees either way (180: the full circle, as a phone
@@ -108,7 +108,7 @@ pub fn run(args: &Args) -> Result<()> {
         let mut rows = Vec::new();
         let mut compare = |f: usize| {
             let scored = touch.best(&fingers[f].template);
-            let matches = &scored.matches;
+            let matches = scored.matches_of_score();
             if args.views_csv.is_some() {
                 rows.extend(view_rows(
                     i,
