@@ -7,8 +7,8 @@
 #
 #   scripts/engine_speed.sh [--work DIR] [--no-instructions]
 #
-# The crops are those of scripts/operating.sh (made in DIR when absent, about 2 minutes). About 1
-# minute in all, and 7 more for the instruction count. Not part of the test suite.
+# The crops are those of scripts/operating.sh (made in DIR when absent, about 2 minutes). About 4
+# minutes in all, 3 of them the instruction count. Not part of the test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${TMPDIR:-/tmp}/fphal-operating
