@@ -55,7 +55,7 @@ impl Scored {
 impl<'a> Touch<'a> {
     /// The touch of `image`, whose features (by [`super::extract`]) are `first`.
     pub fn new(image: &'a GrayImage, first: Features) -> Touch<'a> {
-        Touch { image, first, again: [OnceLock::new(), OnceLock::new()] }
+        Touch { image, first, again: std::array::from_fn(|_| OnceLock::new()) }
     }
 
     /// The first look's features.
